@@ -1,0 +1,245 @@
+//! Semantic checks that typed parsing cannot express: names, paths, metrics, thresholds.
+
+use super::{Algorithm, GateRule, ModelConfig, Project, Task};
+use crate::error::{Error, Result};
+use crate::evaluate;
+
+/// All problems are collected, so one run of `config check` shows every one of them.
+pub fn check(project: &Project) -> Result<()> {
+    let mut errors = Vec::new();
+    if project.config.version != 1 {
+        errors.push(project.error_at("version", "only version 1 exists"));
+    }
+    if let Err(e) = crate::store::parse_uri(&project.config.store) {
+        errors.push(project.error_at("store", e.message));
+    }
+    if project.config.models.is_empty() {
+        errors.push(project.error_at("models", "at least one model is required"));
+    }
+    for (name, model) in &project.config.models {
+        check_model(project, name, model, &mut errors);
+    }
+    match errors.len() {
+        0 => Ok(()),
+        1 => Err(errors.remove(0)),
+        n => {
+            let all = errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join("\n\n");
+            Err(Error::config(format!(
+                "{all}\n\n{n} problems in {}",
+                project.file.display()
+            )))
+        }
+    }
+}
+
+/// Model names end up in branch names, tags and cloud resource names: keep them portable.
+pub fn valid_model_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_lowercase() || c.is_ascii_digit())
+        && name.len() <= 48
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+fn check_model(project: &Project, name: &str, model: &ModelConfig, errors: &mut Vec<Error>) {
+    let at = |key: &str| {
+        format!(
+            "models.{name}{}{key}",
+            if key.is_empty() { "" } else { "." }
+        )
+    };
+    if !valid_model_name(name) {
+        errors.push(project.error_at(
+            &at(""),
+            "model names use lowercase letters, digits, `-` and `_`, start with a letter or digit, at most 48 characters",
+        ));
+    }
+    for (key, path) in [
+        ("data.train", Some(&model.data.train)),
+        ("data.eval", Some(&model.data.eval)),
+        ("data.schema", model.data.schema.as_ref()),
+    ] {
+        if let Some(path) = path {
+            let resolved = project.resolve(path);
+            if !resolved.is_file() {
+                errors.push(
+                    project.error_at(&at(key), format!("file not found: {}", resolved.display())),
+                );
+            }
+        }
+    }
+    if model.target.trim().is_empty() {
+        errors.push(project.error_at(&at("target"), "the target column name is empty"));
+    }
+    if let Some(features) = &model.features {
+        if features.is_empty() {
+            errors.push(project.error_at(&at("features"), "an empty feature list leaves nothing to learn from; omit the key to use every column"));
+        }
+        if let Some(i) = features.iter().position(|f| *f == model.target) {
+            errors.push(project.error_at(
+                &at(&format!("features.{i}")),
+                format!("the target `{}` cannot also be a feature", model.target),
+            ));
+        }
+    }
+    if model.exclude.contains(&model.target) {
+        errors.push(project.error_at(
+            &at("exclude"),
+            "the target is never a feature; it need not be excluded",
+        ));
+    }
+    if model.positive_class.is_some() && model.task != Task::Classification {
+        errors.push(project.error_at(
+            &at("positive_class"),
+            "only classification models have a positive class",
+        ));
+    }
+    check_training(project, name, model, errors);
+    for (metric, rule) in &model.gate {
+        check_rule(
+            project,
+            &at(&format!("gate.{metric}")),
+            model.task,
+            metric,
+            rule,
+            errors,
+        );
+    }
+    let branch = project.promotion_branch(name);
+    if branch.is_empty() || branch.contains("..") || branch.contains(' ') || branch.ends_with('/') {
+        errors.push(project.error_at(
+            &at("promote.branch"),
+            format!("`{branch}` is not a valid branch name"),
+        ));
+    }
+}
+
+fn check_training(project: &Project, name: &str, model: &ModelConfig, errors: &mut Vec<Error>) {
+    let at = |key: &str| format!("models.{name}.train.{key}");
+    let algorithm = model
+        .train
+        .algorithm
+        .unwrap_or_else(|| Algorithm::default_for(model.task));
+    if algorithm.task() != model.task {
+        errors.push(project.error_at(
+            &at("algorithm"),
+            format!(
+                "`{}` is a {} algorithm but the model's task is {}",
+                algorithm.as_str(),
+                algorithm.task().as_str(),
+                model.task.as_str()
+            ),
+        ));
+    }
+    let p = &model.train.params;
+    let misplaced: &[(&str, bool)] = match algorithm {
+        Algorithm::LogisticRegression => &[("alpha", p.alpha.is_some())],
+        Algorithm::Ridge => &[
+            ("c", p.c.is_some()),
+            ("max_iter", p.max_iter.is_some()),
+            ("class_weight", p.class_weight.is_some()),
+        ],
+    };
+    for (key, set) in misplaced {
+        if *set {
+            errors.push(project.error_at(
+                &at(&format!("params.{key}")),
+                format!("`{key}` is not a parameter of {}", algorithm.as_str()),
+            ));
+        }
+    }
+    if let Some(c) = p.c {
+        if !(c.is_finite() && c > 0.0) {
+            errors.push(project.error_at(
+                &at("params.c"),
+                format!("must be a positive number, not {c}"),
+            ));
+        }
+    }
+    if let Some(alpha) = p.alpha {
+        if !(alpha.is_finite() && alpha >= 0.0) {
+            errors.push(project.error_at(
+                &at("params.alpha"),
+                format!("must be zero or positive, not {alpha}"),
+            ));
+        }
+    }
+    if p.max_iter == Some(0) {
+        errors.push(project.error_at(&at("params.max_iter"), "must be at least 1"));
+    }
+}
+
+fn check_rule(
+    project: &Project,
+    at: &str,
+    task: Task,
+    metric: &str,
+    rule: &GateRule,
+    errors: &mut Vec<Error>,
+) {
+    let known = evaluate::metric_names(task);
+    let Some(natural) =
+        evaluate::metrics::is_higher_better(metric).filter(|_| known.contains(&metric))
+    else {
+        errors.push(project.error_at(
+            at,
+            format!(
+                "`{metric}` is not a metric of {} models{} (known: {})",
+                task.as_str(),
+                super::suggest::did_you_mean(metric, known.iter().copied()),
+                known.join(", ")
+            ),
+        ));
+        return;
+    };
+    if let Some(direction) = rule.direction {
+        if (direction == super::Direction::Higher) != natural {
+            errors.push(project.error_at(
+                &format!("{at}.direction"),
+                format!(
+                    "{metric} is {}-is-better; a rule cannot reverse that",
+                    if natural { "higher" } else { "lower" }
+                ),
+            ));
+        }
+    }
+    let thresholds = [
+        ("min", rule.min, false),
+        ("max", rule.max, false),
+        ("max_regression", rule.max_regression, true),
+        (
+            "max_relative_regression",
+            rule.max_relative_regression,
+            true,
+        ),
+        ("min_improvement", rule.min_improvement, true),
+    ];
+    if thresholds.iter().all(|(_, v, _)| v.is_none()) {
+        errors.push(project.error_at(at, "the rule sets no threshold (min, max, max_regression, max_relative_regression or min_improvement)"));
+    }
+    for (key, value, non_negative) in thresholds {
+        let Some(v) = value else { continue };
+        if !v.is_finite() {
+            errors.push(project.error_at(
+                &format!("{at}.{key}"),
+                format!("must be a finite number, not {v}"),
+            ));
+        } else if non_negative && v < 0.0 {
+            errors.push(project.error_at(
+                &format!("{at}.{key}"),
+                format!("must be zero or positive (it is a size, the direction comes from the metric), not {v}"),
+            ));
+        }
+    }
+    if let (Some(min), Some(max)) = (rule.min, rule.max) {
+        if min > max {
+            errors.push(project.error_at(
+                &format!("{at}.min"),
+                format!("min {min} is greater than max {max}: no value can pass"),
+            ));
+        }
+    }
+}

@@ -1,0 +1,183 @@
+//! An in-memory table of typed columns read from CSV: what trainers and evaluation consume.
+
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+use std::path::Path;
+
+/// How a column's values are held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Numeric,
+    Categorical,
+}
+
+/// A column: numbers (missing = NaN) or labels (missing = None).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Column {
+    Numeric(Vec<f64>),
+    Categorical(Vec<Option<String>>),
+}
+
+impl Column {
+    pub fn kind(&self) -> Kind {
+        match self {
+            Column::Numeric(_) => Kind::Numeric,
+            Column::Categorical(_) => Kind::Categorical,
+        }
+    }
+}
+
+/// Columns by name, in file order.
+#[derive(Debug, Clone)]
+pub struct Frame {
+    /// Where the data came from, for error messages.
+    pub source: String,
+    pub names: Vec<String>,
+    pub columns: Vec<Column>,
+    pub rows: usize,
+}
+
+/// Spellings of a missing value in CSV.
+pub fn is_null(value: &str) -> bool {
+    matches!(
+        value.trim(),
+        "" | "NA" | "N/A" | "null" | "NULL" | "NaN" | "nan"
+    )
+}
+
+impl Frame {
+    /// Reads a CSV file with a header row. Columns named in `kinds` get that kind;
+    /// the others are numeric when every present value is a finite number.
+    pub fn read_csv(path: &Path, kinds: &HashMap<String, Kind>) -> Result<Frame> {
+        let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .from_reader(file);
+        let source = path.display().to_string();
+        let names: Vec<String> = reader
+            .headers()
+            .map_err(|e| csv_error(&source, &e))?
+            .iter()
+            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
+            .collect();
+        if names.is_empty() || names.iter().all(String::is_empty) {
+            return Err(Error::input(format!(
+                "{source}: the file is empty (no header row)"
+            )));
+        }
+        let mut raw: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+        for record in reader.records() {
+            let record = record.map_err(|e| csv_error(&source, &e))?;
+            for (column, value) in raw.iter_mut().zip(record.iter()) {
+                column.push(value.to_string());
+            }
+        }
+        let rows = raw.first().map_or(0, Vec::len);
+        let columns = names
+            .iter()
+            .zip(raw)
+            .map(|(name, values)| type_column(&source, name, values, kinds.get(name).copied()))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Frame {
+            source,
+            names,
+            columns,
+            rows,
+        })
+    }
+
+    pub fn column(&self, name: &str) -> Option<&Column> {
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|i| &self.columns[i])
+    }
+
+    /// The column, or an input error naming the file and the columns it does have.
+    pub fn require(&self, name: &str) -> Result<&Column> {
+        self.column(name).ok_or_else(|| {
+            Error::input(format!(
+                "{}: no column `{name}`{} (columns: {})",
+                self.source,
+                crate::config::suggest::did_you_mean(name, self.names.iter().map(String::as_str)),
+                self.names.join(", ")
+            ))
+        })
+    }
+}
+
+fn type_column(
+    source: &str,
+    name: &str,
+    values: Vec<String>,
+    kind: Option<Kind>,
+) -> Result<Column> {
+    let parsed: Vec<Option<f64>> = match kind {
+        Some(Kind::Categorical) => return Ok(categorical(values)),
+        Some(Kind::Numeric) => values
+            .iter()
+            .enumerate()
+            .map(|(row, v)| parse_number(v).map_err(|why| cell_error(source, row, name, v, why)))
+            .collect::<Result<_>>()?,
+        None => match values
+            .iter()
+            .map(|v| parse_number(v).ok())
+            .collect::<Option<Vec<_>>>()
+        {
+            Some(numbers) => numbers,
+            None => return Ok(categorical(values)),
+        },
+    };
+    Ok(Column::Numeric(
+        parsed.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
+    ))
+}
+
+fn categorical(values: Vec<String>) -> Column {
+    Column::Categorical(
+        values
+            .into_iter()
+            .map(|v| (!is_null(&v)).then(|| v.trim().to_string()))
+            .collect(),
+    )
+}
+
+/// `Ok(None)` for a missing value; infinities are refused because no model can use them.
+fn parse_number(value: &str) -> std::result::Result<Option<f64>, &'static str> {
+    if is_null(value) {
+        return Ok(None);
+    }
+    match value.trim().parse::<f64>() {
+        Ok(v) if v.is_finite() => Ok(Some(v)),
+        Ok(_) => Err("is infinite"),
+        Err(_) => Err("is not a number"),
+    }
+}
+
+/// Rows are numbered from 1 after the header, so row N is on line N + 1.
+pub fn cell_error(source: &str, row: usize, column: &str, value: &str, why: &str) -> Error {
+    let shown: String = value.chars().take(60).collect();
+    Error::input(format!(
+        "{source}: row {} (line {}), column `{column}`: `{shown}` {why}",
+        row + 1,
+        row + 2
+    ))
+}
+
+fn csv_error(source: &str, err: &csv::Error) -> Error {
+    let at = err
+        .position()
+        .map(|p| format!(" at line {}", p.line()))
+        .unwrap_or_default();
+    let detail = match err.kind() {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
+            format!("a row has {len} fields but the header has {expected_len}")
+        }
+        csv::ErrorKind::Utf8 { .. } => "the file is not valid UTF-8 text".to_string(),
+        _ => err.to_string(),
+    };
+    Error::input(format!("{source}{at}: {detail}"))
+}

@@ -1,0 +1,19 @@
+//! Data: reading tables, checking them against a schema, fingerprinting them for lineage.
+
+pub mod frame;
+pub mod schema;
+
+pub use frame::{Column, Frame, Kind};
+pub use schema::{DataSchema, SchemaCheck};
+
+use crate::error::{Error, Result};
+use sha2::{Digest, Sha256};
+use std::path::Path;
+
+/// `sha256:<hex>` of a file's bytes: the identity of a data set in a model's lineage.
+pub fn fingerprint(path: &Path) -> Result<String> {
+    let mut file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
+    let mut hasher = Sha256::new();
+    std::io::copy(&mut file, &mut hasher).map_err(|e| Error::read(path, e))?;
+    Ok(format!("sha256:{}", hex::encode(hasher.finalize())))
+}

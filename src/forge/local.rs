@@ -1,0 +1,197 @@
+//! The local forge: a promotion is a branch in the project's own git repository, its
+//! description a Markdown file; a deployment is an annotated tag. Needs no network.
+
+use super::git::Git;
+use super::{
+    tag_message, tag_name, version_from_tag_subject, DeployTag, Forge, Proposal, ProposalOutcome,
+    ProposalStatus,
+};
+use crate::error::{Error, Result};
+use std::path::{Path, PathBuf};
+
+pub struct LocalForge {
+    git: Git,
+    /// Where pull-request descriptions are written.
+    pulls: PathBuf,
+}
+
+impl LocalForge {
+    /// A forge over the repository holding `dir`.
+    pub fn open(dir: &Path, pulls: PathBuf) -> Result<LocalForge> {
+        let git = Git::new(dir);
+        if !git.is_repo() {
+            return Err(Error::input(format!("{} is not inside a git repository", dir.display()))
+                .with_hint("the production pointer lives in git: run `git init` and commit the project first"));
+        }
+        Ok(LocalForge { git, pulls })
+    }
+
+    /// The tree of `base` with `files` written into it, staged in a private index.
+    fn tree_with(&self, base: &str, files: &[(String, String)]) -> Result<String> {
+        let index = tempfile::Builder::new()
+            .prefix("mlgate-index-")
+            .tempfile()
+            .map_err(|e| Error::external(format!("cannot create a temporary index: {e}")))?;
+        let git = self.git.with_index(index.path());
+        git.run(&["read-tree", base], None)?;
+        for (path, content) in files {
+            let blob = git.run(&["hash-object", "-w", "--stdin"], Some(content.as_bytes()))?;
+            git.run(
+                &[
+                    "update-index",
+                    "--add",
+                    "--cacheinfo",
+                    &format!("100644,{blob},{path}"),
+                ],
+                None,
+            )?;
+        }
+        git.run(&["write-tree"], None)
+    }
+
+    fn write_description(&self, proposal: &Proposal, head: &str) -> Result<PathBuf> {
+        std::fs::create_dir_all(&self.pulls).map_err(|e| Error::write(&self.pulls, e))?;
+        let path = self
+            .pulls
+            .join(format!("{}.md", proposal.branch.replace('/', "-")));
+        let text = format!(
+            "# {}\n\nBranch: `{}` at `{head}`\n\n{}\n",
+            proposal.title, proposal.branch, proposal.body
+        );
+        std::fs::write(&path, text).map_err(|e| Error::write(&path, e))?;
+        Ok(path)
+    }
+}
+
+#[async_trait::async_trait]
+impl Forge for LocalForge {
+    fn name(&self) -> &'static str {
+        "local"
+    }
+
+    async fn propose(&self, proposal: &Proposal) -> Result<ProposalOutcome> {
+        let base = self.git.head().ok_or_else(|| {
+            Error::input("the git repository has no commit yet")
+                .with_hint("commit the project, then promote")
+        })?;
+        let tree = self.tree_with(&base, &proposal.files)?;
+        let base_tree = self
+            .git
+            .run(&["rev-parse", &format!("{base}^{{tree}}")], None)?;
+        let reference = format!("refs/heads/{}", proposal.branch);
+        if tree == base_tree {
+            return Ok(ProposalOutcome {
+                status: ProposalStatus::AlreadyApplied,
+                branch: proposal.branch.clone(),
+                head: None,
+                location: reference,
+            });
+        }
+        let existing = self.git.query(&["rev-parse", "--verify", "-q", &reference]);
+        if let Some(head) = &existing {
+            let branch_tree = self
+                .git
+                .run(&["rev-parse", &format!("{head}^{{tree}}")], None)?;
+            if branch_tree == tree {
+                let file = self.write_description(proposal, head)?;
+                return Ok(ProposalOutcome {
+                    status: ProposalStatus::Unchanged,
+                    branch: proposal.branch.clone(),
+                    head: Some(head.clone()),
+                    location: file.display().to_string(),
+                });
+            }
+        }
+        let message = format!("{}\n\n{}", proposal.title, proposal.body);
+        let commit = self.git.commit_tree(&tree, &base, &message)?;
+        // Compare-and-swap: fails rather than clobbering a branch moved by someone else meanwhile.
+        let old = existing.clone().unwrap_or_default();
+        self.git.run(
+            &[
+                "update-ref",
+                "-m",
+                "mlgate: propose promotion",
+                &reference,
+                &commit,
+                &old,
+            ],
+            None,
+        )?;
+        let file = self.write_description(proposal, &commit)?;
+        Ok(ProposalOutcome {
+            status: if existing.is_some() {
+                ProposalStatus::Updated
+            } else {
+                ProposalStatus::Opened
+            },
+            branch: proposal.branch.clone(),
+            head: Some(commit),
+            location: file.display().to_string(),
+        })
+    }
+
+    async fn deploy_tags(&self, model: &str) -> Result<Vec<DeployTag>> {
+        let pattern = format!("refs/tags/model/{model}/");
+        let listing = self.git.run(
+            &[
+                "for-each-ref",
+                "--format=%(refname:strip=2)\t%(contents:subject)",
+                &pattern,
+            ],
+            None,
+        )?;
+        let mut tags: Vec<DeployTag> = listing
+            .lines()
+            .filter_map(|line| {
+                let (name, subject) = line.split_once('\t')?;
+                let number = name
+                    .strip_prefix(&format!("model/{model}/v"))?
+                    .parse()
+                    .ok()?;
+                let version = version_from_tag_subject(model, subject)?;
+                Some(DeployTag {
+                    name: name.to_string(),
+                    number,
+                    version,
+                })
+            })
+            .collect();
+        tags.sort_by_key(|t| t.number);
+        Ok(tags)
+    }
+
+    async fn create_deploy_tag(
+        &self,
+        model: &str,
+        number: u64,
+        version: &str,
+    ) -> Result<DeployTag> {
+        let name = tag_name(model, number);
+        let message = tag_message(model, version);
+        if self.git.query(&["config", "user.email"]).is_none() {
+            self.git.run(
+                &[
+                    "-c",
+                    "user.name=mlgate",
+                    "-c",
+                    "user.email=mlgate@users.noreply.localhost",
+                    "tag",
+                    "-a",
+                    &name,
+                    "-m",
+                    &message,
+                    "HEAD",
+                ],
+                None,
+            )?;
+        } else {
+            self.git
+                .run(&["tag", "-a", &name, "-m", &message, "HEAD"], None)?;
+        }
+        Ok(DeployTag {
+            name,
+            number,
+            version: version.to_string(),
+        })
+    }
+}

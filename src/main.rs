@@ -1,0 +1,333 @@
+//! The `mlgate` command line: parses arguments, runs a step, prints its report and maps
+//! the outcome to the step contract's exit code.
+
+use clap::{Args, Parser, Subcommand};
+use mlgate::ci::{Annotation, Ci, Level};
+use mlgate::config::{Config, Project, Task};
+use mlgate::report::{self, Format, Report};
+use mlgate::steps::{self, Ctx, InitOptions, PredictOptions};
+use mlgate::{Error, Result};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+const EXIT_CODES: &str = "\
+Exit codes:
+  0  ok: the step passed
+  1  a validation or the gate failed
+  2  usage, config or input error
+  3  an external service or tool failed (git, a store, a forge)";
+
+#[derive(Parser)]
+#[command(name = "mlgate", version, about = "GitOps for machine-learning models: validate, train, gate and promote through pull requests", after_help = EXIT_CODES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+    /// More log output on stderr (repeat for more).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    verbose: u8,
+}
+
+/// Flags every step shares.
+#[derive(Args, Clone)]
+struct Common {
+    /// The project config.
+    #[arg(long, short, default_value = "mlgate.yaml", env = "MLGATE_CONFIG")]
+    config: PathBuf,
+    /// Act on this model only (default: every model in the config).
+    #[arg(long, short)]
+    model: Option<String>,
+    /// Format of the report printed on stdout (all three are written to --out).
+    #[arg(long, value_enum, default_value = "md")]
+    format: Format,
+    /// Folder for reports and step state (default: .mlgate/reports beside the config).
+    #[arg(long)]
+    out: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check training and evaluation data against the model's schema.
+    ValidateData(Common),
+    /// Train a candidate version and store it (content-addressed, write-once).
+    Train(Common),
+    /// Score the candidate on the evaluation data (or --data).
+    Evaluate {
+        #[command(flatten)]
+        common: Common,
+        /// A stored version id instead of the last trained candidate.
+        #[arg(long)]
+        version: Option<String>,
+        /// A CSV file to evaluate on instead of the model's evaluation data.
+        #[arg(long)]
+        data: Option<String>,
+    },
+    /// Check the candidate loads and predicts sensibly.
+    ValidateModel {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        version: Option<String>,
+    },
+    /// Compare the candidate with production under the model's gate.
+    Compare {
+        #[command(flatten)]
+        common: Common,
+        #[arg(long)]
+        version: Option<String>,
+    },
+    /// Propose a candidate that passed the gate: create or update its promotion branch.
+    Promote(Common),
+    /// After a merge: publish the production pointer to the store and tag the deployment.
+    Deploy(Common),
+    /// Score a CSV file with the production version (or --version).
+    Predict {
+        #[command(flatten)]
+        common: Common,
+        /// CSV file to score.
+        #[arg(long)]
+        input: PathBuf,
+        /// Where to write the input with prediction columns appended.
+        #[arg(long)]
+        output: PathBuf,
+        #[arg(long)]
+        version: Option<String>,
+    },
+    /// validate-data → train → evaluate → validate-model → compare → promote.
+    Run(Common),
+    /// Check the config or print its JSON Schema.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Scaffold mlgate.yaml and an empty production pointer.
+    Init {
+        /// Model name.
+        #[arg(long)]
+        model: String,
+        #[arg(long, value_parser = ["classification", "regression"])]
+        task: String,
+        /// The column to predict.
+        #[arg(long)]
+        target: String,
+        /// Training data, relative to --dir.
+        #[arg(long)]
+        train: String,
+        /// Evaluation data, relative to --dir.
+        #[arg(long)]
+        eval: String,
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConfigCommand {
+    /// Parse and check the config; print every problem with file:line:column.
+    Check {
+        #[arg(long, short, default_value = "mlgate.yaml", env = "MLGATE_CONFIG")]
+        config: PathBuf,
+    },
+    /// Print the JSON Schema of mlgate.yaml (for editors: yaml-language-server).
+    Schema,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let filter = match cli.verbose {
+        0 => "warn",
+        1 => "info",
+        _ => "debug",
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("MLGATE_LOG")
+                .unwrap_or_else(|_| filter.into()),
+        )
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    let mut ci = Ci::detect();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            return fail(
+                &mut ci,
+                &Error::external(format!("cannot start the runtime: {e}")),
+            )
+        }
+    };
+    match runtime.block_on(execute(cli.command, &mut ci)) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => fail(&mut ci, &e),
+    }
+}
+
+fn fail(ci: &mut Ci, err: &Error) -> ExitCode {
+    eprintln!("error: {err}");
+    let first_line = err.message.lines().next().unwrap_or_default().to_string();
+    let _ = ci.annotate(Annotation::new(Level::Error, first_line));
+    let _ = ci.finish();
+    ExitCode::from(err.exit_code())
+}
+
+async fn execute(command: Command, ci: &mut Ci) -> Result<u8> {
+    let (common, step) = match command {
+        Command::Config(ConfigCommand::Check { config }) => {
+            let project = Project::load(&config)?;
+            println!(
+                "{}: ok ({} models)",
+                config.display(),
+                project.config.models.len()
+            );
+            return Ok(0);
+        }
+        Command::Config(ConfigCommand::Schema) => {
+            println!("{}", config_schema());
+            return Ok(0);
+        }
+        Command::Init {
+            model,
+            task,
+            target,
+            train,
+            eval,
+            dir,
+        } => {
+            let task = if task == "regression" {
+                Task::Regression
+            } else {
+                Task::Classification
+            };
+            for path in steps::init(&InitOptions {
+                dir,
+                model,
+                task,
+                target,
+                train,
+                eval,
+            })? {
+                println!("created {}", path.display());
+            }
+            return Ok(0);
+        }
+        Command::ValidateData(c) => (c, Step::ValidateData),
+        Command::Train(c) => (c, Step::Train),
+        Command::Evaluate {
+            common,
+            version,
+            data,
+        } => (common, Step::Evaluate(version, data)),
+        Command::ValidateModel { common, version } => (common, Step::ValidateModel(version)),
+        Command::Compare { common, version } => (common, Step::Compare(version)),
+        Command::Promote(c) => (c, Step::Promote),
+        Command::Deploy(c) => (c, Step::Deploy),
+        Command::Predict {
+            common,
+            input,
+            output,
+            version,
+        } => (
+            common,
+            Step::Predict(PredictOptions {
+                input,
+                output,
+                version,
+            }),
+        ),
+        Command::Run(c) => (c, Step::Run),
+    };
+    let ctx = Ctx::open(&common.config, common.out.clone())?;
+    let mut reports = Vec::new();
+    for (name, model) in ctx.project.models(common.model.as_deref())? {
+        tracing::info!(model = name, "running");
+        reports.extend(step.run(&ctx, name, model).await?);
+    }
+    println!("{}", report::render(&reports, common.format).trim_end());
+    publish(ci, &ctx, &reports);
+    Ok(if reports.iter().all(Report::passed) {
+        0
+    } else {
+        1
+    })
+}
+
+/// The step a command runs for each selected model.
+enum Step {
+    ValidateData,
+    Train,
+    Evaluate(Option<String>, Option<String>),
+    ValidateModel(Option<String>),
+    Compare(Option<String>),
+    Promote,
+    Deploy,
+    Predict(PredictOptions),
+    Run,
+}
+
+impl Step {
+    async fn run(
+        &self,
+        ctx: &Ctx,
+        name: &str,
+        model: &mlgate::config::ModelConfig,
+    ) -> Result<Vec<Report>> {
+        let report = match self {
+            Step::Run => return steps::run(ctx, name, model).await,
+            Step::ValidateData => steps::validate_data(ctx, name, model)?,
+            Step::Train => steps::train(ctx, name, model).await?,
+            Step::Evaluate(version, data) => {
+                steps::evaluate(ctx, name, model, version.as_deref(), data.as_deref()).await?
+            }
+            Step::ValidateModel(version) => {
+                steps::validate_model(ctx, name, model, version.as_deref()).await?
+            }
+            Step::Compare(version) => steps::compare(ctx, name, model, version.as_deref()).await?,
+            Step::Promote => steps::promote(ctx, name, model).await?,
+            Step::Deploy => steps::deploy(ctx, name, model).await?,
+            Step::Predict(opts) => steps::predict(ctx, name, model, opts).await?,
+        };
+        ctx.save_report(&report)?;
+        Ok(vec![report])
+    }
+}
+
+/// Hands the outcome to the CI platform: step summary, outputs and annotations.
+/// Failures here are warnings: the step's own verdict stands.
+fn publish(ci: &mut Ci, ctx: &Ctx, reports: &[Report]) {
+    ci.set_dotenv_path(ctx.out.join("mlgate.env"));
+    let status = if reports.iter().all(Report::passed) {
+        "pass"
+    } else {
+        "fail"
+    };
+    let markdown = report::render(reports, Format::Md);
+    let mut results = vec![
+        ci.append_summary(&markdown),
+        ci.set_output("status", status),
+    ];
+    results.push(ci.set_output("report_dir", &ctx.out.display().to_string()));
+    for r in reports {
+        if r.step == "train" {
+            if let Some(v) = r.data.get("version").and_then(|v| v.as_str()) {
+                results.push(ci.set_output(&format!("{}_candidate", r.model), v));
+            }
+        }
+        for loc in &r.locations {
+            let mut a = Annotation::new(Level::Error, loc.message.clone());
+            a.file = Some(loc.file.clone());
+            a.line = loc.line;
+            a.title = Some(format!("mlgate {}: {}", r.step, r.model));
+            results.push(ci.annotate(a));
+        }
+    }
+    results.push(ci.finish());
+    for e in results.into_iter().filter_map(|r| r.err()) {
+        tracing::warn!("CI integration: {e}");
+    }
+}
+
+fn config_schema() -> String {
+    let schema = schemars::schema_for!(Config);
+    serde_json::to_string_pretty(&schema).unwrap_or_default()
+}

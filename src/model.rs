@@ -1,0 +1,210 @@
+//! The built-in model artifact: feature encoding plus a fitted estimator, stored as JSON
+//! so it is portable, diffable and content-addressable (same training ⇒ same bytes).
+
+use crate::config::{Algorithm, Params, Task};
+use crate::data::{Column, Frame, Kind};
+use crate::error::{Error, Result};
+use crate::train::linear::{LogisticFit, RidgeFit};
+use crate::train::matrix::Matrix;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Identifies the artifact format; bumped on incompatible change.
+pub const FORMAT: &str = "mlgate.model/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Model {
+    pub format: String,
+    pub task: Task,
+    pub algorithm: Algorithm,
+    pub target: String,
+    pub features: Vec<Feature>,
+    /// Class labels in index order (classification only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
+    /// Index into `classes` of the positive class (classification only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub positive: Option<usize>,
+    pub params: Params,
+    pub estimator: Estimator,
+}
+
+/// One input column and how it becomes numbers.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Feature {
+    pub name: String,
+    pub encoding: Encoding,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Encoding {
+    /// Standardised; a missing value becomes the training mean.
+    Numeric { mean: f64, scale: f64 },
+    /// One-hot over the training levels; unseen or missing levels encode as all zeros.
+    Categorical { levels: Vec<String> },
+}
+
+impl Encoding {
+    fn width(&self) -> usize {
+        match self {
+            Encoding::Numeric { .. } => 1,
+            Encoding::Categorical { levels } => levels.len(),
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        match self {
+            Encoding::Numeric { .. } => Kind::Numeric,
+            Encoding::Categorical { .. } => Kind::Categorical,
+        }
+    }
+
+    /// Learns the encoding of a training column.
+    pub fn fit(name: &str, column: &Column) -> Result<Encoding> {
+        match column {
+            Column::Numeric(values) => {
+                let present: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+                if present.is_empty() {
+                    return Err(Error::input(format!(
+                        "feature `{name}` has no values in the training data"
+                    )));
+                }
+                let n = present.len() as f64;
+                let mean = present.iter().sum::<f64>() / n;
+                let var = present.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / n;
+                // A constant column keeps scale 1 so it encodes to zeros instead of NaN.
+                let scale = if var > 0.0 { var.sqrt() } else { 1.0 };
+                Ok(Encoding::Numeric { mean, scale })
+            }
+            Column::Categorical(values) => {
+                let mut levels: Vec<String> = values.iter().flatten().cloned().collect();
+                levels.sort();
+                levels.dedup();
+                if levels.is_empty() {
+                    return Err(Error::input(format!(
+                        "feature `{name}` has no values in the training data"
+                    )));
+                }
+                Ok(Encoding::Categorical { levels })
+            }
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Estimator {
+    Logistic { coef: Vec<f64>, intercept: Vec<f64> },
+    Ridge { coef: Vec<f64>, intercept: f64 },
+}
+
+/// What a model says about each row.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Predictions {
+    /// Row-major `rows × classes` probabilities.
+    Proba {
+        classes: Vec<String>,
+        proba: Vec<f64>,
+    },
+    Values(Vec<f64>),
+}
+
+impl Model {
+    /// Parses an artifact, refusing formats this version cannot read.
+    pub fn from_json(bytes: &[u8], origin: &str) -> Result<Model> {
+        let model: Model = serde_json::from_slice(bytes)
+            .map_err(|e| Error::input(format!("{origin}: not an mlgate model artifact: {e}")))?;
+        if model.format != FORMAT {
+            return Err(Error::input(format!(
+                "{origin}: artifact format `{}` is not `{FORMAT}`",
+                model.format
+            )));
+        }
+        Ok(model)
+    }
+
+    /// Canonical bytes: the same model always serialises identically.
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).expect("a model always serialises");
+        bytes.push(b'\n');
+        bytes
+    }
+
+    /// Column kinds to read data with, so files are typed the way training saw them.
+    pub fn column_kinds(&self) -> HashMap<String, Kind> {
+        let mut kinds: HashMap<String, Kind> = self
+            .features
+            .iter()
+            .map(|f| (f.name.clone(), f.encoding.kind()))
+            .collect();
+        let target = match self.task {
+            Task::Classification => Kind::Categorical,
+            Task::Regression => Kind::Numeric,
+        };
+        kinds.insert(self.target.clone(), target);
+        kinds
+    }
+
+    pub fn predict(&self, frame: &Frame) -> Result<Predictions> {
+        let x = design_matrix(&self.features, frame)?;
+        Ok(match &self.estimator {
+            Estimator::Logistic { coef, intercept } => {
+                let fit = LogisticFit {
+                    coef: coef.clone(),
+                    intercept: intercept.clone(),
+                    n_classes: self.classes.len(),
+                    n_features: x.cols,
+                    iterations: 0,
+                    converged: true,
+                };
+                Predictions::Proba {
+                    classes: self.classes.clone(),
+                    proba: fit.predict_proba(&x),
+                }
+            }
+            Estimator::Ridge { coef, intercept } => Predictions::Values(
+                RidgeFit {
+                    coef: coef.clone(),
+                    intercept: *intercept,
+                }
+                .predict(&x),
+            ),
+        })
+    }
+}
+
+/// Encodes the frame's feature columns into the matrix the estimator was fitted on.
+pub fn design_matrix(features: &[Feature], frame: &Frame) -> Result<Matrix> {
+    let width = features.iter().map(|f| f.encoding.width()).sum();
+    let mut x = Matrix::zeros(frame.rows, width);
+    let mut offset = 0;
+    for feature in features {
+        let column = frame.require(&feature.name)?;
+        match (&feature.encoding, column) {
+            (Encoding::Numeric { mean, scale }, Column::Numeric(values)) => {
+                for (row, v) in values.iter().enumerate() {
+                    let v = if v.is_nan() { *mean } else { *v };
+                    x.row_mut(row)[offset] = (v - mean) / scale;
+                }
+            }
+            (Encoding::Categorical { levels }, Column::Categorical(values)) => {
+                for (row, v) in values.iter().enumerate() {
+                    if let Some(level) = v.as_ref().and_then(|v| levels.binary_search(v).ok()) {
+                        x.row_mut(row)[offset + level] = 1.0;
+                    }
+                }
+            }
+            (encoding, _) => {
+                return Err(Error::input(format!(
+                    "{}: column `{}` must be {:?} as in training",
+                    frame.source,
+                    feature.name,
+                    encoding.kind()
+                )))
+            }
+        }
+        offset += feature.encoding.width();
+    }
+    Ok(x)
+}

@@ -1,0 +1,62 @@
+//! `mlgate init`: scaffolds `mlgate.yaml` and an empty production pointer.
+
+use crate::config::Task;
+use crate::error::{Error, Result};
+use crate::pointer::Pointer;
+use std::path::{Path, PathBuf};
+
+pub struct InitOptions {
+    pub dir: PathBuf,
+    pub model: String,
+    pub task: Task,
+    pub target: String,
+    pub train: String,
+    pub eval: String,
+}
+
+/// Writes the files and returns their paths; refuses to overwrite anything.
+pub fn init(opts: &InitOptions) -> Result<Vec<PathBuf>> {
+    if !crate::config::valid_model_name(&opts.model) {
+        return Err(Error::usage(format!(
+            "`{}` is not a valid model name: use lowercase letters, digits, `-` and `_`",
+            opts.model
+        )));
+    }
+    let config = opts.dir.join("mlgate.yaml");
+    let pointer = opts
+        .dir
+        .join(format!("models/{}/production.yaml", opts.model));
+    for path in [&config, &pointer] {
+        if path.exists() {
+            return Err(Error::usage(format!(
+                "{} already exists; mlgate init never overwrites",
+                path.display()
+            )));
+        }
+    }
+    let (metric, rule) = match opts.task {
+        Task::Classification => ("roc_auc", "{min: 0.7, max_regression: 0.005}"),
+        Task::Regression => ("rmse", "{max_relative_regression: 0.02}"),
+    };
+    let text = format!(
+        "# yaml-language-server: $schema=https://raw.githubusercontent.com/mlgate/mlgate/main/docs/mlgate.schema.json\n\
+version: 1\n\
+store: file://.mlgate/store\n\
+models:\n  {model}:\n    task: {task}\n    target: {target}\n    data:\n      train: {train}\n      eval: {eval}\n    gate:\n      {metric}: {rule}\n",
+        model = opts.model,
+        task = opts.task.as_str(),
+        target = opts.target,
+        train = opts.train,
+        eval = opts.eval,
+    );
+    write_new(&config, &text)?;
+    write_new(&pointer, &Pointer::empty(&opts.model).render())?;
+    Ok(vec![config, pointer])
+}
+
+fn write_new(path: &Path, text: &str) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    }
+    std::fs::write(path, text).map_err(|e| Error::write(path, e))
+}

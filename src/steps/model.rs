@@ -1,0 +1,275 @@
+//! `train`, `evaluate` and `validate-model`: produce a candidate version and vouch for it.
+
+use super::{Candidate, Ctx};
+use crate::config::ModelConfig;
+use crate::data::fingerprint;
+use crate::error::Result;
+use crate::evaluate::{evaluate as score, Evaluation};
+use crate::forge::git::Git;
+use crate::gate::num;
+use crate::model::{Model, Predictions};
+use crate::report::{Case, Report, Status, Table};
+use crate::store::versions::{self, Lineage, Manifest};
+use crate::train::{read_kinds, trainer_for, TrainRequest};
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
+    let train_path = ctx.project.resolve(&model.data.train);
+    let frame = ctx.read_frame(model, &model.data.train, read_kinds(model))?;
+    let trainer = trainer_for(model);
+    let started = Instant::now();
+    let trained = trainer
+        .train(&TrainRequest {
+            name,
+            config: model,
+            train: &frame,
+        })
+        .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let evaluation = evaluate_on(ctx, model, &trained.model, &model.data.eval)?;
+    let git = Git::new(&ctx.project.root);
+    let lineage = Lineage {
+        git_commit: git.head(),
+        git_dirty: git.is_repo() && git.is_dirty(),
+        data: BTreeMap::from([
+            ("train".into(), fingerprint(&train_path)?),
+            ("eval".into(), evaluation.data.clone()),
+        ]),
+        params: serde_json::to_value(&trained.model.params).unwrap_or_default(),
+        backend: trainer.backend().into(),
+        details: trained.details,
+        mlgate_version: crate::VERSION.into(),
+        created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        training_seconds: (seconds * 1000.0).round() / 1000.0,
+    };
+    let manifest = Manifest {
+        model: name.into(),
+        version: String::new(),
+        artifact: String::new(),
+        task: model.task.as_str().into(),
+        algorithm: trained.model.algorithm.as_str().into(),
+        lineage,
+        evaluation,
+    };
+    let (id, created) = versions::save(ctx.store.as_ref(), name, &trained.model, manifest).await?;
+    ctx.write_candidate(&Candidate {
+        model: name.into(),
+        version: id.clone(),
+        store: ctx.store.uri(),
+    })?;
+    let stored = versions::load(ctx.store.as_ref(), name, &id).await?;
+    let how = if created {
+        "new version"
+    } else {
+        "identical to a stored version; nothing written"
+    };
+    let mut report = Report::new(
+        "train",
+        name,
+        Status::Pass,
+        format!("trained candidate `{id}` ({how})"),
+    );
+    report.notes.push(lineage_note(&stored.manifest));
+    report
+        .tables
+        .push(metrics_table(&stored.manifest.evaluation));
+    report.cases.push(Case {
+        name: "train".into(),
+        failure: None,
+    });
+    report.data = serde_json::to_value(&stored.manifest).unwrap_or_default();
+    Ok(report)
+}
+
+/// Scores a model on a data file of the project.
+fn evaluate_on(ctx: &Ctx, config: &ModelConfig, model: &Model, path: &str) -> Result<Evaluation> {
+    let frame = ctx.read_frame(config, path, model.column_kinds())?;
+    score(model, &frame, &fingerprint(&ctx.project.resolve(path))?)
+}
+
+pub async fn evaluate(
+    ctx: &Ctx,
+    name: &str,
+    model: &ModelConfig,
+    version: Option<&str>,
+    data: Option<&str>,
+) -> Result<Report> {
+    let candidate = ctx.candidate(name, version).await?;
+    let path = data.unwrap_or(&model.data.eval);
+    let evaluation = evaluate_on(ctx, model, &candidate.model, path)?;
+    let id = &candidate.manifest.version;
+    let mut report = Report::new(
+        "evaluate",
+        name,
+        Status::Pass,
+        format!("`{id}` on `{path}` ({} rows)", evaluation.rows),
+    );
+    report.tables.push(metrics_table(&evaluation));
+    if let Some(confusion) = &evaluation.confusion {
+        report
+            .tables
+            .push(confusion_table(&evaluation.classes, confusion));
+    }
+    report.cases.extend(evaluation.metrics.keys().map(|m| Case {
+        name: m.clone(),
+        failure: None,
+    }));
+    report.data = serde_json::json!({ "version": id, "data": path, "evaluation": evaluation });
+    Ok(report)
+}
+
+/// Checks a version can serve: it loads, predicts on a sample, and predicts sensibly.
+pub async fn validate_model(
+    ctx: &Ctx,
+    name: &str,
+    model: &ModelConfig,
+    version: Option<&str>,
+) -> Result<Report> {
+    const SAMPLE: usize = 1000;
+    let candidate = ctx.candidate(name, version).await?;
+    let mut frame = ctx.read_frame(model, &model.data.eval, candidate.model.column_kinds())?;
+    truncate(&mut frame, SAMPLE);
+    let started = Instant::now();
+    let predictions = candidate.model.predict(&frame)?;
+    let per_1000 = started.elapsed().as_secs_f64() * 1000.0 / frame.rows.max(1) as f64 * 1000.0;
+    let artifact_bytes = candidate.model.to_json().len();
+    let mut cases = vec![Case {
+        name: "artifact loads and matches its digest".into(),
+        failure: None,
+    }];
+    cases.push(shape_case(&predictions, frame.rows));
+    let id = &candidate.manifest.version;
+    let failed = cases.iter().filter(|c| c.failure.is_some()).count();
+    let status = if failed == 0 {
+        Status::Pass
+    } else {
+        Status::Fail
+    };
+    let title = if failed == 0 {
+        format!("`{id}` loads and predicts sensibly")
+    } else {
+        format!("`{id}` failed {failed} checks")
+    };
+    let mut report = Report::new("validate-model", name, status, title);
+    report.tables.push(Table {
+        header: vec!["check".into(), "result".into()],
+        rows: cases
+            .iter()
+            .map(|c| {
+                vec![
+                    c.name.clone(),
+                    c.failure.clone().unwrap_or_else(|| "ok".into()),
+                ]
+            })
+            .chain([
+                vec!["latency per 1 000 rows".into(), format!("{per_1000:.2} ms")],
+                vec!["artifact size".into(), format!("{artifact_bytes} bytes")],
+            ])
+            .collect(),
+    });
+    report.cases = cases;
+    report.data = serde_json::json!({ "version": id, "sample_rows": frame.rows, "latency_ms_per_1000_rows": per_1000, "artifact_bytes": artifact_bytes });
+    Ok(report)
+}
+
+fn truncate(frame: &mut crate::data::Frame, rows: usize) {
+    use crate::data::Column;
+    for column in &mut frame.columns {
+        match column {
+            Column::Numeric(v) => v.truncate(rows),
+            Column::Categorical(v) => v.truncate(rows),
+        }
+    }
+    frame.rows = frame.rows.min(rows);
+}
+
+fn shape_case(predictions: &Predictions, rows: usize) -> Case {
+    let failure = match predictions {
+        Predictions::Proba { classes, proba } => {
+            let k = classes.len();
+            if proba.len() != rows * k {
+                Some(format!(
+                    "{} probabilities for {rows} rows × {k} classes",
+                    proba.len()
+                ))
+            } else if let Some(row) = proba.chunks(k).position(|p| {
+                p.iter().any(|v| !(0.0..=1.0).contains(v))
+                    || (p.iter().sum::<f64>() - 1.0).abs() > 1e-6
+            }) {
+                Some(format!(
+                    "row {} has probabilities outside [0, 1] or not summing to 1",
+                    row + 1
+                ))
+            } else {
+                None
+            }
+        }
+        Predictions::Values(v) => {
+            if v.len() != rows {
+                Some(format!("{} predictions for {rows} rows", v.len()))
+            } else {
+                v.iter()
+                    .position(|x| !x.is_finite())
+                    .map(|row| format!("row {} predicts a non-finite value", row + 1))
+            }
+        }
+    };
+    Case {
+        name: format!("predictions have the expected shape ({rows} sample rows)"),
+        failure,
+    }
+}
+
+pub fn metrics_table(e: &Evaluation) -> Table {
+    Table {
+        header: vec!["metric".into(), "value".into()],
+        rows: e
+            .metrics
+            .iter()
+            .map(|(k, v)| vec![k.clone(), num(*v)])
+            .collect(),
+    }
+}
+
+fn confusion_table(classes: &[String], m: &[Vec<u64>]) -> Table {
+    let mut header = vec!["true \\ predicted".to_string()];
+    header.extend(classes.iter().cloned());
+    let rows = classes
+        .iter()
+        .zip(m)
+        .map(|(c, row)| {
+            std::iter::once(c.clone())
+                .chain(row.iter().map(u64::to_string))
+                .collect()
+        })
+        .collect();
+    Table { header, rows }
+}
+
+pub fn lineage_note(m: &Manifest) -> String {
+    let l = &m.lineage;
+    let commit = l
+        .git_commit
+        .as_deref()
+        .map(|c| &c[..c.len().min(12)])
+        .unwrap_or("none");
+    let dirty = if l.git_dirty {
+        " (with uncommitted changes)"
+    } else {
+        ""
+    };
+    let data: Vec<String> = l
+        .data
+        .iter()
+        .map(|(k, v)| format!("{k} `{}`", &v[..v.len().min(19)]))
+        .collect();
+    format!(
+        "Lineage: commit `{commit}`{dirty}, {} backend, data {}, trained {} in {:.2}s, mlgate {}.",
+        l.backend,
+        data.join(", "),
+        l.created_at,
+        l.training_seconds,
+        l.mlgate_version
+    )
+}

@@ -1,0 +1,113 @@
+//! `promote`: a candidate that passed the gate becomes a proposed change to the
+//! production pointer, on the model's promotion branch. Merging it is the promotion.
+
+use super::compare::Comparison;
+use super::model::lineage_note;
+use super::Ctx;
+use crate::config::ModelConfig;
+use crate::error::{Error, Result};
+use crate::forge::git::Git;
+use crate::forge::{Forge, LocalForge, Proposal, ProposalStatus};
+use crate::pointer::Pointer;
+use crate::report::{markdown_table, read_json, Case, Report, Status};
+use crate::store::versions;
+
+/// The forge promotions go through. Only the local git forge exists so far.
+pub fn forge(ctx: &Ctx) -> Result<Box<dyn Forge>> {
+    Ok(Box::new(LocalForge::open(
+        &ctx.project.root,
+        ctx.out.join("pull-requests"),
+    )?))
+}
+
+pub async fn promote(ctx: &Ctx, name: &str, _model: &ModelConfig) -> Result<Report> {
+    let compare_path = ctx.model_out(name).join("compare.json");
+    let compare_report = read_json(&compare_path).map_err(|e| {
+        e.with_hint("run `mlgate compare` first (with the same --out): promote acts on its verdict")
+    })?;
+    let comparison: Comparison =
+        serde_json::from_value(compare_report.data.clone()).map_err(|e| {
+            Error::input(format!(
+                "{}: not a compare report: {e}",
+                compare_path.display()
+            ))
+        })?;
+    if !comparison.passed {
+        let mut report = Report::new(
+            "promote",
+            name,
+            Status::Fail,
+            format!(
+                "`{}` not promoted: it failed the gate",
+                comparison.candidate
+            ),
+        );
+        report.cases.push(Case {
+            name: "gate passed".into(),
+            failure: Some(compare_report.title),
+        });
+        return Ok(report);
+    }
+    let version = versions::load(ctx.store.as_ref(), name, &comparison.candidate).await?;
+    let pointer = Pointer::from_manifest(&version.manifest);
+    let prefix = Git::new(&ctx.project.root).prefix()?;
+    let pointer_path = format!("{prefix}{}", ctx.project.pointer_rel(name));
+    let proposal = Proposal {
+        branch: ctx.project.promotion_branch(name),
+        title: format!("Promote {name} to {}", comparison.candidate),
+        body: description(&compare_report, &version.manifest),
+        files: vec![(pointer_path.clone(), pointer.render())],
+    };
+    let outcome = forge(ctx)?.propose(&proposal).await?;
+    let head = outcome
+        .head
+        .as_deref()
+        .map(|h| &h[..h.len().min(12)])
+        .unwrap_or("");
+    let title = match outcome.status {
+        ProposalStatus::Opened => {
+            format!("opened promotion branch `{}` at `{head}`", outcome.branch)
+        }
+        ProposalStatus::Updated => {
+            format!("updated promotion branch `{}` to `{head}`", outcome.branch)
+        }
+        ProposalStatus::Unchanged => format!(
+            "promotion branch `{}` already proposes `{}`; nothing changed",
+            outcome.branch, comparison.candidate
+        ),
+        ProposalStatus::AlreadyApplied => format!(
+            "`{}` is already the production version; nothing to promote",
+            comparison.candidate
+        ),
+    };
+    let mut report = Report::new("promote", name, Status::Pass, title);
+    if outcome.status != ProposalStatus::AlreadyApplied {
+        report.notes.push(format!(
+            "Review and merge `{}` to promote: it changes `{pointer_path}`. Description: `{}`.",
+            outcome.branch, outcome.location
+        ));
+    }
+    report.cases.push(Case {
+        name: "promotion proposed".into(),
+        failure: None,
+    });
+    report.data = serde_json::to_value(&outcome).unwrap_or_default();
+    Ok(report)
+}
+
+/// The pull-request description: the gate table and the candidate's lineage.
+fn description(compare: &Report, manifest: &versions::Manifest) -> String {
+    let mut body = format!("{}\n", compare.title);
+    for note in &compare.notes {
+        body.push_str(&format!("\n{note}\n"));
+    }
+    for table in &compare.tables {
+        body.push('\n');
+        body.push_str(&markdown_table(table));
+    }
+    body.push_str(&format!(
+        "\n{}\n\nMerging this change promotes the model; reverting it rolls back.\n",
+        lineage_note(manifest)
+    ));
+    body
+}

@@ -1,0 +1,696 @@
+//! L2-regularised logistic regression and ridge regression.
+//!
+//! The objectives are exactly scikit-learn's (`LogisticRegression(solver="lbfgs")` and
+//! `Ridge(fit_intercept=True)`), so a model trained here can be compared one-to-one with
+//! a reference trained in Python. Every reduction runs sequentially in a fixed order, so
+//! the same inputs give bit-identical coefficients; artifacts are content-addressed.
+
+use super::lbfgs;
+use super::matrix::Matrix;
+
+/// A fitted logistic-regression model.
+///
+/// Binary models keep one weight vector (for class 1), like scikit-learn; multiclass
+/// models keep one row per class (`n_classes × n_features`, row-major).
+#[derive(Debug, Clone, PartialEq)]
+pub struct LogisticFit {
+    pub coef: Vec<f64>,
+    pub intercept: Vec<f64>,
+    pub n_classes: usize,
+    pub n_features: usize,
+    pub iterations: usize,
+    pub converged: bool,
+}
+
+/// Fit `LogisticRegression(C=c, solver="lbfgs")`: minimise
+/// `C * Σ wᵢ·lossᵢ + ½‖W‖²` with the intercept unpenalised.
+///
+/// The objective is divided by `Σ wᵢ` internally (as scikit-learn does) so the
+/// gradient tolerance is independent of the data size; the optimum is unchanged.
+///
+/// The caller guarantees at least one row, `n_classes >= 2`, labels `< n_classes`,
+/// `c > 0` and non-negative finite weights with a positive sum. Violations are caught
+/// by `debug_assert!` in tests; in release builds rows with out-of-range labels are
+/// ignored and otherwise unusable input yields an all-zero, unconverged fit, never a
+/// panic.
+pub fn fit_logistic(
+    x: &Matrix,
+    y: &[usize],
+    n_classes: usize,
+    c: f64,
+    sample_weight: Option<&[f64]>,
+    max_iter: usize,
+) -> LogisticFit {
+    let d = x.cols;
+    let n = x.rows;
+    debug_assert!(n >= 1, "logistic regression needs at least one row");
+    debug_assert!(
+        n_classes >= 2,
+        "logistic regression needs at least two classes"
+    );
+    debug_assert_eq!(y.len(), n, "one label per row");
+    debug_assert!(
+        y.iter().all(|&k| k < n_classes),
+        "labels must be < n_classes"
+    );
+    debug_assert!(c > 0.0, "C must be positive");
+    debug_assert_eq!(x.data.len(), n * d, "matrix shape");
+
+    let k_out = if n_classes == 2 { 1 } else { n_classes };
+    let unfit = |iterations| LogisticFit {
+        coef: vec![0.0; k_out * d],
+        intercept: vec![0.0; k_out],
+        n_classes,
+        n_features: d,
+        iterations,
+        converged: false,
+    };
+
+    let weights_ok = match sample_weight {
+        Some(w) => w.len() == n && w.iter().all(|v| v.is_finite() && *v >= 0.0),
+        None => true,
+    };
+    debug_assert!(
+        weights_ok,
+        "sample weights must be finite, non-negative, one per row"
+    );
+    let rows = n.min(y.len()).min(x.data.len().checked_div(d).unwrap_or(n));
+    if n_classes < 2 || c.is_nan() || c <= 0.0 || !weights_ok || rows == 0 {
+        return unfit(0);
+    }
+    let weight = |i: usize| sample_weight.map_or(1.0, |w| w[i]);
+    // Rows with an out-of-range label carry no usable information; drop them.
+    let keep: Vec<usize> = (0..rows).filter(|&i| y[i] < n_classes).collect();
+    let sw: f64 = keep.iter().map(|&i| weight(i)).sum();
+    if !(sw > 0.0 && sw.is_finite()) {
+        return unfit(0);
+    }
+    let inv_sw = 1.0 / sw;
+    // ½‖W‖² / (C Σw): the penalty after dividing the whole objective by Σw.
+    let l2 = 1.0 / (c * sw);
+
+    let opts = lbfgs::Options {
+        max_iter,
+        tol: 1e-10,
+        memory: 10,
+    };
+    let outcome = if n_classes == 2 {
+        let objective =
+            |p: &[f64], g: &mut [f64]| binary_objective(x, y, &keep, &weight, p, g, inv_sw, l2);
+        lbfgs::minimize(objective, vec![0.0; d + 1], &opts)
+    } else {
+        let objective = |p: &[f64], g: &mut [f64]| {
+            multinomial_objective(x, y, &keep, &weight, n_classes, p, g, inv_sw, l2)
+        };
+        lbfgs::minimize(objective, vec![0.0; n_classes * (d + 1)], &opts)
+    };
+
+    let (coef, intercept) = outcome.x.split_at(k_out * d);
+    let mut intercept = intercept.to_vec();
+    if k_out > 1 {
+        // Softmax intercepts are only defined up to a shared constant (they are not
+        // penalised); pin the zero-sum representative, the one L-BFGS reaches from zero.
+        let mean = intercept.iter().sum::<f64>() / k_out as f64;
+        intercept.iter_mut().for_each(|b| *b -= mean);
+    }
+    LogisticFit {
+        coef: coef.to_vec(),
+        intercept,
+        n_classes,
+        n_features: d,
+        iterations: outcome.iterations,
+        converged: outcome.converged,
+    }
+}
+
+/// Mean binomial log-loss plus penalty; parameters are `[w (d), b]`.
+#[allow(clippy::too_many_arguments)]
+fn binary_objective(
+    x: &Matrix,
+    y: &[usize],
+    keep: &[usize],
+    weight: &impl Fn(usize) -> f64,
+    p: &[f64],
+    g: &mut [f64],
+    inv_sw: f64,
+    l2: f64,
+) -> f64 {
+    let d = x.cols;
+    let (w, b) = (&p[..d], p[d]);
+    g.iter_mut().for_each(|v| *v = 0.0);
+    let mut loss = 0.0;
+    for &i in keep {
+        let row = x.row(i);
+        let z = dot(row, w) + b;
+        let target = if y[i] == 1 { 1.0 } else { 0.0 };
+        let wi = weight(i);
+        loss += wi * (softplus(z) - target * z);
+        let r = wi * (sigmoid(z) - target);
+        g[..d]
+            .iter_mut()
+            .zip(row)
+            .for_each(|(gj, xj)| *gj += r * xj);
+        g[d] += r;
+    }
+    let mut value = loss * inv_sw;
+    for j in 0..d {
+        g[j] = g[j] * inv_sw + l2 * w[j];
+        value += 0.5 * l2 * w[j] * w[j];
+    }
+    g[d] *= inv_sw;
+    value
+}
+
+/// Mean multinomial cross-entropy plus penalty; parameters are `[W (k×d), b (k)]`.
+#[allow(clippy::too_many_arguments)]
+fn multinomial_objective(
+    x: &Matrix,
+    y: &[usize],
+    keep: &[usize],
+    weight: &impl Fn(usize) -> f64,
+    k: usize,
+    p: &[f64],
+    g: &mut [f64],
+    inv_sw: f64,
+    l2: f64,
+) -> f64 {
+    let d = x.cols;
+    let (w, b) = p.split_at(k * d);
+    g.iter_mut().for_each(|v| *v = 0.0);
+    let mut z = vec![0.0; k];
+    let mut loss = 0.0;
+    for &i in keep {
+        let row = x.row(i);
+        for (c, zc) in z.iter_mut().enumerate() {
+            *zc = dot(row, &w[c * d..(c + 1) * d]) + b[c];
+        }
+        let lse = log_sum_exp(&z);
+        let wi = weight(i);
+        loss += wi * (lse - z[y[i]]);
+        for (c, &zc) in z.iter().enumerate() {
+            let target = if c == y[i] { 1.0 } else { 0.0 };
+            let r = wi * ((zc - lse).exp() - target);
+            g[c * d..(c + 1) * d]
+                .iter_mut()
+                .zip(row)
+                .for_each(|(gj, xj)| *gj += r * xj);
+            g[k * d + c] += r;
+        }
+    }
+    let mut value = loss * inv_sw;
+    for (gj, wj) in g[..k * d].iter_mut().zip(w) {
+        *gj = *gj * inv_sw + l2 * wj;
+        value += 0.5 * l2 * wj * wj;
+    }
+    g[k * d..].iter_mut().for_each(|v| *v *= inv_sw);
+    value
+}
+
+impl LogisticFit {
+    /// Class probabilities, `x.rows × n_classes` row-major (binary rows are `[1-p, p]`).
+    pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
+        debug_assert_eq!(x.cols, self.n_features, "feature count mismatch");
+        let k = self.n_classes;
+        let d = self.n_features;
+        let mut out = Vec::with_capacity(x.rows * k);
+        let rows = x
+            .data
+            .len()
+            .checked_div(x.cols)
+            .unwrap_or(x.rows)
+            .min(x.rows);
+        let mut z = vec![0.0; k];
+        for i in 0..rows {
+            let row = x.row(i);
+            if k == 2 {
+                let zb = dot(row, &self.coef) + self.intercept.first().copied().unwrap_or(0.0);
+                let p = sigmoid(zb);
+                out.push(1.0 - p);
+                out.push(p);
+            } else if k > 0 {
+                for (c, zc) in z.iter_mut().enumerate() {
+                    let w = self.coef.get(c * d..(c + 1) * d).unwrap_or(&[]);
+                    *zc = dot(row, w) + self.intercept.get(c).copied().unwrap_or(0.0);
+                }
+                let lse = log_sum_exp(&z);
+                out.extend(z.iter().map(|zc| (zc - lse).exp()));
+            }
+        }
+        out
+    }
+}
+
+/// A fitted ridge-regression model.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RidgeFit {
+    pub coef: Vec<f64>,
+    pub intercept: f64,
+}
+
+/// Fit `Ridge(alpha, fit_intercept=True)`: centre X and y with the (weighted) means,
+/// solve `(XᵀWX + αI) w = XᵀWy` by Cholesky, and recover the unpenalised intercept.
+///
+/// Weights are used as given (not normalised), exactly like scikit-learn, so `alpha`
+/// is relative to `Σ wᵢ`.
+pub fn fit_ridge(
+    x: &Matrix,
+    y: &[f64],
+    alpha: f64,
+    sample_weight: Option<&[f64]>,
+) -> Result<RidgeFit, String> {
+    let n = x.rows;
+    let d = x.cols;
+    if n == 0 {
+        return Err("ridge regression needs at least one row".into());
+    }
+    if x.data.len() != n * d {
+        return Err(format!(
+            "feature matrix holds {} values, expected {n} rows × {d} columns",
+            x.data.len()
+        ));
+    }
+    if y.len() != n {
+        return Err(format!("got {} targets for {n} rows", y.len()));
+    }
+    if !(alpha >= 0.0 && alpha.is_finite()) {
+        return Err(format!("alpha must be a finite number >= 0, got {alpha}"));
+    }
+    if let Some(w) = sample_weight {
+        if w.len() != n {
+            return Err(format!("got {} sample weights for {n} rows", w.len()));
+        }
+        if w.iter().any(|v| !(v.is_finite() && *v >= 0.0)) {
+            return Err("sample weights must be finite and non-negative".into());
+        }
+    }
+    if x.data.iter().chain(y).any(|v| !v.is_finite()) {
+        return Err("features and targets must be finite".into());
+    }
+    let weight = |i: usize| sample_weight.map_or(1.0, |w| w[i]);
+    let sw: f64 = (0..n).map(weight).sum();
+    if !(sw > 0.0 && sw.is_finite()) {
+        return Err("sample weights must have a positive sum".into());
+    }
+
+    let mut x_mean = vec![0.0; d];
+    let mut y_mean = 0.0;
+    for (i, &yi) in y.iter().enumerate() {
+        let wi = weight(i);
+        x_mean
+            .iter_mut()
+            .zip(x.row(i))
+            .for_each(|(m, v)| *m += wi * v);
+        y_mean += wi * yi;
+    }
+    x_mean.iter_mut().for_each(|m| *m /= sw);
+    y_mean /= sw;
+
+    // Normal equations on centred data (lower triangle accumulated, then mirrored).
+    let mut a = vec![0.0; d * d];
+    let mut rhs = vec![0.0; d];
+    let mut centred = vec![0.0; d];
+    for (i, &yi) in y.iter().enumerate() {
+        let wi = weight(i);
+        centred
+            .iter_mut()
+            .zip(x.row(i).iter().zip(&x_mean))
+            .for_each(|(c, (v, m))| *c = v - m);
+        let yc = yi - y_mean;
+        for j in 0..d {
+            let wc = wi * centred[j];
+            rhs[j] += wc * yc;
+            for l in 0..=j {
+                a[j * d + l] += wc * centred[l];
+            }
+        }
+    }
+    for j in 0..d {
+        for l in 0..j {
+            a[l * d + j] = a[j * d + l];
+        }
+    }
+    let scale = (0..d).map(|j| a[j * d + j]).fold(0.0_f64, f64::max);
+    for j in 0..d {
+        a[j * d + j] += alpha;
+    }
+    let coef = cholesky_solve(&mut a, &rhs, d, scale).map_err(|column| {
+        format!(
+            "ridge system is singular at feature {column} (alpha = {alpha}); \
+             features are constant or collinear — use alpha > 0 or drop the redundant feature"
+        )
+    })?;
+    let intercept = y_mean - dot(&x_mean, &coef);
+    Ok(RidgeFit { coef, intercept })
+}
+
+impl RidgeFit {
+    /// Predictions `X w + b`, one per row.
+    pub fn predict(&self, x: &Matrix) -> Vec<f64> {
+        debug_assert_eq!(x.cols, self.coef.len(), "feature count mismatch");
+        let rows = x
+            .data
+            .len()
+            .checked_div(x.cols)
+            .unwrap_or(x.rows)
+            .min(x.rows);
+        (0..rows)
+            .map(|i| dot(x.row(i), &self.coef) + self.intercept)
+            .collect()
+    }
+}
+
+/// Solve `A w = b` for symmetric positive definite `A` (overwritten by its Cholesky
+/// factor). A pivot that is not clearly positive relative to the largest diagonal of the
+/// unregularised matrix (`scale`) means the system is numerically singular; the failing
+/// column is returned.
+fn cholesky_solve(a: &mut [f64], b: &[f64], d: usize, scale: f64) -> Result<Vec<f64>, usize> {
+    let threshold = (d as f64) * f64::EPSILON * scale;
+    for j in 0..d {
+        let mut pivot = a[j * d + j];
+        for l in 0..j {
+            pivot -= a[j * d + l] * a[j * d + l];
+        }
+        if !(pivot > threshold && pivot.is_finite()) || pivot <= 0.0 {
+            return Err(j);
+        }
+        let root = pivot.sqrt();
+        a[j * d + j] = root;
+        for i in j + 1..d {
+            let mut v = a[i * d + j];
+            for l in 0..j {
+                v -= a[i * d + l] * a[j * d + l];
+            }
+            a[i * d + j] = v / root;
+        }
+    }
+    // Forward substitution L z = b, then back substitution Lᵀ w = z.
+    let mut z = vec![0.0; d];
+    for i in 0..d {
+        let mut v = b[i];
+        for l in 0..i {
+            v -= a[i * d + l] * z[l];
+        }
+        z[i] = v / a[i * d + i];
+    }
+    let mut w = vec![0.0; d];
+    for i in (0..d).rev() {
+        let mut v = z[i];
+        for l in i + 1..d {
+            v -= a[l * d + i] * w[l];
+        }
+        w[i] = v / a[i * d + i];
+    }
+    Ok(w)
+}
+
+fn dot(a: &[f64], b: &[f64]) -> f64 {
+    a.iter().zip(b).map(|(x, y)| x * y).sum()
+}
+
+/// `ln(1 + e^z)` without overflow for large `z` or cancellation for very negative `z`.
+fn softplus(z: f64) -> f64 {
+    z.max(0.0) + (-z.abs()).exp().ln_1p()
+}
+
+/// Logistic function evaluated on the side where `exp` cannot overflow.
+fn sigmoid(z: f64) -> f64 {
+    if z >= 0.0 {
+        1.0 / (1.0 + (-z).exp())
+    } else {
+        let e = z.exp();
+        e / (1.0 + e)
+    }
+}
+
+fn log_sum_exp(z: &[f64]) -> f64 {
+    let m = z.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !m.is_finite() {
+        return m;
+    }
+    m + z.iter().map(|v| (v - m).exp()).sum::<f64>().ln()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matrix(rows: usize, cols: usize, data: &[f64]) -> Matrix {
+        Matrix {
+            rows,
+            cols,
+            data: data.to_vec(),
+        }
+    }
+
+    /// Deterministic pseudo-random numbers in [0, 1) (xorshift) for test data.
+    fn lcg(seed: &mut u64) -> f64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        (*seed >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn dataset(n: usize, d: usize, k: usize) -> (Matrix, Vec<usize>) {
+        let mut seed = 0x9E37_79B9_7F4A_7C15;
+        let mut x = Matrix::zeros(n, d);
+        let mut y = Vec::with_capacity(n);
+        for i in 0..n {
+            let class = i % k;
+            for (j, v) in x.row_mut(i).iter_mut().enumerate() {
+                let shift = if j % k == class { 1.5 } else { 0.0 };
+                *v = 2.0 * lcg(&mut seed) - 1.0 + shift;
+            }
+            y.push(class);
+        }
+        (x, y)
+    }
+
+    /// Full (unscaled) gradient of `C Σ wᵢ lossᵢ + ½‖W‖²` at the fitted parameters.
+    fn sklearn_gradient(fit: &LogisticFit, x: &Matrix, y: &[usize], c: f64) -> Vec<f64> {
+        let proba = fit.predict_proba(x);
+        let k = fit.n_classes;
+        let d = fit.n_features;
+        let kk = if k == 2 { 1 } else { k };
+        let mut g = vec![0.0; kk * (d + 1)];
+        for i in 0..x.rows {
+            for cls in 0..kk {
+                let (p, t) = if k == 2 {
+                    (proba[2 * i + 1], (y[i] == 1) as u8 as f64)
+                } else {
+                    (proba[i * k + cls], (y[i] == cls) as u8 as f64)
+                };
+                for j in 0..d {
+                    g[cls * d + j] += c * (p - t) * x.row(i)[j];
+                }
+                g[kk * d + cls] += c * (p - t);
+            }
+        }
+        for (gj, wj) in g.iter_mut().zip(&fit.coef) {
+            *gj += wj;
+        }
+        g
+    }
+
+    #[test]
+    fn binary_logistic_reaches_stationary_point() {
+        let (x, y) = dataset(120, 3, 2);
+        for c in [1.0, 0.1, 100.0] {
+            let fit = fit_logistic(&x, &y, 2, c, None, 1000);
+            assert!(fit.converged, "C={c}: {fit:?}");
+            assert_eq!(fit.coef.len(), 3);
+            assert_eq!(fit.intercept.len(), 1);
+            let g = sklearn_gradient(&fit, &x, &y, c);
+            let gmax = g.iter().fold(0.0_f64, |m, v| m.max(v.abs()));
+            assert!(gmax < 1e-6 * c.max(1.0), "C={c}: gradient {g:?}");
+        }
+    }
+
+    #[test]
+    fn multinomial_logistic_reaches_stationary_point() {
+        let (x, y) = dataset(150, 4, 3);
+        let fit = fit_logistic(&x, &y, 3, 1.0, None, 1000);
+        assert!(fit.converged, "{fit:?}");
+        assert_eq!(fit.coef.len(), 12);
+        assert_eq!(fit.intercept.len(), 3);
+        let g = sklearn_gradient(&fit, &x, &y, 1.0);
+        assert!(g.iter().all(|v| v.abs() < 1e-6), "{g:?}");
+        assert!(fit.intercept.iter().sum::<f64>().abs() < 1e-12);
+        let proba = fit.predict_proba(&x);
+        for row in proba.chunks(3) {
+            assert!((row.iter().sum::<f64>() - 1.0).abs() < 1e-12);
+        }
+    }
+
+    #[test]
+    fn sample_weights_equal_row_duplication() {
+        let (x, y) = dataset(40, 2, 2);
+        let mut w = vec![1.0; 40];
+        w[3] = 2.0;
+        let mut xd = x.clone();
+        xd.data.extend_from_slice(x.row(3));
+        xd.rows += 1;
+        let mut yd = y.clone();
+        yd.push(y[3]);
+        let a = fit_logistic(&x, &y, 2, 1.0, Some(&w), 1000);
+        let b = fit_logistic(&xd, &yd, 2, 1.0, None, 1000);
+        for (p, q) in a
+            .coef
+            .iter()
+            .chain(&a.intercept)
+            .zip(b.coef.iter().chain(&b.intercept))
+        {
+            assert!((p - q).abs() < 1e-7, "{a:?} vs {b:?}");
+        }
+    }
+
+    #[test]
+    fn one_feature_closed_form() {
+        // Symmetric data: x = ±1 with labels 1/0 → b = 0 and w solves C·n·(σ(w) - 1) + w = 0.
+        let x = matrix(2, 1, &[1.0, -1.0]);
+        let fit = fit_logistic(&x, &[1, 0], 2, 1.0, None, 1000);
+        let w = fit.coef[0];
+        assert!(fit.intercept[0].abs() < 1e-9);
+        assert!((2.0 * (sigmoid(w) - 1.0) + w).abs() < 1e-7, "{fit:?}");
+    }
+
+    #[test]
+    fn separable_data_stays_finite() {
+        let x = matrix(4, 1, &[-2.0, -1.0, 1.0, 2.0]);
+        let fit = fit_logistic(&x, &[0, 0, 1, 1], 2, 1e4, None, 5000);
+        assert!(fit.coef.iter().chain(&fit.intercept).all(|v| v.is_finite()));
+        assert!(fit.converged, "{fit:?}");
+        let p = fit.predict_proba(&x);
+        assert!(p[1] < 0.01 && p[7] > 0.99, "{p:?}");
+    }
+
+    #[test]
+    fn logistic_is_bit_identical_across_runs() {
+        let (x, y) = dataset(90, 3, 3);
+        let a = fit_logistic(&x, &y, 3, 0.5, None, 1000);
+        let b = fit_logistic(&x, &y, 3, 0.5, None, 1000);
+        let bits = |f: &LogisticFit| {
+            f.coef
+                .iter()
+                .chain(&f.intercept)
+                .map(|v| v.to_bits())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(bits(&a), bits(&b));
+    }
+
+    #[test]
+    fn degenerate_logistic_input_does_not_panic() {
+        let x = Matrix::zeros(0, 2);
+        // Release-mode behaviour only; debug builds assert on the caller contract.
+        if !cfg!(debug_assertions) {
+            let fit = fit_logistic(&x, &[], 2, 1.0, None, 100);
+            assert!(!fit.converged);
+        }
+        let fit = LogisticFit {
+            coef: vec![0.0; 2],
+            intercept: vec![0.0],
+            n_classes: 2,
+            n_features: 2,
+            iterations: 0,
+            converged: true,
+        };
+        assert!(fit.predict_proba(&x).is_empty());
+    }
+
+    #[test]
+    fn single_class_column_is_handled() {
+        // All labels one class: optimum pushes the intercept towards that class.
+        let x = matrix(3, 1, &[0.0, 1.0, 2.0]);
+        let fit = fit_logistic(&x, &[1, 1, 1], 2, 1.0, None, 1000);
+        assert!(fit.intercept[0] > 1.0 && fit.coef[0].is_finite(), "{fit:?}");
+    }
+
+    #[test]
+    fn ridge_matches_closed_form() {
+        // y = 1 + 2x exactly; one feature, alpha = 1.
+        // Centred: x̄ = 1.5, Σ(x-x̄)² = 5, Σ(x-x̄)(y-ȳ) = 10 → w = 10 / (5 + 1).
+        let x = matrix(4, 1, &[0.0, 1.0, 2.0, 3.0]);
+        let y = [1.0, 3.0, 5.0, 7.0];
+        let fit = fit_ridge(&x, &y, 1.0, None).expect("fit");
+        let w = 10.0 / 6.0;
+        assert!((fit.coef[0] - w).abs() < 1e-14);
+        assert!((fit.intercept - (4.0 - 1.5 * w)).abs() < 1e-14);
+        let pred = fit.predict(&x);
+        assert!((pred[0] - fit.intercept).abs() < 1e-15);
+
+        let exact = fit_ridge(&x, &y, 0.0, None).expect("fit");
+        assert!((exact.coef[0] - 2.0).abs() < 1e-12 && (exact.intercept - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ridge_two_features_and_weights() {
+        // Weighted problem checked against the explicit 2×2 solution.
+        let x = matrix(4, 2, &[1.0, 0.0, 0.0, 1.0, 1.0, 1.0, 2.0, 0.5]);
+        let y = [1.0, 2.0, 2.5, 3.0];
+        let w = [1.0, 2.0, 0.5, 1.5];
+        let alpha = 0.3;
+        let fit = fit_ridge(&x, &y, alpha, Some(&w)).expect("fit");
+        let sw: f64 = w.iter().sum();
+        let xm: Vec<f64> = (0..2)
+            .map(|j| (0..4).map(|i| w[i] * x.row(i)[j]).sum::<f64>() / sw)
+            .collect();
+        let ym = (0..4).map(|i| w[i] * y[i]).sum::<f64>() / sw;
+        let mut a = [[0.0; 2]; 2];
+        let mut b = [0.0; 2];
+        for i in 0..4 {
+            for j in 0..2 {
+                b[j] += w[i] * (x.row(i)[j] - xm[j]) * (y[i] - ym);
+                for l in 0..2 {
+                    a[j][l] += w[i] * (x.row(i)[j] - xm[j]) * (x.row(i)[l] - xm[l]);
+                }
+            }
+        }
+        a[0][0] += alpha;
+        a[1][1] += alpha;
+        let det = a[0][0] * a[1][1] - a[0][1] * a[1][0];
+        let w0 = (b[0] * a[1][1] - a[0][1] * b[1]) / det;
+        let w1 = (a[0][0] * b[1] - a[1][0] * b[0]) / det;
+        assert!((fit.coef[0] - w0).abs() < 1e-12 && (fit.coef[1] - w1).abs() < 1e-12);
+        assert!((fit.intercept - (ym - xm[0] * w0 - xm[1] * w1)).abs() < 1e-12);
+    }
+
+    #[test]
+    fn ridge_singular_is_an_error() {
+        let x = matrix(3, 2, &[1.0, 2.0, 2.0, 4.0, 3.0, 6.0]);
+        let err = fit_ridge(&x, &[1.0, 2.0, 3.0], 0.0, None).unwrap_err();
+        assert!(err.contains("singular"), "{err}");
+        // A constant column is collinear with the intercept.
+        let x = matrix(3, 1, &[5.0, 5.0, 5.0]);
+        assert!(fit_ridge(&x, &[1.0, 2.0, 3.0], 0.0, None).is_err());
+        // ... and regularisation fixes both.
+        assert!(fit_ridge(&x, &[1.0, 2.0, 3.0], 1.0, None).is_ok());
+    }
+
+    #[test]
+    fn ridge_degenerate_inputs() {
+        assert!(fit_ridge(&Matrix::zeros(0, 2), &[], 1.0, None).is_err());
+        assert!(fit_ridge(&Matrix::zeros(2, 1), &[1.0], 1.0, None).is_err());
+        assert!(fit_ridge(&Matrix::zeros(2, 1), &[1.0, 2.0], -1.0, None).is_err());
+        assert!(fit_ridge(&Matrix::zeros(2, 1), &[1.0, 2.0], 1.0, Some(&[0.0, 0.0])).is_err());
+        let x = matrix(2, 1, &[f64::NAN, 1.0]);
+        assert!(fit_ridge(&x, &[1.0, 2.0], 1.0, None).is_err());
+        // No features: the intercept is the weighted mean.
+        let fit =
+            fit_ridge(&Matrix::zeros(2, 0), &[1.0, 4.0], 1.0, Some(&[2.0, 1.0])).expect("fit");
+        assert_eq!(fit.intercept, 2.0);
+        assert_eq!(fit.predict(&Matrix::zeros(3, 0)), vec![2.0; 3]);
+    }
+
+    #[test]
+    fn ridge_is_bit_identical_across_runs() {
+        let (x, _) = dataset(50, 4, 2);
+        let y: Vec<f64> = (0..50).map(|i| (i as f64).sin()).collect();
+        let a = fit_ridge(&x, &y, 0.7, None).expect("fit");
+        let b = fit_ridge(&x, &y, 0.7, None).expect("fit");
+        assert_eq!(a.intercept.to_bits(), b.intercept.to_bits());
+        assert_eq!(
+            a.coef.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            b.coef.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
+    }
+}
