@@ -3,7 +3,7 @@
 
 use clap::{Args, Parser, Subcommand};
 use mlgate::ci::{Annotation, Ci, Level};
-use mlgate::config::{Config, Project, Task};
+use mlgate::config::{Project, Task};
 use mlgate::report::{self, Format, Report};
 use mlgate::steps::{self, Ctx, InitOptions, PredictOptions};
 use mlgate::{Error, Result};
@@ -183,7 +183,7 @@ async fn execute(command: Command, ci: &mut Ci) -> Result<u8> {
             return Ok(0);
         }
         Command::Config(ConfigCommand::Schema) => {
-            println!("{}", config_schema());
+            println!("{}", mlgate::config::json_schema());
             return Ok(0);
         }
         Command::Init {
@@ -239,12 +239,20 @@ async fn execute(command: Command, ci: &mut Ci) -> Result<u8> {
     };
     let ctx = Ctx::open(&common.config, common.out.clone())?;
     let mut reports = Vec::new();
+    let mut outcome = Ok(());
     for (name, model) in ctx.project.models(common.model.as_deref())? {
         tracing::info!(model = name, "running");
-        reports.extend(step.run(&ctx, name, model).await?);
+        outcome = step.run(&ctx, name, model, &mut reports).await;
+        if outcome.is_err() {
+            break;
+        }
     }
-    println!("{}", report::render(&reports, common.format).trim_end());
-    publish(ci, &ctx, &reports);
+    // What was reported before an error is still worth seeing.
+    if !reports.is_empty() {
+        println!("{}", report::render(&reports, common.format).trim_end());
+        publish(ci, &ctx, &reports);
+    }
+    outcome?;
     Ok(if reports.iter().all(Report::passed) {
         0
     } else {
@@ -271,9 +279,10 @@ impl Step {
         ctx: &Ctx,
         name: &str,
         model: &mlgate::config::ModelConfig,
-    ) -> Result<Vec<Report>> {
+        reports: &mut Vec<Report>,
+    ) -> Result<()> {
         let report = match self {
-            Step::Run => return steps::run(ctx, name, model).await,
+            Step::Run => return steps::run(ctx, name, model, reports).await,
             Step::ValidateData => steps::validate_data(ctx, name, model)?,
             Step::Train => steps::train(ctx, name, model).await?,
             Step::Evaluate(version, data) => {
@@ -288,7 +297,8 @@ impl Step {
             Step::Predict(opts) => steps::predict(ctx, name, model, opts).await?,
         };
         ctx.save_report(&report)?;
-        Ok(vec![report])
+        reports.push(report);
+        Ok(())
     }
 }
 
@@ -325,9 +335,4 @@ fn publish(ci: &mut Ci, ctx: &Ctx, reports: &[Report]) {
     for e in results.into_iter().filter_map(|r| r.err()) {
         tracing::warn!("CI integration: {e}");
     }
-}
-
-fn config_schema() -> String {
-    let schema = schemars::schema_for!(Config);
-    serde_json::to_string_pretty(&schema).unwrap_or_default()
 }

@@ -29,8 +29,7 @@ pub struct Pointer {
     pub created_at: Option<String>,
 }
 
-const HEADER: &str =
-    "# Production pointer, managed by mlgate (https://github.com/mlgate/mlgate).\n\
+const HEADER: &str = "# Production pointer, managed by mlgate.\n\
 # Merging a change to this file promotes the model; reverting it rolls back.\n";
 
 impl Pointer {

@@ -129,6 +129,11 @@ impl Project {
     }
 }
 
+/// The JSON Schema of `mlgate.yaml`, for editors (yaml-language-server) and docs.
+pub fn json_schema() -> String {
+    serde_json::to_string_pretty(&schemars::schema_for!(Config)).unwrap_or_default()
+}
+
 /// Parses any of mlgate's YAML files strictly; errors carry file, line, column and key.
 pub fn from_yaml<T: serde::de::DeserializeOwned>(file: &Path, text: &str) -> Result<T> {
     if is_only_comments(text) {

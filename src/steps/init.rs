@@ -23,10 +23,11 @@ pub fn init(opts: &InitOptions) -> Result<Vec<PathBuf>> {
         )));
     }
     let config = opts.dir.join("mlgate.yaml");
+    let schema = opts.dir.join("mlgate.schema.json");
     let pointer = opts
         .dir
         .join(format!("models/{}/production.yaml", opts.model));
-    for path in [&config, &pointer] {
+    for path in [&config, &schema, &pointer] {
         if path.exists() {
             return Err(Error::usage(format!(
                 "{} already exists; mlgate init never overwrites",
@@ -39,7 +40,7 @@ pub fn init(opts: &InitOptions) -> Result<Vec<PathBuf>> {
         Task::Regression => ("rmse", "{max_relative_regression: 0.02}"),
     };
     let text = format!(
-        "# yaml-language-server: $schema=https://raw.githubusercontent.com/mlgate/mlgate/main/docs/mlgate.schema.json\n\
+        "# yaml-language-server: $schema=mlgate.schema.json\n\
 version: 1\n\
 store: file://.mlgate/store\n\
 models:\n  {model}:\n    task: {task}\n    target: {target}\n    data:\n      train: {train}\n      eval: {eval}\n    gate:\n      {metric}: {rule}\n",
@@ -50,8 +51,9 @@ models:\n  {model}:\n    task: {task}\n    target: {target}\n    data:\n      tr
         eval = opts.eval,
     );
     write_new(&config, &text)?;
+    write_new(&schema, &(crate::config::json_schema() + "\n"))?;
     write_new(&pointer, &Pointer::empty(&opts.model).render())?;
-    Ok(vec![config, pointer])
+    Ok(vec![config, schema, pointer])
 }
 
 fn write_new(path: &Path, text: &str) -> Result<()> {

@@ -131,9 +131,14 @@ pub const PIPELINE: [&str; 6] = [
 ];
 
 /// validate-data → train → evaluate → validate-model → compare → promote, stopping a
-/// model's chain at its first failed step.
-pub async fn run(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Vec<Report>> {
-    let mut reports = Vec::new();
+/// model's chain at its first failed step. Reports are pushed as they come, so the
+/// caller still has them when a later step errors.
+pub async fn run(
+    ctx: &Ctx,
+    name: &str,
+    model: &ModelConfig,
+    reports: &mut Vec<Report>,
+) -> Result<()> {
     macro_rules! step {
         ($e:expr) => {{
             let report = $e;
@@ -141,7 +146,7 @@ pub async fn run(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Vec<Repor
             let ok = report.passed();
             reports.push(report);
             if !ok {
-                return Ok(reports);
+                return Ok(());
             }
         }};
     }
@@ -151,5 +156,5 @@ pub async fn run(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Vec<Repor
     step!(validate_model(ctx, name, model, None).await?);
     step!(compare(ctx, name, model, None).await?);
     step!(promote(ctx, name, model).await?);
-    Ok(reports)
+    Ok(())
 }
