@@ -86,10 +86,24 @@ impl Encoding {
                         "feature `{name}` has no values in the training data"
                     )));
                 }
+                if looks_like_identifier(levels.len(), values.len()) {
+                    return Err(Error::input(format!(
+                        "feature `{name}` has {} distinct values in {} rows: it looks like an identifier, which no model can learn from",
+                        levels.len(),
+                        values.len()
+                    ))
+                    .with_hint(format!("add `{name}` to the model's `exclude` list in mlgate.yaml")));
+                }
                 Ok(Encoding::Categorical { levels })
             }
         }
     }
+}
+
+/// A text column with a distinct value in most rows (ids, free text) would one-hot into
+/// thousands of columns that only memorise the training rows.
+fn looks_like_identifier(levels: usize, rows: usize) -> bool {
+    levels > 1000 || (levels > 50 && levels * 2 > rows)
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -109,7 +109,14 @@ fn check_model(project: &Project, name: &str, model: &ModelConfig, errors: &mut 
         );
     }
     let branch = project.promotion_branch(name);
-    if branch.is_empty() || branch.contains("..") || branch.contains(' ') || branch.ends_with('/') {
+    // The default branch derives from the name: a bad name was reported already.
+    let derived = model.promote.branch.is_none();
+    if (valid_model_name(name) || !derived)
+        && (branch.is_empty()
+            || branch.contains("..")
+            || branch.contains(' ')
+            || branch.ends_with('/'))
+    {
         errors.push(project.error_at(
             &at("promote.branch"),
             format!("`{branch}` is not a valid branch name"),
@@ -184,15 +191,7 @@ fn check_rule(
     let Some(natural) =
         evaluate::metrics::is_higher_better(metric).filter(|_| known.contains(&metric))
     else {
-        errors.push(project.error_at(
-            at,
-            format!(
-                "`{metric}` is not a metric of {} models{} (known: {})",
-                task.as_str(),
-                super::suggest::did_you_mean(metric, known.iter().copied()),
-                known.join(", ")
-            ),
-        ));
+        errors.push(project.error_at(at, unknown_metric(task, metric)));
         return;
     };
     if let Some(direction) = rule.direction {
@@ -242,4 +241,23 @@ fn check_rule(
             ));
         }
     }
+}
+
+/// Names the task a metric belongs to when it is the other one, else suggests a near miss.
+fn unknown_metric(task: Task, metric: &str) -> String {
+    let known = evaluate::metric_names(task);
+    let other = match task {
+        Task::Classification => Task::Regression,
+        Task::Regression => Task::Classification,
+    };
+    let why = if evaluate::metric_names(other).contains(&metric) {
+        format!("; `{metric}` is a {} metric", other.as_str())
+    } else {
+        super::suggest::did_you_mean(metric, known.iter().copied())
+    };
+    format!(
+        "`{metric}` is not a metric of {} models{why} (known: {})",
+        task.as_str(),
+        known.join(", ")
+    )
 }

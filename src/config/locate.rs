@@ -1,7 +1,8 @@
 //! Maps a key path in a YAML document (`models.churn.gate.roc_auc`) to its line and
 //! column, so checks that run after deserialisation can still point at the source.
+//! It also finds duplicate keys, which serde would silently collapse into the last one.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
 use yaml_rust2::scanner::Marker;
 
@@ -16,6 +17,18 @@ pub struct Pos {
 #[derive(Debug, Default)]
 pub struct Locator {
     positions: HashMap<String, Pos>,
+    duplicates: Vec<Duplicate>,
+}
+
+/// A key given twice in one mapping.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Duplicate {
+    /// Dotted path of the key.
+    pub path: String,
+    /// Where it is given again.
+    pub pos: Pos,
+    /// Where it was first given.
+    pub first: Pos,
 }
 
 impl Locator {
@@ -31,7 +44,13 @@ impl Locator {
         }
         Locator {
             positions: builder.positions,
+            duplicates: builder.duplicates,
         }
+    }
+
+    /// Keys given more than once in the same mapping, in document order.
+    pub fn duplicates(&self) -> &[Duplicate] {
+        &self.duplicates
     }
 
     /// The position of `path`, or of its nearest ancestor that has one.
@@ -47,9 +66,10 @@ impl Locator {
 }
 
 enum Frame {
-    /// In a mapping: the key awaiting its value, if any.
+    /// In a mapping: the key awaiting its value, if any, and the keys seen so far.
     Map {
         key: Option<String>,
+        seen: HashSet<String>,
     },
     Seq {
         index: usize,
@@ -61,6 +81,7 @@ struct Builder {
     stack: Vec<Frame>,
     path: Vec<String>,
     positions: HashMap<String, Pos>,
+    duplicates: Vec<Duplicate>,
 }
 
 impl Builder {
@@ -72,28 +93,52 @@ impl Builder {
             column: mark.col() + 1,
         };
         match self.stack.last_mut() {
-            Some(Frame::Map { key }) if key.is_none() => {
+            Some(Frame::Map { key, seen }) if key.is_none() => {
                 if let Some(name) = scalar {
                     *key = Some(name.to_string());
+                    let again = !seen.insert(name.to_string());
                     self.path.push(name.to_string());
-                    self.positions.insert(self.path.join("."), pos);
+                    self.record(pos, again);
                 }
                 true
             }
             Some(Frame::Seq { index }) => {
                 self.path.push(index.to_string());
                 *index += 1;
-                self.positions.insert(self.path.join("."), pos);
+                self.record(pos, false);
                 false
             }
             _ => false,
         }
     }
 
+    /// Notes the position of the current path; the first occurrence of a key wins.
+    fn record(&mut self, pos: Pos, again: bool) {
+        let path = self.path.join(".");
+        if again {
+            if let Some(first) = self.positions.get(&path) {
+                self.duplicates.push(Duplicate {
+                    first: *first,
+                    path,
+                    pos,
+                });
+            }
+            return;
+        }
+        self.positions.entry(path).or_insert(pos);
+    }
+
+    /// A scalar or alias is a key, or a value that ends where it starts.
+    fn scalar(&mut self, scalar: Option<&str>, mark: Marker) {
+        if !self.enter_value(scalar, mark) {
+            self.leave_value();
+        }
+    }
+
     /// Called after a value ends: pops its segment and readies the parent for the next key.
     fn leave_value(&mut self) {
         match self.stack.last_mut() {
-            Some(Frame::Map { key }) if key.is_some() => {
+            Some(Frame::Map { key, .. }) if key.is_some() => {
                 *key = None;
                 self.path.pop();
             }
@@ -108,19 +153,14 @@ impl Builder {
 impl MarkedEventReceiver for Builder {
     fn on_event(&mut self, ev: Event, mark: Marker) {
         match ev {
-            Event::Scalar(value, ..) => {
-                if !self.enter_value(Some(&value), mark) {
-                    self.leave_value();
-                }
-            }
-            Event::Alias(_) => {
-                if !self.enter_value(None, mark) {
-                    self.leave_value();
-                }
-            }
+            Event::Scalar(value, ..) => self.scalar(Some(&value), mark),
+            Event::Alias(_) => self.scalar(None, mark),
             Event::MappingStart(..) => {
                 self.enter_value(None, mark);
-                self.stack.push(Frame::Map { key: None });
+                self.stack.push(Frame::Map {
+                    key: None,
+                    seen: HashSet::new(),
+                });
             }
             Event::SequenceStart(..) => {
                 self.enter_value(None, mark);
@@ -170,6 +210,20 @@ mod tests {
             loc.find("models.churn.gate")
         );
         assert_eq!(loc.find("nothing.here"), None);
+    }
+
+    #[test]
+    fn finds_duplicate_keys_in_one_mapping_only() {
+        let loc = Locator::new("a:\n  x: 1\n  y: 2\n  x: 3\nb:\n  x: 4\n");
+        assert_eq!(
+            loc.duplicates(),
+            [Duplicate {
+                path: "a.x".into(),
+                pos: Pos { line: 4, column: 3 },
+                first: Pos { line: 2, column: 3 },
+            }]
+        );
+        assert_eq!(loc.find("a.x"), Some(Pos { line: 2, column: 3 }));
     }
 
     #[test]

@@ -1,1 +1,8 @@
-//! Integration tests: one binary.
+//! Integration tests: one binary, one module per area.
+
+mod ci;
+mod common;
+// mod config_errors;
+mod docs;
+mod journeys;
+mod steps;

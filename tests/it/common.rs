@@ -1,0 +1,76 @@
+//! Helpers shared by the integration tests.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+/// The `mlgate` binary under test.
+pub fn mlgate() -> Command {
+    let mut cmd = Command::cargo_bin("mlgate").expect("binary built");
+    // Tests must not inherit a CI runner's environment.
+    for var in [
+        "GITHUB_ACTIONS",
+        "GITLAB_CI",
+        "GITHUB_OUTPUT",
+        "GITHUB_STEP_SUMMARY",
+        "MLGATE_CONFIG",
+        "MLGATE_DOTENV",
+    ] {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs git in `dir`, panicking with its output on failure.
+pub fn git(dir: &Path, args: &[&str]) -> String {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .args(["-c", "user.name=test", "-c", "user.email=test@example.com"])
+        .args(args)
+        .output()
+        .expect("git runs");
+    assert!(
+        out.status.success(),
+        "git {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Copies a folder tree (following no links).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A fresh git repository holding the churn example at `examples/churn`, as a clone
+/// would: only the files git tracks (the shipped production version included).
+pub fn example_repo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    let files = git(&repo_root(), &["ls-files", "examples/churn"]);
+    for file in files.lines() {
+        let target = root.join(file);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::copy(repo_root().join(file), &target).unwrap();
+    }
+    std::fs::write(root.join(".gitignore"), ".mlgate/\n").unwrap();
+    git(&root, &["init", "-q", "-b", "main"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["add", "-f", "examples/churn/.mlgate/store"]);
+    git(&root, &["commit", "-q", "-m", "example"]);
+    (dir, root)
+}

@@ -1,0 +1,210 @@
+//! The user journeys of the README on the churn example, in a fresh repository each:
+//! pull request → promotion branch → merge → deploy → revert → rollback.
+
+use crate::common::{example_repo, git, mlgate};
+use std::path::Path;
+
+const CONFIG: &str = "examples/churn/mlgate.yaml";
+const BRANCH: &str = "mlgate/promote/churn";
+
+fn run(root: &Path) -> (i32, String) {
+    let out = mlgate()
+        .current_dir(root)
+        .args(["run", "--config", CONFIG])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}
+
+fn store_files(root: &Path) -> Vec<String> {
+    let store = root.join("examples/churn/.mlgate/store");
+    let mut files: Vec<String> = walk(&store)
+        .into_iter()
+        .map(|p| p.strip_prefix(&store).unwrap().display().to_string())
+        .collect();
+    files.sort();
+    files
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .map(|rd| {
+            rd.flat_map(|e| {
+                let p = e.unwrap().path();
+                if p.is_dir() {
+                    walk(&p)
+                } else {
+                    vec![p]
+                }
+            })
+            .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn production_version(root: &Path, rev: &str) -> String {
+    let text = git(
+        root,
+        &[
+            "show",
+            &format!("{rev}:examples/churn/models/churn/production.yaml"),
+        ],
+    );
+    text.lines()
+        .find_map(|l| l.strip_prefix("version: "))
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn first_run_promotes_and_rerun_changes_nothing() {
+    let (_tmp, root) = example_repo();
+    let (code, out) = run(&root);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("| metric | production | candidate | change | rule | verdict |"),
+        "{out}"
+    );
+    assert!(out.contains("passes the gate against production"), "{out}");
+    assert!(
+        out.contains("both scored on the same evaluation data"),
+        "{out}"
+    );
+    assert!(
+        out.contains("opened promotion branch `mlgate/promote/churn`"),
+        "{out}"
+    );
+    let head = git(&root, &["rev-parse", BRANCH]);
+    let files = store_files(&root);
+
+    let (code, out) = run(&root);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("nothing changed"), "{out}");
+    assert_eq!(
+        git(&root, &["rev-parse", BRANCH]),
+        head,
+        "rerun moved the branch"
+    );
+    assert_eq!(store_files(&root), files, "rerun wrote to the store");
+
+    // The branch changes exactly the pointer, on top of main, and names the candidate.
+    assert_eq!(
+        git(&root, &["rev-parse", &format!("{BRANCH}^")]),
+        git(&root, &["rev-parse", "main"])
+    );
+    assert_eq!(
+        git(&root, &["diff", "--name-only", "main", BRANCH]),
+        "examples/churn/models/churn/production.yaml"
+    );
+    assert_ne!(
+        production_version(&root, BRANCH),
+        production_version(&root, "main")
+    );
+    // The working tree and the user's index are untouched.
+    assert_eq!(git(&root, &["status", "--porcelain"]), "");
+}
+
+#[test]
+fn regressing_change_is_blocked_with_the_failed_rules() {
+    let (_tmp, root) = example_repo();
+    git(&root, &["apply", "examples/churn/changes/regress.patch"]);
+    let (code, out) = run(&root);
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("is blocked by the gate (roc_auc, log_loss)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("❌ min: 0.6858 is below the minimum 0.7500 by 0.0642"),
+        "{out}"
+    );
+    assert!(
+        out.contains("max_regression: regressed by 0.1061 (allowed 0.0050): over by 0.1011"),
+        "{out}"
+    );
+    assert!(
+        out.contains("max_relative_regression: regressed by 17.32% (allowed 2.00%)"),
+        "{out}"
+    );
+    assert!(
+        !out.contains("· promote"),
+        "a blocked candidate must not reach promote: {out}"
+    );
+    assert!(git(&root, &["branch", "--list", BRANCH]).is_empty());
+    let junit =
+        std::fs::read_to_string(root.join("examples/churn/.mlgate/reports/churn/compare.xml"))
+            .unwrap();
+    assert!(junit.contains("tests=\"3\" failures=\"2\""), "{junit}");
+}
+
+#[test]
+fn improving_change_updates_the_existing_promotion() {
+    let (_tmp, root) = example_repo();
+    assert_eq!(run(&root).0, 0);
+    let first = git(&root, &["rev-parse", BRANCH]);
+    git(&root, &["apply", "examples/churn/changes/improve.patch"]);
+    git(&root, &["commit", "-qam", "use support_calls"]);
+    let (code, out) = run(&root);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("updated promotion branch"), "{out}");
+    let second = git(&root, &["rev-parse", BRANCH]);
+    assert_ne!(first, second);
+    assert_eq!(
+        git(&root, &["rev-parse", &format!("{BRANCH}^")]),
+        git(&root, &["rev-parse", "main"])
+    );
+    assert_eq!(
+        git(&root, &["branch", "--list", "mlgate/*"])
+            .lines()
+            .count(),
+        1
+    );
+}
+
+#[test]
+fn merge_deploys_and_revert_rolls_back() {
+    let (_tmp, root) = example_repo();
+    let shipped = production_version(&root, "main");
+    let deploy = |root: &Path| {
+        let out = mlgate()
+            .current_dir(root)
+            .args(["deploy", "--config", CONFIG])
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let published = || {
+        std::fs::read_to_string(
+            root.join("examples/churn/.mlgate/store/models/churn/production.yaml"),
+        )
+        .unwrap()
+    };
+
+    assert!(deploy(&root).contains("as `model/churn/v1`"));
+    assert_eq!(run(&root).0, 0);
+    let candidate = production_version(&root, BRANCH);
+    git(&root, &["merge", "-q", "--ff-only", BRANCH]);
+    assert!(deploy(&root).contains(&format!("deployed `{candidate}` as `model/churn/v2`")));
+    assert!(published().contains(&format!("version: {candidate}")));
+    assert!(deploy(&root).contains("already deployed; nothing changed"));
+
+    git(&root, &["revert", "--no-edit", "HEAD"]);
+    assert!(deploy(&root).contains(&format!("deployed `{shipped}` as `model/churn/v3`")));
+    assert!(published().contains(&format!("version: {shipped}")));
+    let tags = git(&root, &["tag", "--list", "model/churn/*"]);
+    assert_eq!(
+        tags.lines().collect::<Vec<_>>(),
+        ["model/churn/v1", "model/churn/v2", "model/churn/v3"]
+    );
+}

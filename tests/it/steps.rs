@@ -1,0 +1,306 @@
+//! Steps run one by one, as separate CI jobs would, and their failure modes.
+
+use crate::common::{example_repo, git, mlgate};
+use std::path::Path;
+
+const CONFIG: &str = "examples/churn/mlgate.yaml";
+
+fn step(root: &Path, args: &[&str]) -> (i32, String, String) {
+    let out = mlgate()
+        .current_dir(root)
+        .args(args)
+        .args(["--config", CONFIG, "--out", "out"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (out.status.code().unwrap(), stdout, stderr)
+}
+
+#[test]
+fn steps_chain_through_the_report_folder() {
+    let (_tmp, root) = example_repo();
+    for name in [
+        "validate-data",
+        "train",
+        "evaluate",
+        "validate-model",
+        "compare",
+        "promote",
+    ] {
+        let (code, out, err) = step(&root, &[name]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+        for ext in ["md", "json", "xml"] {
+            assert!(
+                root.join(format!("out/churn/{name}.{ext}")).is_file(),
+                "{name}.{ext}"
+            );
+        }
+    }
+    assert!(!git(&root, &["branch", "--list", "mlgate/promote/churn"]).is_empty());
+    let (_, json, _) = step(&root, &["compare", "--format", "json"]);
+    let reports: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(reports[0]["data"]["baseline"]["kind"], "reevaluated");
+    assert_eq!(reports[0]["data"]["passed"], true);
+    let (_, junit, _) = step(&root, &["compare", "--format", "junit"]);
+    assert!(
+        junit.starts_with("<?xml")
+            && junit
+                .contains("<testsuite name=\"mlgate.compare.churn\" tests=\"3\" failures=\"0\">"),
+        "{junit}"
+    );
+}
+
+#[test]
+fn later_steps_without_earlier_ones_are_input_errors() {
+    let (_tmp, root) = example_repo();
+    let (code, _, err) = step(&root, &["compare"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("no candidate for model `churn`") && err.contains("run `mlgate train` first"),
+        "{err}"
+    );
+    let (code, _, err) = step(&root, &["promote"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("run `mlgate compare` first"), "{err}");
+    let (code, _, err) = step(&root, &["train", "--model", "chrun"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("did you mean `churn`"), "{err}");
+}
+
+#[test]
+fn bad_rows_fail_validation_naming_row_column_and_value() {
+    let (_tmp, root) = example_repo();
+    let eval = root.join("examples/churn/data/eval.csv");
+    let mut lines: Vec<String> = std::fs::read_to_string(&eval)
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    lines[3] = lines[3]
+        .replacen(",month-to-month,", ",monthly,", 1)
+        .replacen(",one-year,", ",monthly,", 1)
+        .replacen(",two-year,", ",monthly,", 1);
+    let mut cells: Vec<String> = lines[7].split(',').map(String::from).collect();
+    cells[1] = "many".into();
+    lines[7] = cells.join(",");
+    std::fs::write(&eval, lines.join("\n") + "\n").unwrap();
+    let (code, out, _) = step(&root, &["validate-data"]);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("| eval | contract | allowed | 1 | value not among the allowed values | row 3: `monthly` |"), "{out}");
+    assert!(out.contains("| eval | tenure_months | type | 1 | not an integer (integer expected) | row 7: `many` |"), "{out}");
+    // `run` stops at the failed step: nothing is trained.
+    let out = mlgate()
+        .current_dir(&root)
+        .args(["run", "--config", CONFIG])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(!root
+        .join("examples/churn/.mlgate/reports/churn/train.json")
+        .exists());
+}
+
+#[test]
+fn predict_scores_with_the_production_version() {
+    let (_tmp, root) = example_repo();
+    let (code, out, err) = step(
+        &root,
+        &[
+            "predict",
+            "--input",
+            "examples/churn/data/score/to-score.csv",
+            "--output",
+            "preds.csv",
+        ],
+    );
+    assert_eq!(code, 0, "{out}{err}");
+    let text = std::fs::read_to_string(root.join("preds.csv")).unwrap();
+    let mut lines = text.lines();
+    assert!(lines
+        .next()
+        .unwrap()
+        .ends_with(",paperless_billing,prediction,proba_no,proba_yes"));
+    assert_eq!(lines.clone().count(), 300);
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        let (no, yes): (f64, f64) = (
+            cells[cells.len() - 2].parse().unwrap(),
+            cells[cells.len() - 1].parse().unwrap(),
+        );
+        assert!((no + yes - 1.0).abs() < 2e-6, "{line}");
+        assert_eq!(
+            cells[cells.len() - 3],
+            if yes > no { "yes" } else { "no" },
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn tampered_store_is_detected() {
+    let (_tmp, root) = example_repo();
+    let versions = root.join("examples/churn/.mlgate/store/models/churn/versions");
+    let version = std::fs::read_dir(&versions)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let model = version.join("model.json");
+    let text = std::fs::read_to_string(&model)
+        .unwrap()
+        .replacen("0.", "1.", 1);
+    std::fs::write(&model, text).unwrap();
+    let (code, _, err) = step(
+        &root,
+        &[
+            "predict",
+            "--input",
+            "examples/churn/data/score/to-score.csv",
+            "--output",
+            "p.csv",
+        ],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("does not match its manifest's digest"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_production_artifact_falls_back_to_recorded_metrics_with_a_warning() {
+    let (_tmp, root) = example_repo();
+    std::fs::remove_dir_all(root.join("examples/churn/.mlgate/store")).unwrap();
+    let out = mlgate()
+        .current_dir(&root)
+        .args(["run", "--config", CONFIG])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(stdout.contains("could not be re-evaluated"), "{stdout}");
+    assert!(stdout.contains("| roc_auc ↑ | 0.7920 |"), "{stdout}");
+}
+
+#[test]
+fn no_production_means_no_baseline() {
+    let (_tmp, root) = example_repo();
+    let pointer = root.join("examples/churn/models/churn/production.yaml");
+    std::fs::write(&pointer, "model: churn\nversion: null\n").unwrap();
+    git(&root, &["commit", "-qam", "no production"]);
+    let out = mlgate()
+        .current_dir(&root)
+        .args(["run", "--config", CONFIG])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    assert!(
+        stdout.contains("(no baseline: no production model yet)"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("| log_loss ↓ | — |"), "{stdout}");
+    assert!(stdout.contains("➖ no baseline"), "{stdout}");
+}
+
+#[test]
+fn init_scaffolds_a_project_that_runs() {
+    let (_tmp, root) = example_repo();
+    let dir = root.join("fresh");
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    for f in ["train.csv", "eval.csv"] {
+        std::fs::copy(
+            root.join("examples/churn/data").join(f),
+            dir.join("data").join(f),
+        )
+        .unwrap();
+    }
+    let out = mlgate()
+        .args([
+            "init",
+            "--model",
+            "churn",
+            "--task",
+            "classification",
+            "--target",
+            "churned",
+            "--train",
+            "data/train.csv",
+            "--eval",
+            "data/eval.csv",
+            "--dir",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = mlgate()
+        .args([
+            "init",
+            "--model",
+            "churn",
+            "--task",
+            "classification",
+            "--target",
+            "churned",
+            "--train",
+            "a",
+            "--eval",
+            "b",
+            "--dir",
+        ])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(2), "init must never overwrite");
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "fresh"]);
+    let config = dir.join("mlgate.yaml");
+    // The data has an id column: training says so instead of one-hot encoding 6 000 ids.
+    let out = mlgate()
+        .arg("train")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("feature `customer_id` has 6000 distinct values in 6000 rows"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("add `customer_id` to the model's `exclude` list"),
+        "{stderr}"
+    );
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "    target: churned\n",
+        "    target: churned\n    exclude: [customer_id]\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    git(&root, &["commit", "-qam", "exclude the id"]);
+    let out = mlgate()
+        .arg("run")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("no baseline"), "{stdout}");
+}
