@@ -109,9 +109,9 @@ fn check_model(project: &Project, name: &str, model: &ModelConfig, errors: &mut 
         );
     }
     let branch = project.promotion_branch(name);
-    // The default branch derives from the name: a bad name was reported already.
-    let derived = model.promote.branch.is_none();
-    if (valid_model_name(name) || !derived)
+    // A default branch derives from the name, whose fault is reported already.
+    let reported = model.promote.branch.is_none() && !valid_model_name(name);
+    if !reported
         && (branch.is_empty()
             || branch.contains("..")
             || branch.contains(' ')

@@ -134,6 +134,7 @@ fn parse_mark(text: &str) -> Option<Pos> {
     })
 }
 
+/// libyaml's "while parsing a flow sequence" that hit the end of the file, in plain words.
 fn unclosed(what: &str, problem: &str) -> String {
     let thing = ["while parsing a ", "while scanning a "]
         .iter()
@@ -142,6 +143,7 @@ fn unclosed(what: &str, problem: &str) -> String {
     format!("unclosed {thing}: {problem} before the end of the file")
 }
 
+/// The problem, and where the collection it broke began.
 fn with_context(problem: &str, what: &str, start: Option<Pos>) -> String {
     match start {
         Some(p) => format!(

@@ -193,16 +193,19 @@ fn shape_case(predictions: &Predictions, rows: usize) -> Case {
                     "{} probabilities for {rows} rows × {k} classes",
                     proba.len()
                 ))
-            } else if let Some(row) = proba.chunks(k).position(|p| {
-                p.iter().any(|v| !(0.0..=1.0).contains(v))
-                    || (p.iter().sum::<f64>() - 1.0).abs() > 1e-6
-            }) {
-                Some(format!(
-                    "row {} has probabilities outside [0, 1] or not summing to 1",
-                    row + 1
-                ))
             } else {
-                None
+                proba
+                    .chunks(k)
+                    .position(|p| {
+                        p.iter().any(|v| !(0.0..=1.0).contains(v))
+                            || (p.iter().sum::<f64>() - 1.0).abs() > 1e-6
+                    })
+                    .map(|row| {
+                        format!(
+                            "row {} has probabilities outside [0, 1] or not summing to 1",
+                            row + 1
+                        )
+                    })
             }
         }
         Predictions::Values(v) => {
