@@ -47,10 +47,13 @@ struct Common {
 #[derive(Subcommand)]
 enum Command {
     /// Check training and evaluation data against the model's schema.
+    #[command(after_help = EXIT_CODES)]
     ValidateData(Common),
     /// Train a candidate version and store it (content-addressed, write-once).
+    #[command(after_help = EXIT_CODES)]
     Train(Common),
     /// Score the candidate on the evaluation data (or --data).
+    #[command(after_help = EXIT_CODES)]
     Evaluate {
         #[command(flatten)]
         common: Common,
@@ -62,6 +65,7 @@ enum Command {
         data: Option<String>,
     },
     /// Check the candidate loads and predicts sensibly.
+    #[command(after_help = EXIT_CODES)]
     ValidateModel {
         #[command(flatten)]
         common: Common,
@@ -69,6 +73,7 @@ enum Command {
         version: Option<String>,
     },
     /// Compare the candidate with production under the model's gate.
+    #[command(after_help = EXIT_CODES)]
     Compare {
         #[command(flatten)]
         common: Common,
@@ -76,10 +81,13 @@ enum Command {
         version: Option<String>,
     },
     /// Propose a candidate that passed the gate: create or update its promotion branch.
+    #[command(after_help = EXIT_CODES)]
     Promote(Common),
     /// After a merge: publish the production pointer to the store and tag the deployment.
+    #[command(after_help = EXIT_CODES)]
     Deploy(Common),
     /// Score a CSV file with the production version (or --version).
+    #[command(after_help = EXIT_CODES)]
     Predict {
         #[command(flatten)]
         common: Common,
@@ -93,6 +101,7 @@ enum Command {
         version: Option<String>,
     },
     /// validate-data → train → evaluate → validate-model → compare → promote.
+    #[command(after_help = EXIT_CODES)]
     Run(Common),
     /// Check the config or print its JSON Schema.
     #[command(subcommand)]

@@ -2,7 +2,7 @@
 
 mod ci;
 mod common;
-// mod config_errors;
+mod config_errors;
 mod docs;
 mod journeys;
 mod steps;

@@ -304,3 +304,67 @@ fn init_scaffolds_a_project_that_runs() {
     );
     assert!(stdout.contains("no baseline"), "{stdout}");
 }
+
+#[test]
+fn regression_and_multiclass_models_run_end_to_end() {
+    let (_tmp, root) = example_repo();
+    let config = root.join("examples/churn/other.yaml");
+    std::fs::write(
+        &config,
+        "version: 1\nmodels:\n  charges:\n    task: regression\n    target: monthly_charges\n    exclude: [customer_id, total_charges]\n    data: {train: data/train.csv, eval: data/eval.csv, schema: data/schema.yaml}\n    train: {algorithm: ridge, params: {alpha: 0.5}}\n    gate:\n      r2: {min: 0.5}\n      rmse: {max_relative_regression: 0.05}\n  contract:\n    task: classification\n    target: contract\n    exclude: [customer_id]\n    data: {train: data/train.csv, eval: data/eval.csv}\n    gate:\n      accuracy: {min: 0.4}\n      f1_macro: {min: 0.3}\n",
+    )
+    .unwrap();
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-qm", "two more models"]);
+    let out = mlgate()
+        .current_dir(&root)
+        .args([
+            "run",
+            "--config",
+            "examples/churn/other.yaml",
+            "--format",
+            "json",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let reports: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    let reports = reports.as_array().unwrap();
+    assert_eq!(reports.len(), 12, "six steps for each of two models");
+    let train = |model: &str| {
+        reports
+            .iter()
+            .find(|r| r["model"] == model && r["step"] == "train")
+            .unwrap()
+            .clone()
+    };
+    let charges = train("charges")["data"]["evaluation"]["metrics"].clone();
+    let r2 = charges["r2"].as_f64().unwrap();
+    assert!(
+        r2 > 0.5 && r2 < 1.0,
+        "monthly charges depend strongly on the internet service: r2 {r2}"
+    );
+    assert!(charges["rmse"].as_f64().unwrap() > 0.0);
+    let contract = train("contract")["data"]["evaluation"].clone();
+    assert_eq!(
+        contract["classes"],
+        serde_json::json!(["month-to-month", "one-year", "two-year"])
+    );
+    assert_eq!(contract["confusion"].as_array().unwrap().len(), 3);
+    assert!(
+        contract["metrics"].get("brier").is_none(),
+        "brier is binary-only"
+    );
+    for branch in ["mlgate/promote/charges", "mlgate/promote/contract"] {
+        assert!(
+            !git(&root, &["branch", "--list", branch]).is_empty(),
+            "{branch}"
+        );
+    }
+}
