@@ -23,14 +23,7 @@ fn step(root: &Path, args: &[&str]) -> (i32, String, String) {
 #[test]
 fn steps_chain_through_the_report_folder() {
     let (_tmp, root) = example_repo();
-    for name in [
-        "validate-data",
-        "train",
-        "evaluate",
-        "validate-model",
-        "compare",
-        "promote",
-    ] {
+    for name in mlgate::steps::PIPELINE {
         let (code, out, err) = step(&root, &[name]);
         assert_eq!(code, 0, "{name}: {out}{err}");
         for ext in ["md", "json", "xml"] {
@@ -220,8 +213,8 @@ fn init_scaffolds_a_project_that_runs() {
         )
         .unwrap();
     }
-    let out = mlgate()
-        .args([
+    let init = |train: &str, eval: &str| {
+        let args = [
             "init",
             "--model",
             "churn",
@@ -229,39 +222,23 @@ fn init_scaffolds_a_project_that_runs() {
             "classification",
             "--target",
             "churned",
-            "--train",
-            "data/train.csv",
-            "--eval",
-            "data/eval.csv",
-            "--dir",
-        ])
-        .arg(&dir)
-        .output()
-        .unwrap();
+        ];
+        mlgate()
+            .args(args)
+            .args(["--train", train, "--eval", eval])
+            .arg("--dir")
+            .arg(&dir)
+            .output()
+            .unwrap()
+    };
+    let out = init("data/train.csv", "data/eval.csv");
     assert_eq!(
         out.status.code(),
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let again = mlgate()
-        .args([
-            "init",
-            "--model",
-            "churn",
-            "--task",
-            "classification",
-            "--target",
-            "churned",
-            "--train",
-            "a",
-            "--eval",
-            "b",
-            "--dir",
-        ])
-        .arg(&dir)
-        .output()
-        .unwrap();
+    let again = init("a", "b");
     assert_eq!(again.status.code(), Some(2), "init must never overwrite");
     git(&root, &["add", "-A"]);
     git(&root, &["commit", "-qm", "fresh"]);
