@@ -87,38 +87,6 @@ impl Store for FileStore {
             .map_err(|e| Error::write(&target, e.error))?;
         Ok(())
     }
-
-    async fn list(&self, prefix: &str) -> Result<Vec<String>> {
-        let mut keys = Vec::new();
-        walk(&self.root, &self.root, &mut keys)
-            .map_err(|e| Error::external(format!("store {}: {e}", self.uri)))?;
-        keys.retain(|k| k.starts_with(prefix));
-        keys.sort();
-        Ok(keys)
-    }
-}
-
-fn walk(root: &Path, dir: &Path, keys: &mut Vec<String>) -> std::io::Result<()> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(e) => e,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
-        Err(e) => return Err(e),
-    };
-    for entry in entries {
-        let path = entry?.path();
-        if path
-            .file_name()
-            .is_some_and(|n| n.to_string_lossy().starts_with(".tmp-"))
-        {
-            continue;
-        }
-        if path.is_dir() {
-            walk(root, &path, keys)?;
-        } else if let Ok(rel) = path.strip_prefix(root) {
-            keys.push(rel.to_string_lossy().replace('\\', "/"));
-        }
-    }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -135,7 +103,6 @@ mod tests {
         store.put("a/p.yaml", b"v1").await.unwrap();
         store.put("a/p.yaml", b"v2").await.unwrap();
         assert_eq!(store.get("a/p.yaml").await.unwrap().unwrap(), b"v2");
-        assert_eq!(store.list("a/").await.unwrap(), ["a/b.json", "a/p.yaml"]);
         assert_eq!(store.get("nope").await.unwrap(), None);
     }
 

@@ -21,8 +21,6 @@ pub trait Store: Send + Sync {
     async fn put_if_absent(&self, key: &str, bytes: &[u8]) -> Result<bool>;
     /// Atomically replaces the object at `key` (for state that moves, like a published pointer).
     async fn put(&self, key: &str, bytes: &[u8]) -> Result<()>;
-    /// Keys under `prefix`, sorted.
-    async fn list(&self, prefix: &str) -> Result<Vec<String>>;
 }
 
 /// A parsed store URI.

@@ -120,20 +120,3 @@ pub async fn load(store: &dyn Store, name: &str, id: &str) -> Result<Version> {
     let model = Model::from_json(&artifact, &key(name, id, "model.json"))?;
     Ok(Version { manifest, model })
 }
-
-/// Number of stored versions of a model (for tests and listings).
-pub async fn list(store: &dyn Store, name: &str) -> Result<Vec<String>> {
-    let prefix = format!("models/{name}/versions/");
-    let mut ids: Vec<String> = store
-        .list(&prefix)
-        .await?
-        .into_iter()
-        .filter_map(|k| {
-            k.strip_prefix(&prefix)?
-                .strip_suffix("/manifest.json")
-                .map(str::to_string)
-        })
-        .collect();
-    ids.dedup();
-    Ok(ids)
-}
