@@ -124,12 +124,23 @@ fn looks_like_identifier(levels: usize, rows: usize) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Estimator {
-    Logistic { coef: Vec<f64>, intercept: Vec<f64> },
-    Ridge { coef: Vec<f64>, intercept: f64 },
+    Logistic {
+        coef: Vec<f64>,
+        intercept: Vec<f64>,
+    },
+    Ridge {
+        coef: Vec<f64>,
+        intercept: f64,
+    },
     /// Raw score `k` = `baseline[k]` + Σ trees `i·K + k`; K = 1 for regression and binary.
-    GradientBoosting { baseline: Vec<f64>, trees: Vec<Tree> },
+    GradientBoosting {
+        baseline: Vec<f64>,
+        trees: Vec<Tree>,
+    },
     /// Mean of the trees' leaf values: class probabilities or the regression value.
-    RandomForest { trees: Vec<Tree> },
+    RandomForest {
+        trees: Vec<Tree>,
+    },
 }
 
 /// What a model says about each row.

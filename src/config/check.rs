@@ -245,19 +245,28 @@ fn check_tree_params(project: &Project, name: &str, p: &super::Params, errors: &
             if !(v > 0.0 && (v < 1.0 || (closed && v == 1.0))) {
                 errors.push(project.error_at(
                     &at(key),
-                    format!("must be a fraction in (0, 1{}, not {v}", if closed { "]" } else { ")" }),
+                    format!(
+                        "must be a fraction in (0, 1{}, not {v}",
+                        if closed { "]" } else { ")" }
+                    ),
                 ));
             }
         }
     }
     if let Some(v) = p.learning_rate {
         if !(v.is_finite() && v > 0.0) {
-            errors.push(project.error_at(&at("learning_rate"), format!("must be a positive number, not {v}")));
+            errors.push(project.error_at(
+                &at("learning_rate"),
+                format!("must be a positive number, not {v}"),
+            ));
         }
     }
     if let Some(v) = p.l2_regularization {
         if !(v.is_finite() && v >= 0.0) {
-            errors.push(project.error_at(&at("l2_regularization"), format!("must be zero or positive, not {v}")));
+            errors.push(project.error_at(
+                &at("l2_regularization"),
+                format!("must be zero or positive, not {v}"),
+            ));
         }
     }
 }

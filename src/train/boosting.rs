@@ -89,8 +89,19 @@ pub fn fit(x: &Matrix, y: &[f64], weight: &[f64], loss: Loss, p: &BoostParams) -
                 weight: &w,
                 sums: &s,
             };
-            let mut grown = grow(&binned, &edges, &targets, train_rows.clone(), &growth, &mut rng);
-            grown.tree.value.iter_mut().for_each(|v| *v *= p.learning_rate);
+            let mut grown = grow(
+                &binned,
+                &edges,
+                &targets,
+                train_rows.clone(),
+                &growth,
+                &mut rng,
+            );
+            grown
+                .tree
+                .value
+                .iter_mut()
+                .for_each(|v| *v *= p.learning_rate);
             for (leaf, rows) in &grown.leaves {
                 let v = grown.tree.value[*leaf];
                 rows.iter().for_each(|&r| raw[r as usize * k + class] += v);
@@ -98,7 +109,10 @@ pub fn fit(x: &Matrix, y: &[f64], weight: &[f64], loss: Loss, p: &BoostParams) -
             for &r in &val_rows {
                 raw[r * k + class] += grown.tree.predict(x.row(r))[0];
             }
-            gains.iter_mut().zip(&grown.gains).for_each(|(a, b)| *a += b);
+            gains
+                .iter_mut()
+                .zip(&grown.gains)
+                .for_each(|(a, b)| *a += b);
             iteration_trees.push(grown.tree);
         }
         trees.extend(iteration_trees);
@@ -169,7 +183,11 @@ fn baseline(loss: Loss, y: &[f64], weight: &[f64], rows: &[u32]) -> Vec<f64> {
         }
         Loss::LogLoss { classes } => {
             let logs: Vec<f64> = (0..classes)
-                .map(|c| pairs(&|v| f64::from(u8::from(v as usize == c))).max(1e-12).ln())
+                .map(|c| {
+                    pairs(&|v| f64::from(u8::from(v as usize == c)))
+                        .max(1e-12)
+                        .ln()
+                })
                 .collect();
             let mean = logs.iter().sum::<f64>() / classes as f64;
             logs.iter().map(|l| l - mean).collect()

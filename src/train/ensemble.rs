@@ -69,7 +69,9 @@ pub fn fit(algorithm: Algorithm, p: &Params, x: &Matrix, target: &Target) -> Fit
                 Target::Labels { y, classes } => {
                     let k = classes.len();
                     let mut onehot = vec![0.0; y.len() * k];
-                    y.iter().enumerate().for_each(|(r, &c)| onehot[r * k + c] = 1.0);
+                    y.iter()
+                        .enumerate()
+                        .for_each(|(r, &c)| onehot[r * k + c] = 1.0);
                     (onehot, k, (x.cols as f64).sqrt().floor() as usize)
                 }
                 Target::Values(y) => (y.clone(), 1, x.cols),

@@ -78,7 +78,9 @@ pub fn predict(trees: &[Tree], outputs: usize, x: &Matrix, threads: usize) -> Ve
         for (i, acc) in chunk.chunks_mut(outputs).enumerate() {
             let row = x.row(start / outputs + i);
             for tree in trees {
-                acc.iter_mut().zip(tree.predict(row)).for_each(|(a, v)| *a += v);
+                acc.iter_mut()
+                    .zip(tree.predict(row))
+                    .for_each(|(a, v)| *a += v);
             }
             acc.iter_mut().for_each(|a| *a *= scale);
         }

@@ -2,8 +2,8 @@
 //! in-process; remote backends (the team's own command, SageMaker) slot in beside it.
 
 pub mod bins;
-pub mod ensemble;
 pub mod boosting;
+pub mod ensemble;
 pub mod forest;
 pub mod lbfgs;
 pub mod linear;
@@ -157,6 +157,7 @@ impl Trainer for Builtin {
             .into_iter()
             .map(|name| {
                 let column = train.require(&name)?;
+                stray_text(train, &name, column)?;
                 let encoding = if algorithm.is_tree_ensemble() {
                     Encoding::fit_for_trees(&name, column)?
                 } else {
@@ -196,8 +197,8 @@ impl Trainer for Builtin {
                     Algorithm::Ridge => params.alpha.unwrap_or(1.0),
                     _ => 1e-10,
                 };
-                let fit = linear::fit_ridge(&x, target.values()?, alpha, None)
-                    .map_err(Error::input)?;
+                let fit =
+                    linear::fit_ridge(&x, target.values()?, alpha, None).map_err(Error::input)?;
                 Estimator::Ridge {
                     coef: fit.coef,
                     intercept: fit.intercept,
@@ -215,7 +216,9 @@ impl Trainer for Builtin {
         };
         details.insert("rows".into(), train.rows.into());
         let (classes, positive) = match &target {
-            Target::Labels { classes, .. } => (classes.clone(), Some(positive_index(config, classes)?)),
+            Target::Labels { classes, .. } => {
+                (classes.clone(), Some(positive_index(config, classes)?))
+            }
             Target::Values(_) => (Vec::new(), None),
         };
         let model = Model {
@@ -230,6 +233,34 @@ impl Trainer for Builtin {
             estimator,
         };
         Ok(Trained { model, details })
+    }
+}
+
+/// A text column whose values are nearly all numbers is a number column with a stray
+/// value (a typo, `inf`): name the first such cell instead of treating digits as labels.
+fn stray_text(frame: &Frame, name: &str, column: &Column) -> Result<()> {
+    let Column::Categorical(values) = column else {
+        return Ok(());
+    };
+    let is_number = |v: &str| v.parse::<f64>().is_ok_and(f64::is_finite);
+    let present: Vec<(usize, &String)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(row, v)| v.as_ref().map(|v| (row, v)))
+        .collect();
+    let numbers = present.iter().filter(|(_, v)| is_number(v)).count();
+    if present.len() < 10 || numbers * 10 < present.len() * 9 {
+        return Ok(());
+    }
+    match present.iter().find(|(_, v)| !is_number(v)) {
+        Some((row, value)) => Err(crate::data::frame::cell_error(
+            &frame.source,
+            *row,
+            name,
+            value,
+            "is not a finite number, in a column of numbers",
+        )),
+        None => Ok(()),
     }
 }
 

@@ -35,14 +35,25 @@ pub fn map<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> 
 }
 
 /// Applies `f` to consecutive chunks of `data` (fixed size), in parallel.
-pub fn for_chunks<T: Send>(data: &mut [T], chunk: usize, threads: usize, f: impl Fn(usize, &mut [T]) + Sync) {
+pub fn for_chunks<T: Send>(
+    data: &mut [T],
+    chunk: usize,
+    threads: usize,
+    f: impl Fn(usize, &mut [T]) + Sync,
+) {
     let chunk = chunk.max(1);
     if threads <= 1 || data.len() <= chunk {
-        data.chunks_mut(chunk).enumerate().for_each(|(i, c)| f(i * chunk, c));
+        data.chunks_mut(chunk)
+            .enumerate()
+            .for_each(|(i, c)| f(i * chunk, c));
         return;
     }
     let f = &f;
-    let pieces: Vec<(usize, &mut [T])> = data.chunks_mut(chunk).enumerate().map(|(i, c)| (i * chunk, c)).collect();
+    let pieces: Vec<(usize, &mut [T])> = data
+        .chunks_mut(chunk)
+        .enumerate()
+        .map(|(i, c)| (i * chunk, c))
+        .collect();
     let per = pieces.len().div_ceil(threads);
     let mut pieces = pieces;
     std::thread::scope(|scope| {

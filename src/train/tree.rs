@@ -264,7 +264,10 @@ impl Data<'_> {
             let r = r as usize;
             t[0] += 1.0;
             t[1] += self.targets.weight[r];
-            for (acc, s) in t[2..].iter_mut().zip(&self.targets.sums[r * k..(r + 1) * k]) {
+            for (acc, s) in t[2..]
+                .iter_mut()
+                .zip(&self.targets.sums[r * k..(r + 1) * k])
+            {
                 *acc += s;
             }
         }
@@ -282,8 +285,7 @@ impl Data<'_> {
         rng: &mut Rng,
     ) -> std::result::Result<Open, Vec<u32>> {
         let g = self.growth;
-        if g.max_depth.is_some_and(|d| depth >= d) || rows.len() < 2 * g.min_samples_leaf.max(1)
-        {
+        if g.max_depth.is_some_and(|d| depth >= d) || rows.len() < 2 * g.min_samples_leaf.max(1) {
             return Err(rows);
         }
         let n_features = self.binned.columns.len();
@@ -323,7 +325,9 @@ impl Data<'_> {
         } else {
             1
         };
-        let built = parallel::map(features.len(), threads, |i| self.histogram(rows, features[i]));
+        let built = parallel::map(features.len(), threads, |i| {
+            self.histogram(rows, features[i])
+        });
         let mut all = vec![Vec::new(); self.binned.columns.len()];
         for (f, h) in features.iter().zip(built) {
             all[*f] = h;
@@ -351,7 +355,10 @@ impl Data<'_> {
                 let base = column[r] as usize * stride;
                 h[base] += 1.0;
                 h[base + 1] += w[r];
-                for (acc, v) in h[base + 2..base + stride].iter_mut().zip(&s[r * k..(r + 1) * k]) {
+                for (acc, v) in h[base + 2..base + stride]
+                    .iter_mut()
+                    .zip(&s[r * k..(r + 1) * k])
+                {
                     *acc += v;
                 }
             }
@@ -387,7 +394,13 @@ impl Data<'_> {
         }
     }
 
-    fn best_split(&self, feature: usize, hist: &[f64], total: &[f64], parent: f64) -> Option<Split> {
+    fn best_split(
+        &self,
+        feature: usize,
+        hist: &[f64],
+        total: &[f64],
+        parent: f64,
+    ) -> Option<Split> {
         let g = self.growth;
         let stride = self.stride;
         let missing = &hist[MISSING as usize * stride..(MISSING as usize + 1) * stride];
@@ -420,7 +433,11 @@ impl Data<'_> {
                 if best.as_ref().is_none_or(|b| gain > b.gain) {
                     // Without missing values in training, unseen missing ones follow the
                     // larger child (scikit-learn's rule).
-                    let missing_left = if has_missing { missing_left } else { l[0] >= r[0] };
+                    let missing_left = if has_missing {
+                        missing_left
+                    } else {
+                        l[0] >= r[0]
+                    };
                     best = Some(Split {
                         gain,
                         feature,
