@@ -28,7 +28,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "task": case["task"],
             "target": "target",
             "data": {"train": "", "eval": ""},
-            "train": {"algorithm": case["algorithm"], "params": case.get("params").cloned().unwrap_or_default()},
+            "train": {"algorithm": case["algorithm"], "params": case.get("params").cloned().unwrap_or_else(|| serde_json::json!({}))},
         }))?;
         let mut kinds: HashMap<String, Kind> = read_kinds(&config);
         let train = Frame::read_csv(Path::new(&format!("{dir}/{data}.train.csv")), &kinds)?;

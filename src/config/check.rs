@@ -98,6 +98,7 @@ fn check_model(project: &Project, name: &str, model: &ModelConfig, errors: &mut 
         ));
     }
     check_training(project, name, model, errors);
+    check_validate(project, name, model, errors);
     for (metric, rule) in &model.gate {
         check_rule(
             project,
@@ -173,6 +174,48 @@ fn check_training(project: &Project, name: &str, model: &ModelConfig, errors: &m
     }
     if p.max_iter == Some(0) {
         errors.push(project.error_at(&at("params.max_iter"), "must be at least 1"));
+    }
+}
+
+fn check_validate(project: &Project, name: &str, model: &ModelConfig, errors: &mut Vec<Error>) {
+    let at = |key: &str| format!("models.{name}.validate.{key}");
+    let v = &model.validate;
+    let known = evaluate::metric_names(model.task);
+    for (group, map) in [("limits", &v.limits), ("max_slice_gap", &v.max_slice_gap)] {
+        for (metric, value) in map {
+            let key = at(&format!("{group}.{metric}"));
+            if !known.contains(&metric.as_str()) {
+                errors.push(project.error_at(&key, unknown_metric(model.task, metric)));
+            } else if !value.is_finite() || (group == "max_slice_gap" && *value < 0.0) {
+                errors.push(project.error_at(
+                    &key,
+                    format!(
+                        "must be a finite number{}, not {value}",
+                        if group == "limits" { "" } else { " ≥ 0" }
+                    ),
+                ));
+            }
+        }
+    }
+    if !v.max_slice_gap.is_empty() && v.slices.is_empty() {
+        errors.push(project.error_at(
+            &at("max_slice_gap"),
+            "slice gaps need `slices`: the columns to slice by",
+        ));
+    }
+    if let Some(ms) = v.max_latency_ms_per_1000_rows {
+        if !(ms.is_finite() && ms > 0.0) {
+            errors.push(project.error_at(
+                &at("max_latency_ms_per_1000_rows"),
+                format!("must be a positive number, not {ms}"),
+            ));
+        }
+    }
+    if v.expected_classes.is_some() && model.task != Task::Classification {
+        errors.push(project.error_at(
+            &at("expected_classes"),
+            "only classification models have classes",
+        ));
     }
 }
 

@@ -49,9 +49,39 @@ pub struct ModelConfig {
     /// Rules a candidate must pass to be promoted, by metric name.
     #[serde(default)]
     pub gate: IndexMap<String, GateRule>,
+    /// What `validate-model` checks besides loading and predicting: budgets, metric
+    /// limits, slice gaps, expected classes.
+    #[serde(default)]
+    pub validate: ValidateConfig,
     /// Where the production pointer lives and how promotions are proposed.
     #[serde(default)]
     pub promote: PromoteConfig,
+}
+
+/// Checks of `validate-model`; every one given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateConfig {
+    /// Most milliseconds to predict 1 000 rows (measured on up to 1 000 evaluation rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_latency_ms_per_1000_rows: Option<f64>,
+    /// Largest artifact, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_artifact_bytes: Option<u64>,
+    /// Metric limits on the evaluation data: at least this for higher-is-better metrics,
+    /// at most this for lower-is-better ones.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub limits: IndexMap<String, f64>,
+    /// Columns of the evaluation data whose values define slices (e.g. `region`); the
+    /// metrics are reported per slice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slices: Vec<String>,
+    /// Largest allowed gap between the best and the worst slice, by metric.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub max_slice_gap: IndexMap<String, f64>,
+    /// Classification: the classes the model must predict, exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_classes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

@@ -410,22 +410,24 @@ impl Data<'_> {
         let mut best: Option<Split> = None;
         let ok = |s: &[f64]| s[0] >= g.min_samples_leaf.max(1) as f64 && s[1] >= g.min_weight_leaf;
         let last = if has_missing { bins } else { bins - 1 };
+        let (mut l, mut r) = (vec![0.0; stride], vec![0.0; stride]);
         for bin in 0..last {
-            left.iter_mut()
-                .zip(&hist[bin * stride..(bin + 1) * stride])
-                .for_each(|(a, b)| *a += b);
+            let counts = &hist[bin * stride..(bin + 1) * stride];
+            // An empty bin moves no row: its split is the previous bin's.
+            if counts[0] == 0.0 {
+                continue;
+            }
+            left.iter_mut().zip(counts).for_each(|(a, b)| *a += b);
             let directions: &[bool] = if has_missing && bin + 1 < bins {
                 &[false, true]
             } else {
                 &[false]
             };
             for &missing_left in directions {
-                let l: Vec<f64> = if missing_left {
-                    self.sum(&left, missing)
-                } else {
-                    left.clone()
-                };
-                let r: Vec<f64> = total.iter().zip(&l).map(|(t, a)| t - a).collect();
+                for i in 0..stride {
+                    l[i] = left[i] + if missing_left { missing[i] } else { 0.0 };
+                    r[i] = total[i] - l[i];
+                }
                 if !ok(&l) || !ok(&r) {
                     continue;
                 }
@@ -443,8 +445,8 @@ impl Data<'_> {
                         feature,
                         bin,
                         missing_left,
-                        left: l,
-                        right: r,
+                        left: l.clone(),
+                        right: r.clone(),
                     });
                 }
             }

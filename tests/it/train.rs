@@ -414,3 +414,60 @@ print(json.dumps({"roc_auc": roc_auc_score(ye, model.predict_proba(xe)[:, 1])}))
         "mlgate {ours} vs scikit-learn {theirs}"
     );
 }
+
+#[test]
+fn validate_model_checks_budgets_limits_slice_gaps_and_classes() {
+    let base = classifier("gradient_boosting", "max_iterations: 20");
+    let passing = format!(
+        "{base}validate:\n  max_latency_ms_per_1000_rows: 10000\n  max_artifact_bytes: 10000000\n  limits: {{roc_auc: 0.8, log_loss: 0.6}}\n  slices: [plan]\n  max_slice_gap: {{accuracy: 0.5}}\n  expected_classes: [\"no\", \"yes\"]\n"
+    );
+    let p = project(&passing);
+    train_json(&p.root, &[]);
+    let (code, out, err) = step(&p.root, &["validate-model"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("| plan = basic |") && out.contains("accuracy gap across `plan` ≤ 0.5"),
+        "{out}"
+    );
+
+    write_config(
+        &p.root,
+        &format!(
+            "{base}validate:\n  max_artifact_bytes: 100\n  limits: {{roc_auc: 0.999}}\n  slices: [plan]\n  max_slice_gap: {{accuracy: 0.0001}}\n  expected_classes: [\"no\", \"yes\", \"maybe\"]\n"
+        ),
+    );
+    let (code, out, err) = step(&p.root, &["validate-model"], &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    for needle in [
+        "failed 4 checks",
+        "artifact ≤ 100 bytes",
+        "roc_auc ≥ 0.999",
+        "(best `",
+        "predicts no, yes",
+    ] {
+        assert!(out.contains(needle), "`{needle}` not in {out}");
+    }
+}
+
+#[test]
+fn validate_settings_are_checked_with_their_location() {
+    let p = project(&format!(
+        "{}validate:\n  limits: {{rmse: 1}}\n  max_slice_gap: {{accuracy: -1}}\n",
+        classifier("random_forest", "")
+    ));
+    let out = mlgate()
+        .current_dir(&p.root)
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for needle in [
+        "`models.m.validate.limits.rmse`",
+        "is a regression metric",
+        "`models.m.validate.max_slice_gap.accuracy`",
+        "slice gaps need `slices`",
+    ] {
+        assert!(err.contains(needle), "`{needle}` not in {err}");
+    }
+}
