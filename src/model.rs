@@ -216,7 +216,7 @@ impl Model {
             ),
             Estimator::GradientBoosting { baseline, trees } => {
                 let raw = boosting::raw_scores(baseline, trees, &x, parallel::threads());
-                self.from_scores(
+                self.predictions_of(
                     raw.chunks(baseline.len())
                         .flat_map(|r| boosting::link(baseline.len(), self.is_classifier(), r))
                         .collect(),
@@ -224,7 +224,7 @@ impl Model {
             }
             Estimator::RandomForest { trees } => {
                 let outputs = self.classes.len().max(1);
-                self.from_scores(forest::predict(trees, outputs, &x, parallel::threads()))
+                self.predictions_of(forest::predict(trees, outputs, &x, parallel::threads()))
             }
         })
     }
@@ -234,7 +234,7 @@ impl Model {
     }
 
     /// Probabilities (row-major) for classifiers, values for regressors.
-    fn from_scores(&self, scores: Vec<f64>) -> Predictions {
+    fn predictions_of(&self, scores: Vec<f64>) -> Predictions {
         if self.is_classifier() {
             Predictions::Proba {
                 classes: self.classes.clone(),

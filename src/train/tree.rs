@@ -87,6 +87,9 @@ pub struct Grown {
     pub gains: Vec<f64>,
 }
 
+/// One histogram per feature: 256 bins × (count, weight, sums…).
+type Histograms = Vec<Vec<f64>>;
+
 struct Data<'a> {
     binned: &'a Binned,
     targets: &'a Targets<'a>,
@@ -108,7 +111,7 @@ struct Open {
     node: u32,
     depth: usize,
     rows: Vec<u32>,
-    hist: Option<Vec<Vec<f64>>>,
+    hist: Option<Histograms>,
     split: Split,
 }
 
@@ -281,7 +284,7 @@ impl Data<'_> {
         depth: usize,
         rows: Vec<u32>,
         total: &[f64],
-        hist: Option<Vec<Vec<f64>>>,
+        hist: Option<Histograms>,
         rng: &mut Rng,
     ) -> std::result::Result<Open, Vec<u32>> {
         let g = self.growth;
@@ -319,7 +322,7 @@ impl Data<'_> {
     }
 
     /// Histograms of the given features over `rows`; other features' stay empty.
-    fn histograms(&self, rows: &[u32], features: &[usize]) -> Vec<Vec<f64>> {
+    fn histograms(&self, rows: &[u32], features: &[usize]) -> Histograms {
         let threads = if rows.len() * features.len() > 200_000 {
             self.growth.threads
         } else {
@@ -370,10 +373,10 @@ impl Data<'_> {
     /// from the parent (half the work, the classic LightGBM trick).
     fn child_histograms(
         &self,
-        parent: Option<Vec<Vec<f64>>>,
+        parent: Option<Histograms>,
         left: &[u32],
         right: &[u32],
-    ) -> (Option<Vec<Vec<f64>>>, Option<Vec<Vec<f64>>>) {
+    ) -> (Option<Histograms>, Option<Histograms>) {
         let Some(mut parent) = parent else {
             return (None, None);
         };
