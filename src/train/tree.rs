@@ -115,6 +115,37 @@ struct Open {
     split: Split,
 }
 
+/// Nodes waiting to be split: best gain first (bounded leaves, as LightGBM and
+/// HistGradientBoosting), or depth-first (unbounded, few histograms held at once).
+enum Frontier {
+    BestFirst(BinaryHeap<Open>),
+    DepthFirst(Vec<Open>),
+}
+
+impl Frontier {
+    fn new(best_first: bool) -> Self {
+        if best_first {
+            Frontier::BestFirst(BinaryHeap::new())
+        } else {
+            Frontier::DepthFirst(Vec::new())
+        }
+    }
+
+    fn push(&mut self, open: Open) {
+        match self {
+            Frontier::BestFirst(heap) => heap.push(open),
+            Frontier::DepthFirst(stack) => stack.push(open),
+        }
+    }
+
+    fn pop(&mut self) -> Option<Open> {
+        match self {
+            Frontier::BestFirst(heap) => heap.pop(),
+            Frontier::DepthFirst(stack) => stack.pop(),
+        }
+    }
+}
+
 impl PartialEq for Open {
     fn eq(&self, other: &Self) -> bool {
         self.cmp(other) == std::cmp::Ordering::Equal
@@ -163,27 +194,17 @@ pub fn grow(
     let mut gains = vec![0.0; binned.columns.len()];
     let root = tree.push();
     let total = data.totals(&rows);
-    let best_first = growth.max_leaves.is_some();
-    let mut heap = BinaryHeap::new();
-    let mut stack = Vec::new();
+    let mut frontier = Frontier::new(growth.max_leaves.is_some());
     let mut leaves = 1usize;
     let mut finish = |tree: &mut Tree, node: u32, rows: Vec<u32>, stats: &[f64]| {
         data.set_value(tree, node as usize, stats);
         grown_leaves.push((node as usize, rows));
     };
     match data.open(root, 0, rows, &total, None, rng) {
-        Ok(open) => {
-            if best_first {
-                heap.push(open)
-            } else {
-                stack.push(open)
-            }
-        }
+        Ok(open) => frontier.push(open),
         Err(rows) => finish(&mut tree, root, rows, &total),
     }
-    loop {
-        let next = if best_first { heap.pop() } else { stack.pop() };
-        let Some(open) = next else { break };
+    while let Some(open) = frontier.pop() {
         if growth.max_leaves.is_some_and(|max| leaves >= max) {
             let stats = data.sum(&open.split.left, &open.split.right);
             finish(&mut tree, open.node, open.rows, &stats);
@@ -218,13 +239,7 @@ pub fn grow(
         ];
         for (node, rows, stats, hist) in children {
             match data.open(node, open.depth + 1, rows, &stats, hist, rng) {
-                Ok(child) => {
-                    if best_first {
-                        heap.push(child)
-                    } else {
-                        stack.push(child)
-                    }
-                }
+                Ok(child) => frontier.push(child),
                 Err(rows) => finish(&mut tree, node, rows, &stats),
             }
         }

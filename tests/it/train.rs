@@ -124,21 +124,7 @@ fn every_builtin_algorithm_trains_evaluates_and_validates() {
         assert!(value > floor, "{yaml}: {metric} = {value}");
         let (code, out, err) = step(&p.root, &["validate-model"], &[]);
         assert_eq!(code, 0, "{yaml}: {out}{err}");
-        let id = manifest["version"].as_str().unwrap();
-        let (code, out, err) = step(
-            &p.root,
-            &[
-                "predict",
-                "--input",
-                "eval.csv",
-                "--output",
-                "p.csv",
-                "--version",
-                id,
-            ],
-            &[],
-        );
-        assert_eq!(code, 0, "{yaml}: {out}{err}");
+        predict_eval(&p.root, &manifest);
         let scored = std::fs::read_to_string(p.root.join("p.csv")).unwrap();
         assert_eq!(scored.lines().count(), 301, "{yaml}");
         assert!(
@@ -264,6 +250,22 @@ fn bad_evaluation_input_is_an_error_or_a_documented_handling() {
     assert_eq!(code, 0, "{out}{err}");
 }
 
+/// Scores `eval.csv` into `p.csv` with the trained version.
+fn predict_eval(root: &Path, manifest: &serde_json::Value) {
+    let id = manifest["version"].as_str().unwrap();
+    let args = [
+        "predict",
+        "--input",
+        "eval.csv",
+        "--output",
+        "p.csv",
+        "--version",
+        id,
+    ];
+    let (code, out, err) = step(root, &args, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
 /// The Python with scikit-learn that scripts/test prepares; its absence fails the test.
 fn python() -> String {
     std::env::var("MLGATE_TEST_PYTHON").unwrap_or_else(|_| {
@@ -300,21 +302,7 @@ fn close(ours: &serde_json::Value, theirs: &serde_json::Value, keys: &[&str]) {
 fn metrics_match_scikit_learn_on_a_trained_models_predictions() {
     let p = project(&classifier("random_forest", "n_estimators: 20"));
     let manifest = train_json(&p.root, &[]);
-    let id = manifest["version"].as_str().unwrap();
-    let (code, out, err) = step(
-        &p.root,
-        &[
-            "predict",
-            "--input",
-            "eval.csv",
-            "--output",
-            "p.csv",
-            "--version",
-            id,
-        ],
-        &[],
-    );
-    assert_eq!(code, 0, "{out}{err}");
+    predict_eval(&p.root, &manifest);
     let theirs = sklearn(
         r#"
 import csv, json
@@ -351,21 +339,7 @@ print(json.dumps({"accuracy": m.accuracy_score(y, pred), "balanced_accuracy": m.
 
     let p = project(&regressor("gradient_boosting", "max_iterations: 30"));
     let manifest = train_json(&p.root, &[]);
-    let id = manifest["version"].as_str().unwrap();
-    let (code, out, err) = step(
-        &p.root,
-        &[
-            "predict",
-            "--input",
-            "eval.csv",
-            "--output",
-            "p.csv",
-            "--version",
-            id,
-        ],
-        &[],
-    );
-    assert_eq!(code, 0, "{out}{err}");
+    predict_eval(&p.root, &manifest);
     let theirs = sklearn(
         r#"
 import csv, json
