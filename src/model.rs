@@ -6,6 +6,8 @@ use crate::data::{Column, Frame, Kind};
 use crate::error::{Error, Result};
 use crate::train::linear::{LogisticFit, RidgeFit};
 use crate::train::matrix::Matrix;
+use crate::train::tree::Tree;
+use crate::train::{boosting, forest, parallel};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
@@ -43,20 +45,25 @@ pub enum Encoding {
     Numeric { mean: f64, scale: f64 },
     /// One-hot over the training levels; unseen or missing levels encode as all zeros.
     Categorical { levels: Vec<String> },
+    /// The value as is; missing stays missing (tree ensembles learn where it goes).
+    Value,
+    /// The index of the level among the sorted training levels; an unseen or missing level
+    /// is missing (tree ensembles).
+    Ordinal { levels: Vec<String> },
 }
 
 impl Encoding {
     fn width(&self) -> usize {
         match self {
-            Encoding::Numeric { .. } => 1,
+            Encoding::Numeric { .. } | Encoding::Value | Encoding::Ordinal { .. } => 1,
             Encoding::Categorical { levels } => levels.len(),
         }
     }
 
     pub fn kind(&self) -> Kind {
         match self {
-            Encoding::Numeric { .. } => Kind::Numeric,
-            Encoding::Categorical { .. } => Kind::Categorical,
+            Encoding::Numeric { .. } | Encoding::Value => Kind::Numeric,
+            Encoding::Categorical { .. } | Encoding::Ordinal { .. } => Kind::Categorical,
         }
     }
 
@@ -98,6 +105,14 @@ impl Encoding {
             }
         }
     }
+
+    /// The encoding a tree ensemble uses for a training column: same checks, no scaling.
+    pub fn fit_for_trees(name: &str, column: &Column) -> Result<Encoding> {
+        Ok(match Encoding::fit(name, column)? {
+            Encoding::Categorical { levels } => Encoding::Ordinal { levels },
+            _ => Encoding::Value,
+        })
+    }
 }
 
 /// A text column with a distinct value in most rows (ids, free text) would one-hot into
@@ -109,8 +124,23 @@ fn looks_like_identifier(levels: usize, rows: usize) -> bool {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Estimator {
-    Logistic { coef: Vec<f64>, intercept: Vec<f64> },
-    Ridge { coef: Vec<f64>, intercept: f64 },
+    Logistic {
+        coef: Vec<f64>,
+        intercept: Vec<f64>,
+    },
+    Ridge {
+        coef: Vec<f64>,
+        intercept: f64,
+    },
+    /// Raw score `k` = `baseline[k]` + Σ trees `i·K + k`; K = 1 for regression and binary.
+    GradientBoosting {
+        baseline: Vec<f64>,
+        trees: Vec<Tree>,
+    },
+    /// Mean of the trees' leaf values: class probabilities or the regression value.
+    RandomForest {
+        trees: Vec<Tree>,
+    },
 }
 
 /// What a model says about each row.
@@ -184,7 +214,35 @@ impl Model {
                 }
                 .predict(&x),
             ),
+            Estimator::GradientBoosting { baseline, trees } => {
+                let raw = boosting::raw_scores(baseline, trees, &x, parallel::threads());
+                self.predictions_of(
+                    raw.chunks(baseline.len())
+                        .flat_map(|r| boosting::link(baseline.len(), self.is_classifier(), r))
+                        .collect(),
+                )
+            }
+            Estimator::RandomForest { trees } => {
+                let outputs = self.classes.len().max(1);
+                self.predictions_of(forest::predict(trees, outputs, &x, parallel::threads()))
+            }
         })
+    }
+
+    fn is_classifier(&self) -> bool {
+        self.task == Task::Classification
+    }
+
+    /// Probabilities (row-major) for classifiers, values for regressors.
+    fn predictions_of(&self, scores: Vec<f64>) -> Predictions {
+        if self.is_classifier() {
+            Predictions::Proba {
+                classes: self.classes.clone(),
+                proba: scores,
+            }
+        } else {
+            Predictions::Values(scores)
+        }
     }
 }
 
@@ -207,6 +265,19 @@ pub fn design_matrix(features: &[Feature], frame: &Frame) -> Result<Matrix> {
                     if let Some(level) = v.as_ref().and_then(|v| levels.binary_search(v).ok()) {
                         x.row_mut(row)[offset + level] = 1.0;
                     }
+                }
+            }
+            (Encoding::Value, Column::Numeric(values)) => {
+                for (row, v) in values.iter().enumerate() {
+                    x.row_mut(row)[offset] = *v;
+                }
+            }
+            (Encoding::Ordinal { levels }, Column::Categorical(values)) => {
+                for (row, v) in values.iter().enumerate() {
+                    x.row_mut(row)[offset] = v
+                        .as_ref()
+                        .and_then(|v| levels.binary_search(v).ok())
+                        .map_or(f64::NAN, |i| i as f64);
                 }
             }
             (encoding, _) => {

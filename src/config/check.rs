@@ -98,6 +98,7 @@ fn check_model(project: &Project, name: &str, model: &ModelConfig, errors: &mut 
         ));
     }
     check_training(project, name, model, errors);
+    check_validate(project, name, model, errors);
     for (metric, rule) in &model.gate {
         check_rule(
             project,
@@ -130,34 +131,31 @@ fn check_training(project: &Project, name: &str, model: &ModelConfig, errors: &m
         .train
         .algorithm
         .unwrap_or_else(|| Algorithm::default_for(model.task));
-    if algorithm.task() != model.task {
+    if let Some(task) = algorithm.task().filter(|t| *t != model.task) {
         errors.push(project.error_at(
             &at("algorithm"),
             format!(
                 "`{}` is a {} algorithm but the model's task is {}",
                 algorithm.as_str(),
-                algorithm.task().as_str(),
+                task.as_str(),
                 model.task.as_str()
             ),
         ));
     }
     let p = &model.train.params;
-    let misplaced: &[(&str, bool)] = match algorithm {
-        Algorithm::LogisticRegression => &[("alpha", p.alpha.is_some())],
-        Algorithm::Ridge => &[
-            ("c", p.c.is_some()),
-            ("max_iter", p.max_iter.is_some()),
-            ("class_weight", p.class_weight.is_some()),
-        ],
-    };
-    for (key, set) in misplaced {
-        if *set {
+    for key in set_params(p) {
+        if !accepted_params(algorithm).contains(&key.as_str()) {
             errors.push(project.error_at(
                 &at(&format!("params.{key}")),
-                format!("`{key}` is not a parameter of {}", algorithm.as_str()),
+                format!(
+                    "`{key}` is not a parameter of {} (its parameters: {})",
+                    algorithm.as_str(),
+                    accepted_params(algorithm).join(", ")
+                ),
             ));
         }
     }
+    check_tree_params(project, name, p, errors);
     if let Some(c) = p.c {
         if !(c.is_finite() && c > 0.0) {
             errors.push(project.error_at(
@@ -176,6 +174,143 @@ fn check_training(project: &Project, name: &str, model: &ModelConfig, errors: &m
     }
     if p.max_iter == Some(0) {
         errors.push(project.error_at(&at("params.max_iter"), "must be at least 1"));
+    }
+}
+
+fn check_validate(project: &Project, name: &str, model: &ModelConfig, errors: &mut Vec<Error>) {
+    let at = |key: &str| format!("models.{name}.validate.{key}");
+    let v = &model.validate;
+    let known = evaluate::metric_names(model.task);
+    for (group, map) in [("limits", &v.limits), ("max_slice_gap", &v.max_slice_gap)] {
+        for (metric, value) in map {
+            let key = at(&format!("{group}.{metric}"));
+            if !known.contains(&metric.as_str()) {
+                errors.push(project.error_at(&key, unknown_metric(model.task, metric)));
+            } else if !value.is_finite() || (group == "max_slice_gap" && *value < 0.0) {
+                errors.push(project.error_at(
+                    &key,
+                    format!(
+                        "must be a finite number{}, not {value}",
+                        if group == "limits" { "" } else { " ≥ 0" }
+                    ),
+                ));
+            }
+        }
+    }
+    if !v.max_slice_gap.is_empty() && v.slices.is_empty() {
+        errors.push(project.error_at(
+            &at("max_slice_gap"),
+            "slice gaps need `slices`: the columns to slice by",
+        ));
+    }
+    if let Some(ms) = v.max_latency_ms_per_1000_rows {
+        if !(ms.is_finite() && ms > 0.0) {
+            errors.push(project.error_at(
+                &at("max_latency_ms_per_1000_rows"),
+                format!("must be a positive number, not {ms}"),
+            ));
+        }
+    }
+    if v.expected_classes.is_some() && model.task != Task::Classification {
+        errors.push(project.error_at(
+            &at("expected_classes"),
+            "only classification models have classes",
+        ));
+    }
+}
+
+/// The parameters each built-in algorithm takes.
+fn accepted_params(algorithm: Algorithm) -> &'static [&'static str] {
+    match algorithm {
+        Algorithm::LogisticRegression => &["c", "max_iter", "class_weight"],
+        Algorithm::Ridge => &["alpha"],
+        Algorithm::LinearRegression => &[],
+        Algorithm::RandomForest => &[
+            "n_estimators",
+            "max_depth",
+            "min_samples_leaf",
+            "max_features",
+            "max_bins",
+            "class_weight",
+            "seed",
+        ],
+        Algorithm::GradientBoosting => &[
+            "max_iterations",
+            "learning_rate",
+            "max_depth",
+            "max_leaf_nodes",
+            "min_samples_leaf",
+            "l2_regularization",
+            "max_bins",
+            "early_stopping",
+            "validation_fraction",
+            "n_iter_no_change",
+            "class_weight",
+            "seed",
+        ],
+    }
+}
+
+/// Names of the parameters a config sets, read from its serialised form (unset ones are skipped).
+fn set_params(p: &super::Params) -> Vec<String> {
+    match serde_json::to_value(p) {
+        Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn check_tree_params(project: &Project, name: &str, p: &super::Params, errors: &mut Vec<Error>) {
+    let at = |key: &str| format!("models.{name}.train.params.{key}");
+    let at_least_one = [
+        ("n_estimators", p.n_estimators),
+        ("max_iterations", p.max_iterations),
+        ("max_depth", p.max_depth),
+        ("min_samples_leaf", p.min_samples_leaf),
+        ("n_iter_no_change", p.n_iter_no_change),
+    ];
+    for (key, value) in at_least_one {
+        if value == Some(0) {
+            errors.push(project.error_at(&at(key), "must be at least 1"));
+        }
+    }
+    if p.max_leaf_nodes.is_some_and(|v| v < 2) {
+        errors.push(project.error_at(&at("max_leaf_nodes"), "must be at least 2"));
+    }
+    if p.max_bins.is_some_and(|v| !(2..=255).contains(&v)) {
+        errors.push(project.error_at(&at("max_bins"), "must be between 2 and 255"));
+    }
+    let fractions = [
+        ("max_features", p.max_features, true),
+        ("validation_fraction", p.validation_fraction, false),
+    ];
+    for (key, value, closed) in fractions {
+        if let Some(v) = value {
+            if !(v > 0.0 && (v < 1.0 || (closed && v == 1.0))) {
+                errors.push(project.error_at(
+                    &at(key),
+                    format!(
+                        "must be a fraction in (0, 1{}, not {v}",
+                        if closed { "]" } else { ")" }
+                    ),
+                ));
+            }
+        }
+    }
+    if let Some(v) = p.learning_rate {
+        if !(v.is_finite() && v > 0.0) {
+            errors.push(project.error_at(
+                &at("learning_rate"),
+                format!("must be a positive number, not {v}"),
+            ));
+        }
+    }
+    if let Some(v) = p.l2_regularization {
+        if !(v.is_finite() && v >= 0.0) {
+            errors.push(project.error_at(
+                &at("l2_regularization"),
+                format!("must be zero or positive, not {v}"),
+            ));
+        }
     }
 }
 

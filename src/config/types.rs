@@ -49,9 +49,39 @@ pub struct ModelConfig {
     /// Rules a candidate must pass to be promoted, by metric name.
     #[serde(default)]
     pub gate: IndexMap<String, GateRule>,
+    /// What `validate-model` checks besides loading and predicting: budgets, metric
+    /// limits, slice gaps, expected classes.
+    #[serde(default)]
+    pub validate: ValidateConfig,
     /// Where the production pointer lives and how promotions are proposed.
     #[serde(default)]
     pub promote: PromoteConfig,
+}
+
+/// Checks of `validate-model`; every one given must hold.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValidateConfig {
+    /// Most milliseconds to predict 1 000 rows (measured on up to 1 000 evaluation rows).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_latency_ms_per_1000_rows: Option<f64>,
+    /// Largest artifact, in bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_artifact_bytes: Option<u64>,
+    /// Metric limits on the evaluation data: at least this for higher-is-better metrics,
+    /// at most this for lower-is-better ones.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub limits: IndexMap<String, f64>,
+    /// Columns of the evaluation data whose values define slices (e.g. `region`); the
+    /// metrics are reported per slice.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub slices: Vec<String>,
+    /// Largest allowed gap between the best and the worst slice, by metric.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub max_slice_gap: IndexMap<String, f64>,
+    /// Classification: the classes the model must predict, exactly.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_classes: Option<Vec<String>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -89,7 +119,8 @@ pub struct TrainConfig {
     /// Training backend. Only `builtin` exists so far.
     #[serde(default)]
     pub backend: Backend,
-    /// Built-in algorithm. Default: `logistic_regression` for classification, `ridge` for regression.
+    /// Built-in algorithm: `logistic_regression`, `ridge`, `linear_regression`, `random_forest`
+    /// or `gradient_boosting`. Default: `logistic_regression` for classification, `ridge` for regression.
     #[serde(default)]
     pub algorithm: Option<Algorithm>,
     /// Algorithm parameters.
@@ -111,6 +142,12 @@ pub enum Algorithm {
     LogisticRegression,
     /// Ridge (L2-regularised least squares); regression.
     Ridge,
+    /// Ordinary least squares; regression.
+    LinearRegression,
+    /// Random forest (bootstrap, random feature subsets); classification or regression.
+    RandomForest,
+    /// Histogram gradient-boosted trees; classification or regression.
+    GradientBoosting,
 }
 
 impl Algorithm {
@@ -118,13 +155,22 @@ impl Algorithm {
         match self {
             Algorithm::LogisticRegression => "logistic_regression",
             Algorithm::Ridge => "ridge",
+            Algorithm::LinearRegression => "linear_regression",
+            Algorithm::RandomForest => "random_forest",
+            Algorithm::GradientBoosting => "gradient_boosting",
         }
     }
-    pub fn task(self) -> Task {
+    /// The task the algorithm is limited to, if any.
+    pub fn task(self) -> Option<Task> {
         match self {
-            Algorithm::LogisticRegression => Task::Classification,
-            Algorithm::Ridge => Task::Regression,
+            Algorithm::LogisticRegression => Some(Task::Classification),
+            Algorithm::Ridge | Algorithm::LinearRegression => Some(Task::Regression),
+            Algorithm::RandomForest | Algorithm::GradientBoosting => None,
         }
+    }
+    /// Tree ensembles take raw values; linear models standardised, one-hot features.
+    pub fn is_tree_ensemble(self) -> bool {
+        matches!(self, Algorithm::RandomForest | Algorithm::GradientBoosting)
     }
     pub fn default_for(task: Task) -> Self {
         match task {
@@ -147,9 +193,52 @@ pub struct Params {
     /// logistic_regression: most optimiser iterations. Default 1000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_iter: Option<usize>,
-    /// logistic_regression: `balanced` weighs classes inversely to their frequency.
+    /// logistic_regression, random_forest, gradient_boosting (classification): `balanced`
+    /// weighs classes inversely to their frequency.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub class_weight: Option<ClassWeight>,
+    /// random_forest: number of trees. Default 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_estimators: Option<usize>,
+    /// gradient_boosting: most boosting iterations. Default 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_iterations: Option<usize>,
+    /// gradient_boosting: shrinkage of each tree. Default 0.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub learning_rate: Option<f64>,
+    /// random_forest, gradient_boosting: deepest a tree grows. Default: unlimited.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_depth: Option<usize>,
+    /// gradient_boosting: most leaves per tree. Default 31.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_leaf_nodes: Option<usize>,
+    /// random_forest, gradient_boosting: fewest training rows in a leaf. Default 1 (forest), 20 (boosting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min_samples_leaf: Option<usize>,
+    /// random_forest: fraction of features tried at each split. Default √features for
+    /// classification, all for regression.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_features: Option<f64>,
+    /// gradient_boosting: L2 penalty on leaf values. Default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub l2_regularization: Option<f64>,
+    /// random_forest, gradient_boosting: most bins per feature (2–255). Default 255.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_bins: Option<usize>,
+    /// gradient_boosting: hold out `validation_fraction` of the training rows and stop when
+    /// `n_iter_no_change` iterations bring no improvement. Default: on above 10 000 rows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub early_stopping: Option<bool>,
+    /// gradient_boosting: fraction held out for early stopping. Default 0.1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub validation_fraction: Option<f64>,
+    /// gradient_boosting: iterations without improvement before stopping. Default 10.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n_iter_no_change: Option<usize>,
+    /// random_forest, gradient_boosting: seed of every random draw. Default 0; the same
+    /// seed, data and parameters give the same artifact on any machine and thread count.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

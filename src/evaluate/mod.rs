@@ -2,6 +2,7 @@
 //! backend's models are judged by the same definitions.
 
 pub mod metrics;
+pub mod slices;
 
 use crate::config::Task;
 use crate::data::Frame;

@@ -1,9 +1,10 @@
 //! `train`, `evaluate` and `validate-model`: produce a candidate version and vouch for it.
 
 use super::{Candidate, Ctx};
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, ValidateConfig};
 use crate::data::fingerprint;
 use crate::error::Result;
+use crate::evaluate::slices::Gap;
 use crate::evaluate::{evaluate as score, Evaluation};
 use crate::forge::git::Git;
 use crate::gate::num;
@@ -119,7 +120,8 @@ pub async fn evaluate(
     Ok(report)
 }
 
-/// Checks a version can serve: it loads, predicts on a sample, and predicts sensibly.
+/// Checks a version can serve: it loads, predicts on a sample, predicts sensibly, and
+/// meets the budgets, metric limits and slice gaps of the model's `validate` settings.
 pub async fn validate_model(
     ctx: &Ctx,
     name: &str,
@@ -128,7 +130,15 @@ pub async fn validate_model(
 ) -> Result<Report> {
     const SAMPLE: usize = 1000;
     let candidate = ctx.candidate(name, version).await?;
-    let mut frame = ctx.read_frame(model, &model.data.eval, candidate.model.column_kinds())?;
+    let rules = &model.validate;
+    let mut kinds = candidate.model.column_kinds();
+    for column in &rules.slices {
+        kinds
+            .entry(column.clone())
+            .or_insert(crate::data::Kind::Categorical);
+    }
+    let full = ctx.read_frame(model, &model.data.eval, kinds)?;
+    let mut frame = full.clone();
     truncate(&mut frame, SAMPLE);
     let started = Instant::now();
     let predictions = candidate.model.predict(&frame)?;
@@ -139,6 +149,39 @@ pub async fn validate_model(
         failure: None,
     }];
     cases.push(shape_case(&predictions, frame.rows));
+    cases.extend(budget_cases(rules, per_1000, artifact_bytes));
+    if let Some(expected) = &rules.expected_classes {
+        cases.push(classes_case(expected, &candidate.model.classes));
+    }
+    let evaluation = score(&candidate.model, &full, "")?;
+    cases.extend(limit_cases(rules, &evaluation));
+    let mut slice_table = Table {
+        header: ["slice", "rows"]
+            .map(String::from)
+            .into_iter()
+            .chain(evaluation.metrics.keys().cloned())
+            .collect(),
+        rows: Vec::new(),
+    };
+    let mut gaps = Vec::new();
+    for column in &rules.slices {
+        let slices = crate::evaluate::slices::slices(&candidate.model, &full, column)?;
+        for s in &slices {
+            let mut row = vec![format!("{column} = {}", s.value), s.rows.to_string()];
+            row.extend(
+                evaluation
+                    .metrics
+                    .keys()
+                    .map(|m| s.metrics.get(m).map_or("–".into(), |v| num(*v))),
+            );
+            slice_table.rows.push(row);
+        }
+        for (metric, max) in &rules.max_slice_gap {
+            let gap = crate::evaluate::slices::gap(&slices, metric);
+            cases.push(gap_case(column, metric, *max, gap.as_ref()));
+            gaps.extend(gap);
+        }
+    }
     let id = &candidate.manifest.version;
     let failed = cases.iter().filter(|c| c.failure.is_some()).count();
     let status = if failed == 0 {
@@ -168,9 +211,80 @@ pub async fn validate_model(
             ])
             .collect(),
     });
+    if !slice_table.rows.is_empty() {
+        report.tables.push(slice_table);
+    }
     report.cases = cases;
-    report.data = serde_json::json!({ "version": id, "sample_rows": frame.rows, "latency_ms_per_1000_rows": per_1000, "artifact_bytes": artifact_bytes });
+    report.data = serde_json::json!({ "version": id, "sample_rows": frame.rows, "latency_ms_per_1000_rows": per_1000, "artifact_bytes": artifact_bytes, "slice_gaps": gaps });
     Ok(report)
+}
+
+fn check(name: String, failure: Option<String>) -> Case {
+    Case { name, failure }
+}
+
+fn budget_cases(rules: &ValidateConfig, per_1000: f64, bytes: usize) -> Vec<Case> {
+    let mut cases = Vec::new();
+    if let Some(max) = rules.max_latency_ms_per_1000_rows {
+        cases.push(check(
+            format!("latency ≤ {max} ms per 1 000 rows"),
+            (per_1000 > max).then(|| format!("{per_1000:.2} ms per 1 000 rows")),
+        ));
+    }
+    if let Some(max) = rules.max_artifact_bytes {
+        cases.push(check(
+            format!("artifact ≤ {max} bytes"),
+            (bytes as u64 > max).then(|| format!("{bytes} bytes")),
+        ));
+    }
+    cases
+}
+
+fn classes_case(expected: &[String], actual: &[String]) -> Case {
+    let (mut e, mut a) = (expected.to_vec(), actual.to_vec());
+    e.sort();
+    a.sort();
+    check(
+        format!("predicts the classes {}", expected.join(", ")),
+        (e != a).then(|| format!("predicts {}", actual.join(", "))),
+    )
+}
+
+fn limit_cases(rules: &ValidateConfig, evaluation: &Evaluation) -> Vec<Case> {
+    rules
+        .limits
+        .iter()
+        .map(|(metric, limit)| {
+            let higher = crate::evaluate::metrics::is_higher_better(metric).unwrap_or(true);
+            let (op, name) = if higher {
+                ("≥", metric)
+            } else {
+                ("≤", metric)
+            };
+            let failure = match evaluation.metrics.get(metric).filter(|v| v.is_finite()) {
+                None => Some("not computed on the evaluation data".into()),
+                Some(v) if (higher && v < limit) || (!higher && v > limit) => Some(num(*v)),
+                Some(_) => None,
+            };
+            check(format!("{name} {op} {limit}"), failure)
+        })
+        .collect()
+}
+
+fn gap_case(column: &str, metric: &str, max: f64, gap: Option<&Gap>) -> Case {
+    let failure = match gap {
+        None => Some(format!(
+            "{metric} is defined on fewer than two `{column}` slices"
+        )),
+        Some(g) if g.gap > max => Some(format!(
+            "gap {} (best `{}`, worst `{}`)",
+            num(g.gap),
+            g.best,
+            g.worst
+        )),
+        Some(_) => None,
+    };
+    check(format!("{metric} gap across `{column}` ≤ {max}"), failure)
 }
 
 fn truncate(frame: &mut crate::data::Frame, rows: usize) {

@@ -1,9 +1,16 @@
 //! Training: one interface, one implementation per backend. The built-in backend trains
 //! in-process; remote backends (the team's own command, SageMaker) slot in beside it.
 
+pub mod bins;
+pub mod boosting;
+pub mod ensemble;
+pub mod forest;
 pub mod lbfgs;
 pub mod linear;
 pub mod matrix;
+pub mod parallel;
+pub mod rng;
+pub mod tree;
 
 use crate::config::{Algorithm, ClassWeight, ModelConfig, Task};
 use crate::data::{Column, Frame, Kind};
@@ -142,32 +149,35 @@ impl Trainer for Builtin {
 
     async fn train(&self, request: &TrainRequest<'_>) -> Result<Trained> {
         let TrainRequest { config, train, .. } = request;
-        let features = feature_names(config, train)
-            .into_iter()
-            .map(|name| {
-                Ok(Feature {
-                    encoding: Encoding::fit(&name, train.require(&name)?)?,
-                    name,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let x = design_matrix(&features, train)?;
         let algorithm = config
             .train
             .algorithm
             .unwrap_or_else(|| Algorithm::default_for(config.task));
+        let features = feature_names(config, train)
+            .into_iter()
+            .map(|name| {
+                let column = train.require(&name)?;
+                stray_text(train, &name, column)?;
+                let encoding = if algorithm.is_tree_ensemble() {
+                    Encoding::fit_for_trees(&name, column)?
+                } else {
+                    Encoding::fit(&name, column)?
+                };
+                Ok(Feature { encoding, name })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let x = design_matrix(&features, train)?;
         let params = config.train.params.clone();
         let mut details = serde_json::Map::new();
-        let (estimator, classes, positive) = match algorithm {
+        let target = Target::read(config, train)?;
+        let estimator = match algorithm {
             Algorithm::LogisticRegression => {
-                let classes = class_labels(train, &config.target)?;
-                let positive = positive_index(config, &classes)?;
-                let y = encode_labels(train, &config.target, &classes)?;
+                let (y, classes) = target.labels()?;
                 let weights = (params.class_weight == Some(ClassWeight::Balanced))
-                    .then(|| balanced_weights(&y, classes.len()));
+                    .then(|| balanced_weights(y, classes.len()));
                 let fit = linear::fit_logistic(
                     &x,
-                    &y,
+                    y,
                     classes.len(),
                     params.c.unwrap_or(1.0),
                     weights.as_deref(),
@@ -175,30 +185,42 @@ impl Trainer for Builtin {
                 );
                 details.insert("iterations".into(), fit.iterations.into());
                 details.insert("converged".into(), fit.converged.into());
-                (
-                    Estimator::Logistic {
-                        coef: fit.coef,
-                        intercept: fit.intercept,
-                    },
-                    classes,
-                    Some(positive),
-                )
+                Estimator::Logistic {
+                    coef: fit.coef,
+                    intercept: fit.intercept,
+                }
             }
-            Algorithm::Ridge => {
-                let y = target_values(train, &config.target)?;
-                let fit = linear::fit_ridge(&x, &y, params.alpha.unwrap_or(1.0), None)
-                    .map_err(Error::input)?;
-                (
-                    Estimator::Ridge {
-                        coef: fit.coef,
-                        intercept: fit.intercept,
-                    },
-                    Vec::new(),
-                    None,
-                )
+            Algorithm::Ridge | Algorithm::LinearRegression => {
+                // Plain least squares keeps a negligible penalty so that one-hot levels
+                // (collinear with the intercept) still give a unique solution.
+                let alpha = match algorithm {
+                    Algorithm::Ridge => params.alpha.unwrap_or(1.0),
+                    _ => 1e-10,
+                };
+                let fit =
+                    linear::fit_ridge(&x, target.values()?, alpha, None).map_err(Error::input)?;
+                Estimator::Ridge {
+                    coef: fit.coef,
+                    intercept: fit.intercept,
+                }
+            }
+            Algorithm::RandomForest | Algorithm::GradientBoosting => {
+                let fitted = ensemble::fit(algorithm, &params, &x, &target);
+                details.extend(fitted.details);
+                details.insert(
+                    "feature_importance".into(),
+                    importance(&features, &fitted.gains),
+                );
+                fitted.estimator
             }
         };
         details.insert("rows".into(), train.rows.into());
+        let (classes, positive) = match &target {
+            Target::Labels { classes, .. } => {
+                (classes.clone(), Some(positive_index(config, classes)?))
+            }
+            Target::Values(_) => (Vec::new(), None),
+        };
         let model = Model {
             format: FORMAT.into(),
             task: config.task,
@@ -212,6 +234,94 @@ impl Trainer for Builtin {
         };
         Ok(Trained { model, details })
     }
+}
+
+/// A text column whose values are nearly all numbers is a number column with a stray
+/// value (a typo, `inf`): name the first such cell instead of treating digits as labels.
+fn stray_text(frame: &Frame, name: &str, column: &Column) -> Result<()> {
+    let Column::Categorical(values) = column else {
+        return Ok(());
+    };
+    let is_number = |v: &str| v.parse::<f64>().is_ok_and(f64::is_finite);
+    let present: Vec<(usize, &String)> = values
+        .iter()
+        .enumerate()
+        .filter_map(|(row, v)| v.as_ref().map(|v| (row, v)))
+        .collect();
+    let numbers = present.iter().filter(|(_, v)| is_number(v)).count();
+    if present.len() < 10 || numbers * 10 < present.len() * 9 {
+        return Ok(());
+    }
+    match present.iter().find(|(_, v)| !is_number(v)) {
+        Some((row, value)) => Err(crate::data::frame::cell_error(
+            &frame.source,
+            *row,
+            name,
+            value,
+            "is not a finite number, in a column of numbers",
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The training target, read by the task: class indices with their labels, or numbers.
+pub enum Target {
+    Labels { y: Vec<usize>, classes: Vec<String> },
+    Values(Vec<f64>),
+}
+
+impl Target {
+    fn read(config: &ModelConfig, frame: &Frame) -> Result<Target> {
+        match config.task {
+            Task::Classification => {
+                let classes = class_labels(frame, &config.target)?;
+                positive_index(config, &classes)?;
+                let y = encode_labels(frame, &config.target, &classes)?;
+                Ok(Target::Labels { y, classes })
+            }
+            Task::Regression => {
+                let y = target_values(frame, &config.target)?;
+                if y.iter().all(|v| *v == y[0]) {
+                    return Err(Error::input(format!(
+                        "{}: target `{}` is constant ({}); there is nothing to learn",
+                        frame.source,
+                        config.target,
+                        y.first().copied().unwrap_or(f64::NAN)
+                    )));
+                }
+                Ok(Target::Values(y))
+            }
+        }
+    }
+
+    fn labels(&self) -> Result<(&[usize], &[String])> {
+        match self {
+            Target::Labels { y, classes } => Ok((y, classes)),
+            Target::Values(_) => Err(Error::input("this algorithm needs class labels")),
+        }
+    }
+
+    fn values(&self) -> Result<&[f64]> {
+        match self {
+            Target::Values(y) => Ok(y),
+            Target::Labels { .. } => Err(Error::input("this algorithm needs a numeric target")),
+        }
+    }
+}
+
+/// Split gains per feature, as fractions of the total (scikit-learn's impurity-based
+/// importance), keyed by feature name in feature order.
+fn importance(features: &[Feature], gains: &[f64]) -> serde_json::Value {
+    let total: f64 = gains.iter().sum();
+    features
+        .iter()
+        .zip(gains)
+        .map(|(f, g)| {
+            let share = if total > 0.0 { g / total } else { 0.0 };
+            (f.name.clone(), ((share * 1e6).round() / 1e6).into())
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
 }
 
 /// The distinct target labels; training needs at least two.
@@ -252,7 +362,7 @@ fn positive_index(config: &ModelConfig, classes: &[String]) -> Result<usize> {
 }
 
 /// scikit-learn's `class_weight="balanced"`: n_samples / (n_classes * count(class)).
-fn balanced_weights(y: &[usize], n_classes: usize) -> Vec<f64> {
+pub fn balanced_weights(y: &[usize], n_classes: usize) -> Vec<f64> {
     let mut counts = vec![0usize; n_classes];
     for &c in y {
         counts[c] += 1;

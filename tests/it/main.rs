@@ -6,3 +6,4 @@ mod config_errors;
 mod docs;
 mod journeys;
 mod steps;
+mod train;

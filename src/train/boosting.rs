@@ -1,0 +1,314 @@
+//! Histogram gradient-boosted trees, modelled on scikit-learn's HistGradientBoosting:
+//! best-first trees of at most `max_leaf_nodes` leaves, Newton leaf values, squared-error
+//! loss for regression, log loss (binary) or softmax with one tree per class per iteration
+//! (multiclass), and early stopping on a held-out fraction of the training rows.
+
+use super::bins::BinEdges;
+use super::matrix::Matrix;
+use super::parallel;
+use super::rng::Rng;
+use super::tree::{grow, Growth, Targets, Tree};
+
+#[derive(Debug, Clone)]
+pub struct BoostParams {
+    pub max_iter: usize,
+    pub learning_rate: f64,
+    pub max_leaf_nodes: usize,
+    pub max_depth: Option<usize>,
+    pub min_samples_leaf: usize,
+    pub l2_regularization: f64,
+    pub max_bins: usize,
+    pub early_stopping: bool,
+    pub validation_fraction: f64,
+    pub n_iter_no_change: usize,
+    pub seed: u64,
+    pub threads: usize,
+}
+
+/// What is predicted: a number, or one of `k` classes (indices stored as `f64`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Loss {
+    Squared,
+    LogLoss { classes: usize },
+}
+
+impl Loss {
+    /// Raw scores per row: one for regression and binary, one per class otherwise.
+    pub fn outputs(self) -> usize {
+        match self {
+            Loss::Squared | Loss::LogLoss { classes: 2 } => 1,
+            Loss::LogLoss { classes } => classes,
+        }
+    }
+}
+
+pub struct Boosted {
+    pub baseline: Vec<f64>,
+    /// Iteration-major: tree `i * outputs + k` adds to raw score `k`.
+    pub trees: Vec<Tree>,
+    pub iterations: usize,
+    pub stopped_early: bool,
+    pub validation_loss: Option<f64>,
+    pub gains: Vec<f64>,
+}
+
+pub fn fit(x: &Matrix, y: &[f64], weight: &[f64], loss: Loss, p: &BoostParams) -> Boosted {
+    let n = x.rows;
+    let k = loss.outputs();
+    let (train_rows, val_rows) = holdout(n, p);
+    let edges = BinEdges::fit(x, p.max_bins, p.seed, p.threads);
+    let binned = edges.bin(x, p.threads);
+    let baseline = baseline(loss, y, weight, &train_rows);
+    let mut raw: Vec<f64> = (0..n).flat_map(|_| baseline.iter().copied()).collect();
+    let growth = Growth {
+        max_depth: p.max_depth,
+        max_leaves: Some(p.max_leaf_nodes),
+        min_samples_leaf: p.min_samples_leaf,
+        min_weight_leaf: 1e-3,
+        l2: p.l2_regularization,
+        max_features: None,
+        threads: p.threads,
+    };
+    let mut trees = Vec::new();
+    let mut gains = vec![0.0; x.cols];
+    let mut history = vec![validation_loss(loss, y, weight, &raw, &val_rows)];
+    let mut stopped_early = false;
+    let mut rng = Rng::new(p.seed);
+    let mut grad = vec![0.0; n * k];
+    let mut hess = vec![0.0; n * k];
+    let mut iterations = 0;
+    for _ in 0..p.max_iter {
+        gradients(loss, y, weight, &raw, &mut grad, &mut hess, p.threads);
+        let mut iteration_trees = Vec::with_capacity(k);
+        for class in 0..k {
+            let (w, s): (Vec<f64>, Vec<f64>) = (0..n)
+                .map(|r| (hess[r * k + class], -grad[r * k + class]))
+                .unzip();
+            let targets = Targets {
+                outputs: 1,
+                weight: &w,
+                sums: &s,
+            };
+            let mut grown = grow(
+                &binned,
+                &edges,
+                &targets,
+                train_rows.clone(),
+                &growth,
+                &mut rng,
+            );
+            grown
+                .tree
+                .value
+                .iter_mut()
+                .for_each(|v| *v *= p.learning_rate);
+            for (leaf, rows) in &grown.leaves {
+                let v = grown.tree.value[*leaf];
+                rows.iter().for_each(|&r| raw[r as usize * k + class] += v);
+            }
+            for &r in &val_rows {
+                raw[r * k + class] += grown.tree.predict(x.row(r))[0];
+            }
+            gains
+                .iter_mut()
+                .zip(&grown.gains)
+                .for_each(|(a, b)| *a += b);
+            iteration_trees.push(grown.tree);
+        }
+        trees.extend(iteration_trees);
+        iterations += 1;
+        if p.early_stopping {
+            history.push(validation_loss(loss, y, weight, &raw, &val_rows));
+            if should_stop(&history, p.n_iter_no_change) {
+                stopped_early = true;
+                break;
+            }
+        }
+    }
+    Boosted {
+        baseline,
+        trees,
+        iterations,
+        stopped_early,
+        validation_loss: p.early_stopping.then(|| history[history.len() - 1]),
+        gains,
+    }
+}
+
+/// Training and validation rows: a seeded shuffle holds out `validation_fraction` when
+/// early stopping is on.
+fn holdout(n: usize, p: &BoostParams) -> (Vec<u32>, Vec<usize>) {
+    if !p.early_stopping {
+        return ((0..n as u32).collect(), Vec::new());
+    }
+    let held = ((n as f64 * p.validation_fraction).ceil() as usize).clamp(1, n.saturating_sub(1));
+    let val = Rng::derive(p.seed, u64::MAX).choose(n, held);
+    let mut is_val = vec![false; n];
+    val.iter().for_each(|&r| is_val[r] = true);
+    let train = (0..n).filter(|&r| !is_val[r]).map(|r| r as u32).collect();
+    (train, val)
+}
+
+/// scikit-learn's rule: stop when none of the last `n` iterations beat the loss of the
+/// iteration before them by more than a tolerance.
+fn should_stop(history: &[f64], n: usize) -> bool {
+    if history.len() <= n {
+        return false;
+    }
+    let reference = history[history.len() - n - 1];
+    history[history.len() - n..]
+        .iter()
+        .all(|&v| v > reference - 1e-7)
+}
+
+fn weighted_mean(values: impl Iterator<Item = (f64, f64)>) -> f64 {
+    let (s, w) = values.fold((0.0, 0.0), |(s, w), (v, wi)| (s + v * wi, w + wi));
+    if w > 0.0 {
+        s / w
+    } else {
+        0.0
+    }
+}
+
+/// The constant raw score that minimises the loss on the training rows.
+fn baseline(loss: Loss, y: &[f64], weight: &[f64], rows: &[u32]) -> Vec<f64> {
+    let pairs = |f: &dyn Fn(f64) -> f64| {
+        weighted_mean(rows.iter().map(|&r| (f(y[r as usize]), weight[r as usize])))
+    };
+    match loss {
+        Loss::Squared => vec![pairs(&|v| v)],
+        Loss::LogLoss { classes: 2 } => {
+            let p = pairs(&|v| v).clamp(1e-12, 1.0 - 1e-12);
+            vec![(p / (1.0 - p)).ln()]
+        }
+        Loss::LogLoss { classes } => {
+            let logs: Vec<f64> = (0..classes)
+                .map(|c| {
+                    pairs(&|v| f64::from(u8::from(v as usize == c)))
+                        .max(1e-12)
+                        .ln()
+                })
+                .collect();
+            let mean = logs.iter().sum::<f64>() / classes as f64;
+            logs.iter().map(|l| l - mean).collect()
+        }
+    }
+}
+
+fn sigmoid(z: f64) -> f64 {
+    1.0 / (1.0 + (-z).exp())
+}
+
+/// Softmax of raw scores into `out`.
+pub fn softmax(raw: &[f64], out: &mut [f64]) {
+    let max = raw.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mut sum = 0.0;
+    for (o, r) in out.iter_mut().zip(raw) {
+        *o = (r - max).exp();
+        sum += *o;
+    }
+    out.iter_mut().for_each(|o| *o /= sum);
+}
+
+/// Class probabilities (or values) from raw scores, one row at a time.
+pub fn link(loss_outputs: usize, classification: bool, raw: &[f64]) -> Vec<f64> {
+    match (classification, loss_outputs) {
+        (false, _) => raw.to_vec(),
+        (true, 1) => {
+            let p = sigmoid(raw[0]);
+            vec![1.0 - p, p]
+        }
+        (true, _) => {
+            let mut out = vec![0.0; raw.len()];
+            softmax(raw, &mut out);
+            out
+        }
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn gradients(
+    loss: Loss,
+    y: &[f64],
+    weight: &[f64],
+    raw: &[f64],
+    grad: &mut [f64],
+    hess: &mut [f64],
+    threads: usize,
+) {
+    let k = loss.outputs();
+    let mut gh: Vec<(f64, f64)> = vec![(0.0, 0.0); grad.len()];
+    parallel::for_chunks(&mut gh, 8192 * k, threads, |start, chunk| {
+        let mut p = vec![0.0; k];
+        for (i, row) in chunk.chunks_mut(k).enumerate() {
+            let r = start / k + i;
+            let w = weight[r];
+            let scores = &raw[r * k..(r + 1) * k];
+            match loss {
+                Loss::Squared => row[0] = (w * (scores[0] - y[r]), w),
+                Loss::LogLoss { classes: 2 } => {
+                    let q = sigmoid(scores[0]);
+                    row[0] = (w * (q - y[r]), w * (q * (1.0 - q)).max(1e-16));
+                }
+                Loss::LogLoss { .. } => {
+                    softmax(scores, &mut p);
+                    for (c, (slot, q)) in row.iter_mut().zip(&p).enumerate() {
+                        let t = f64::from(u8::from(y[r] as usize == c));
+                        *slot = (w * (q - t), w * (q * (1.0 - q)).max(1e-16));
+                    }
+                }
+            }
+        }
+    });
+    for (i, (g, h)) in gh.into_iter().enumerate() {
+        grad[i] = g;
+        hess[i] = h;
+    }
+}
+
+/// Weighted mean loss on the validation rows (`NaN` without any).
+fn validation_loss(loss: Loss, y: &[f64], weight: &[f64], raw: &[f64], rows: &[usize]) -> f64 {
+    let k = loss.outputs();
+    let per_row = |r: usize| -> f64 {
+        let scores = &raw[r * k..(r + 1) * k];
+        match loss {
+            Loss::Squared => (scores[0] - y[r]).powi(2) / 2.0,
+            Loss::LogLoss { classes } => {
+                let p = link(k, true, scores);
+                let truth = (y[r] as usize).min(classes - 1);
+                -p[truth].max(1e-15).ln()
+            }
+        }
+    };
+    if rows.is_empty() {
+        return f64::NAN;
+    }
+    weighted_mean(rows.iter().map(|&r| (per_row(r), weight[r])))
+}
+
+/// Raw scores of every row of `x`.
+pub fn raw_scores(baseline: &[f64], trees: &[Tree], x: &Matrix, threads: usize) -> Vec<f64> {
+    let k = baseline.len();
+    let mut raw = vec![0.0; x.rows * k];
+    parallel::for_chunks(&mut raw, 4096 * k, threads, |start, chunk| {
+        for (i, out) in chunk.chunks_mut(k).enumerate() {
+            let row = x.row(start / k + i);
+            out.copy_from_slice(baseline);
+            for (t, tree) in trees.iter().enumerate() {
+                out[t % k] += tree.predict(row)[0];
+            }
+        }
+    });
+    raw
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stops_only_after_n_iterations_without_improvement() {
+        assert!(!should_stop(&[1.0, 0.9, 0.8], 2));
+        assert!(should_stop(&[1.0, 0.9, 0.9, 0.95], 2));
+    }
+}

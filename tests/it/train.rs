@@ -1,0 +1,447 @@
+//! Built-in trainers end to end, their determinism, bad training input, and metrics
+//! checked against scikit-learn computed at test time.
+
+use crate::common::mlgate;
+use std::path::{Path, PathBuf};
+
+/// A small deterministic table: two numeric features (one with gaps), a categorical one,
+/// a noise column; `label` depends on them, `amount` too (regression).
+fn table(rows: usize, seed: u64) -> String {
+    let mut state = seed;
+    let mut next = move || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 33) as f64) / (1u64 << 31) as f64
+    };
+    let mut out = String::from("x1,x2,plan,noise,label,amount\n");
+    for row in 0..rows {
+        let (x1, x2, noise) = (next() * 10.0, next() * 4.0 - 2.0, next());
+        let plan = ["basic", "plus", "pro"][(next() * 3.0) as usize % 3];
+        let bonus = match plan {
+            "pro" => 2.0,
+            "plus" => 1.0,
+            _ => 0.0,
+        };
+        let score = x1 * 0.5 + x2 * x2 + bonus + next() * 2.0;
+        let label = if score > 4.5 { "yes" } else { "no" };
+        let amount = 3.0 * x1 + 5.0 * x2.abs() + 4.0 * bonus + next();
+        let x2 = if row % 17 == 0 {
+            String::new()
+        } else {
+            format!("{x2:.4}")
+        };
+        out.push_str(&format!(
+            "{x1:.4},{x2},{plan},{noise:.4},{label},{amount:.4}\n"
+        ));
+    }
+    out
+}
+
+struct Project {
+    _dir: tempfile::TempDir,
+    root: PathBuf,
+}
+
+/// A project with `train.csv`/`eval.csv` and one model `m` configured by `model_yaml`.
+fn project(model_yaml: &str) -> Project {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    std::fs::write(root.join("train.csv"), table(600, 1)).unwrap();
+    std::fs::write(root.join("eval.csv"), table(300, 2)).unwrap();
+    write_config(&root, model_yaml);
+    Project { _dir: dir, root }
+}
+
+fn write_config(root: &Path, model_yaml: &str) {
+    let indented: String = model_yaml.lines().map(|l| format!("    {l}\n")).collect();
+    std::fs::write(
+        root.join("mlgate.yaml"),
+        format!(
+            "version: 1\nmodels:\n  m:\n    data: {{train: train.csv, eval: eval.csv}}\n{indented}"
+        ),
+    )
+    .unwrap();
+}
+
+fn classifier(algorithm: &str, params: &str) -> String {
+    format!("task: classification\ntarget: label\nexclude: [amount]\ntrain: {{algorithm: {algorithm}, params: {{{params}}}}}\n")
+}
+
+fn regressor(algorithm: &str, params: &str) -> String {
+    format!("task: regression\ntarget: amount\nexclude: [label]\ntrain: {{algorithm: {algorithm}, params: {{{params}}}}}\n")
+}
+
+/// Runs a step; returns exit code, stdout and stderr, refusing panics.
+fn step(root: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut cmd = mlgate();
+    cmd.current_dir(root).args(args).args(["--out", "out"]);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (out.status.code().unwrap(), stdout, stderr)
+}
+
+fn train_json(root: &Path, env: &[(&str, &str)]) -> serde_json::Value {
+    let (code, out, err) = step(root, &["train", "--format", "json"], env);
+    assert_eq!(code, 0, "{out}{err}");
+    serde_json::from_str::<serde_json::Value>(&out).unwrap()[0]["data"].clone()
+}
+
+#[test]
+fn every_builtin_algorithm_trains_evaluates_and_validates() {
+    let cases = [
+        (classifier("logistic_regression", ""), "roc_auc", 0.85),
+        (
+            classifier("random_forest", "n_estimators: 30"),
+            "roc_auc",
+            0.85,
+        ),
+        (
+            classifier("gradient_boosting", "class_weight: balanced"),
+            "roc_auc",
+            0.85,
+        ),
+        (regressor("ridge", ""), "r2", 0.8),
+        (regressor("linear_regression", ""), "r2", 0.8),
+        (regressor("random_forest", "n_estimators: 30"), "r2", 0.8),
+        (
+            regressor("gradient_boosting", "max_iterations: 50"),
+            "r2",
+            0.8,
+        ),
+    ];
+    for (yaml, metric, floor) in cases {
+        let p = project(&yaml);
+        let manifest = train_json(&p.root, &[]);
+        let value = manifest["evaluation"]["metrics"][metric].as_f64().unwrap();
+        assert!(value > floor, "{yaml}: {metric} = {value}");
+        let (code, out, err) = step(&p.root, &["validate-model"], &[]);
+        assert_eq!(code, 0, "{yaml}: {out}{err}");
+        predict_eval(&p.root, &manifest);
+        let scored = std::fs::read_to_string(p.root.join("p.csv")).unwrap();
+        assert_eq!(scored.lines().count(), 301, "{yaml}");
+        assert!(
+            scored.lines().next().unwrap().contains(",prediction"),
+            "{yaml}"
+        );
+    }
+}
+
+#[test]
+fn tree_ensembles_are_deterministic_whatever_the_thread_count() {
+    for yaml in [
+        classifier("gradient_boosting", "early_stopping: true, seed: 7"),
+        classifier("random_forest", "n_estimators: 12, seed: 7"),
+    ] {
+        let p = project(&yaml);
+        let one = train_json(&p.root, &[("MLGATE_THREADS", "1")]);
+        let (code, out, _) = step(&p.root, &["train"], &[("MLGATE_THREADS", "3")]);
+        assert_eq!(code, 0);
+        let id = one["version"].as_str().unwrap();
+        assert!(
+            out.contains(&format!("`{id}` (identical to a stored version")),
+            "{yaml}: {out}"
+        );
+        let importance = one["lineage"]["details"]["feature_importance"]
+            .as_object()
+            .unwrap();
+        let x1 = importance["x1"].as_f64().unwrap();
+        assert!(x1 > importance["noise"].as_f64().unwrap(), "{importance:?}");
+        let other_seed = project(&yaml.replace("seed: 7", "seed: 8"));
+        assert_ne!(
+            train_json(&other_seed.root, &[])["version"],
+            one["version"],
+            "{yaml}"
+        );
+    }
+}
+
+/// Rewrites one cell (`row` counts data rows from 0) of a CSV file in the project.
+fn set_cell(root: &Path, file: &str, row: usize, column: &str, value: &str) {
+    let path = root.join(file);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<String> = text.lines().map(String::from).collect();
+    let at = lines[0].split(',').position(|c| c == column).unwrap();
+    let mut cells: Vec<String> = lines[row + 1].split(',').map(String::from).collect();
+    cells[at] = value.into();
+    lines[row + 1] = cells.join(",");
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+/// Replaces every value of a column.
+fn set_column(root: &Path, file: &str, column: &str, value: &str) {
+    let rows = std::fs::read_to_string(root.join(file))
+        .unwrap()
+        .lines()
+        .count()
+        - 1;
+    for row in 0..rows {
+        set_cell(root, file, row, column, value);
+    }
+}
+
+fn expect_input_error(root: &Path, args: &[&str], needles: &[&str]) {
+    let (code, out, err) = step(root, args, &[]);
+    assert_eq!(code, 2, "{args:?}: {out}{err}");
+    for n in needles {
+        assert!(err.contains(n), "{args:?}: `{n}` not in: {err}");
+    }
+}
+
+#[test]
+fn bad_training_input_is_a_clear_input_error() {
+    let gb = classifier("gradient_boosting", "max_iterations: 5");
+    let p = project(&gb.replace("target: label", "target: churn"));
+    expect_input_error(&p.root, &["train"], &["no column `churn`"]);
+
+    let p = project(&gb);
+    set_column(&p.root, "train.csv", "label", "yes");
+    expect_input_error(&p.root, &["train"], &["single class `yes`", "at least two"]);
+
+    let p = project(&regressor("random_forest", "n_estimators: 3"));
+    set_column(&p.root, "train.csv", "amount", "4.5");
+    expect_input_error(&p.root, &["train"], &["target `amount` is constant"]);
+
+    let p = project(&gb);
+    set_column(&p.root, "train.csv", "noise", "");
+    expect_input_error(&p.root, &["train"], &["feature `noise` has no values"]);
+
+    let p = project(&gb);
+    set_cell(&p.root, "train.csv", 4, "label", "");
+    expect_input_error(
+        &p.root,
+        &["train"],
+        &["row 5 (line 6), column `label`", "every row needs a target"],
+    );
+
+    let p = project(&regressor("gradient_boosting", "max_iterations: 5"));
+    set_cell(&p.root, "train.csv", 9, "x1", "inf");
+    // Without a schema the column reads as text; training names the stray cell.
+    expect_input_error(
+        &p.root,
+        &["train"],
+        &["row 10 (line 11), column `x1`: `inf` is not a finite number"],
+    );
+}
+
+#[test]
+fn bad_evaluation_input_is_an_error_or_a_documented_handling() {
+    let p = project(&classifier("gradient_boosting", "max_iterations: 10"));
+    train_json(&p.root, &[]);
+    // A number column holding text in the evaluation data: named, exit 2.
+    set_cell(&p.root, "eval.csv", 2, "x1", "seven");
+    expect_input_error(
+        &p.root,
+        &["evaluate"],
+        &["row 3 (line 4), column `x1`: `seven` is not a number"],
+    );
+    // Unseen categories and missing values are scored (they follow the learnt missing branch).
+    std::fs::write(p.root.join("eval.csv"), table(300, 2)).unwrap();
+    set_cell(&p.root, "eval.csv", 0, "plan", "enterprise");
+    set_cell(&p.root, "eval.csv", 1, "x1", "");
+    let (code, out, err) = step(&p.root, &["evaluate"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// Scores `eval.csv` into `p.csv` with the trained version.
+fn predict_eval(root: &Path, manifest: &serde_json::Value) {
+    let id = manifest["version"].as_str().unwrap();
+    let args = [
+        "predict",
+        "--input",
+        "eval.csv",
+        "--output",
+        "p.csv",
+        "--version",
+        id,
+    ];
+    let (code, out, err) = step(root, &args, &[]);
+    assert_eq!(code, 0, "{out}{err}");
+}
+
+/// The Python with scikit-learn that scripts/test prepares; its absence fails the test.
+fn python() -> String {
+    std::env::var("MLGATE_TEST_PYTHON").unwrap_or_else(|_| {
+        panic!("MLGATE_TEST_PYTHON is not set: run the tests through scripts/test, which installs scikit-learn under .cache/")
+    })
+}
+
+fn sklearn(script: &str, dir: &Path) -> serde_json::Value {
+    let out = std::process::Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .current_dir(dir)
+        .output()
+        .expect("the test Python runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+fn close(ours: &serde_json::Value, theirs: &serde_json::Value, keys: &[&str]) {
+    for k in keys {
+        let (a, b) = (ours[k].as_f64().unwrap(), theirs[k].as_f64().unwrap());
+        assert!(
+            (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+            "{k}: mlgate {a} vs scikit-learn {b}"
+        );
+    }
+}
+
+#[test]
+fn metrics_match_scikit_learn_on_a_trained_models_predictions() {
+    let p = project(&classifier("random_forest", "n_estimators: 20"));
+    let manifest = train_json(&p.root, &[]);
+    predict_eval(&p.root, &manifest);
+    let theirs = sklearn(
+        r#"
+import csv, json
+from sklearn import metrics as m
+rows = list(csv.DictReader(open("p.csv")))
+y = [r["label"] == "yes" for r in rows]
+p = [float(r["proba_yes"]) for r in rows]
+pred = [r["prediction"] == "yes" for r in rows]
+print(json.dumps({"accuracy": m.accuracy_score(y, pred), "balanced_accuracy": m.balanced_accuracy_score(y, pred),
+  "precision": m.precision_score(y, pred), "recall": m.recall_score(y, pred), "f1": m.f1_score(y, pred),
+  "roc_auc": m.roc_auc_score(y, p), "pr_auc": m.average_precision_score(y, p),
+  "log_loss": m.log_loss(y, p), "brier": m.brier_score_loss(y, p)}))
+"#,
+        &p.root,
+    );
+    let ours = &manifest["evaluation"]["metrics"];
+    // Probabilities are written with 6 decimals: compare threshold-free metrics on those.
+    close(
+        ours,
+        &theirs,
+        &[
+            "accuracy",
+            "balanced_accuracy",
+            "precision",
+            "recall",
+            "f1",
+            "roc_auc",
+        ],
+    );
+    for k in ["pr_auc", "log_loss", "brier"] {
+        let (a, b) = (ours[k].as_f64().unwrap(), theirs[k].as_f64().unwrap());
+        assert!((a - b).abs() < 1e-5, "{k}: mlgate {a} vs scikit-learn {b}");
+    }
+
+    let p = project(&regressor("gradient_boosting", "max_iterations: 30"));
+    let manifest = train_json(&p.root, &[]);
+    predict_eval(&p.root, &manifest);
+    let theirs = sklearn(
+        r#"
+import csv, json
+from sklearn import metrics as m
+rows = list(csv.DictReader(open("p.csv")))
+y = [float(r["amount"]) for r in rows]
+p = [float(r["prediction"]) for r in rows]
+print(json.dumps({"rmse": m.root_mean_squared_error(y, p), "mae": m.mean_absolute_error(y, p),
+  "r2": m.r2_score(y, p), "mape": m.mean_absolute_percentage_error(y, p)}))
+"#,
+        &p.root,
+    );
+    close(
+        &manifest["evaluation"]["metrics"],
+        &theirs,
+        &["rmse", "mae", "r2", "mape"],
+    );
+}
+
+#[test]
+fn builtin_boosting_is_as_good_as_scikit_learns_on_the_same_data() {
+    let p = project(&classifier("gradient_boosting", ""));
+    let ours = train_json(&p.root, &[])["evaluation"]["metrics"]["roc_auc"]
+        .as_f64()
+        .unwrap();
+    let theirs = sklearn(
+        r#"
+import csv, json
+from sklearn.ensemble import HistGradientBoostingClassifier
+from sklearn.metrics import roc_auc_score
+def load(f):
+    rows = list(csv.DictReader(open(f)))
+    plan = {"basic": 0, "plus": 1, "pro": 2}
+    x = [[float(r["x1"]), float(r["x2"]) if r["x2"] else float("nan"), plan[r["plan"]], float(r["noise"])] for r in rows]
+    return x, [r["label"] == "yes" for r in rows]
+x, y = load("train.csv"); xe, ye = load("eval.csv")
+model = HistGradientBoostingClassifier(random_state=0).fit(x, y)
+print(json.dumps({"roc_auc": roc_auc_score(ye, model.predict_proba(xe)[:, 1])}))
+"#,
+        &p.root,
+    )["roc_auc"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        ours >= theirs - 0.01,
+        "mlgate {ours} vs scikit-learn {theirs}"
+    );
+}
+
+#[test]
+fn validate_model_checks_budgets_limits_slice_gaps_and_classes() {
+    let base = classifier("gradient_boosting", "max_iterations: 20");
+    let passing = format!(
+        "{base}validate:\n  max_latency_ms_per_1000_rows: 10000\n  max_artifact_bytes: 10000000\n  limits: {{roc_auc: 0.8, log_loss: 0.6}}\n  slices: [plan]\n  max_slice_gap: {{accuracy: 0.5}}\n  expected_classes: [\"no\", \"yes\"]\n"
+    );
+    let p = project(&passing);
+    train_json(&p.root, &[]);
+    let (code, out, err) = step(&p.root, &["validate-model"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("| plan = basic |") && out.contains("accuracy gap across `plan` ≤ 0.5"),
+        "{out}"
+    );
+
+    write_config(
+        &p.root,
+        &format!(
+            "{base}validate:\n  max_artifact_bytes: 100\n  limits: {{roc_auc: 0.999}}\n  slices: [plan]\n  max_slice_gap: {{accuracy: 0.0001}}\n  expected_classes: [\"no\", \"yes\", \"maybe\"]\n"
+        ),
+    );
+    let (code, out, err) = step(&p.root, &["validate-model"], &[]);
+    assert_eq!(code, 1, "{out}{err}");
+    for needle in [
+        "failed 4 checks",
+        "artifact ≤ 100 bytes",
+        "roc_auc ≥ 0.999",
+        "(best `",
+        "predicts no, yes",
+    ] {
+        assert!(out.contains(needle), "`{needle}` not in {out}");
+    }
+}
+
+#[test]
+fn validate_settings_are_checked_with_their_location() {
+    let p = project(&format!(
+        "{}validate:\n  limits: {{rmse: 1}}\n  max_slice_gap: {{accuracy: -1}}\n",
+        classifier("random_forest", "")
+    ));
+    let out = mlgate()
+        .current_dir(&p.root)
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for needle in [
+        "`models.m.validate.limits.rmse`",
+        "is a regression metric",
+        "`models.m.validate.max_slice_gap.accuracy`",
+        "slice gaps need `slices`",
+    ] {
+        assert!(err.contains(needle), "`{needle}` not in {err}");
+    }
+}
