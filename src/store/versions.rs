@@ -137,3 +137,17 @@ pub async fn list(store: &dyn Store, name: &str) -> Result<Vec<String>> {
     ids.dedup();
     Ok(ids)
 }
+
+/// Stores the training data's profile beside a version's manifest: the reference its
+/// data is checked for drift against. Write-once like the rest of the version.
+pub async fn save_profile(store: &dyn Store, name: &str, id: &str, profile: &[u8]) -> Result<()> {
+    store
+        .put_if_absent(&key(name, id, "profile.json"), profile)
+        .await
+        .map(|_| ())
+}
+
+/// The stored training-data profile of a version, if it has one.
+pub async fn load_profile(store: &dyn Store, name: &str, id: &str) -> Result<Option<Vec<u8>>> {
+    store.get(&key(name, id, "profile.json")).await
+}
