@@ -112,8 +112,11 @@ impl DriftConfig {
                 "`skip` applies to one column: set it under `columns.<name>`".into(),
             ));
         }
-        let all = std::iter::once(("thresholds".to_string(), &self.thresholds))
-            .chain(self.columns.iter().map(|(c, t)| (format!("columns.{c}"), t)));
+        let all = std::iter::once(("thresholds".to_string(), &self.thresholds)).chain(
+            self.columns
+                .iter()
+                .map(|(c, t)| (format!("columns.{c}"), t)),
+        );
         for (at, t) in all {
             for (key, value, max) in [
                 ("psi", t.psi, f64::INFINITY),
@@ -123,7 +126,11 @@ impl DriftConfig {
                 ("chi2_pvalue", t.chi2_pvalue, 1.0),
             ] {
                 if value.is_some_and(|v| !(v > 0.0 && v <= max)) {
-                    let range = if max.is_finite() { "in (0, 1]" } else { "above 0" };
+                    let range = if max.is_finite() {
+                        "in (0, 1]"
+                    } else {
+                        "above 0"
+                    };
                     out.push((format!("{at}.{key}"), format!("must be {range}")));
                 }
             }
@@ -173,7 +180,11 @@ impl ColumnDrift {
         r.push(1000);
         c.push(1000);
         let (r, c) = (sparkline(&r), sparkline(&c));
-        let trim = |s: String| s.chars().take(self.reference_shares.len()).collect::<String>();
+        let trim = |s: String| {
+            s.chars()
+                .take(self.reference_shares.len())
+                .collect::<String>()
+        };
         format!("`{}` → `{}`", trim(r), trim(c))
     }
 }
@@ -286,7 +297,8 @@ fn numeric(out: &mut ColumnDrift, a: &Dist, b: &Dist, refc: &ColumnProfile, t: &
     out.metrics.insert("ks_pvalue".into(), p);
     out.metrics.insert("psi".into(), psi);
     out.metrics.insert("wasserstein".into(), w);
-    out.metrics.insert("wasserstein_normalised".into(), normalised);
+    out.metrics
+        .insert("wasserstein_normalised".into(), normalised);
     if out.mode == "sketch" {
         out.metrics
             .insert("ks_statistic_error_bound".into(), 2.0 * KLL_RANK_ERROR);
@@ -304,8 +316,14 @@ fn categorical(out: &mut ColumnDrift, refc: &ColumnProfile, cur: &ColumnProfile,
     let (r, c) = (category_counts(refc), category_counts(cur));
     let mut keys: Vec<&String> = r.keys().collect();
     keys.extend(c.keys().filter(|k| !r.contains_key(*k)));
-    let rv: Vec<f64> = keys.iter().map(|k| r.get(*k).copied().unwrap_or(0.0)).collect();
-    let cv: Vec<f64> = keys.iter().map(|k| c.get(*k).copied().unwrap_or(0.0)).collect();
+    let rv: Vec<f64> = keys
+        .iter()
+        .map(|k| r.get(*k).copied().unwrap_or(0.0))
+        .collect();
+    let cv: Vec<f64> = keys
+        .iter()
+        .map(|k| c.get(*k).copied().unwrap_or(0.0))
+        .collect();
     let (chi2, dof, p) = chi_square(&rv, &cv);
     let (rs, cs) = (shares(&rv), shares(&cv));
     let js = jensen_shannon(&rs, &cs);
@@ -340,7 +358,12 @@ fn category_counts(p: &ColumnProfile) -> IndexMap<String, f64> {
     let mut out: IndexMap<String, f64> = p
         .categories
         .as_ref()
-        .map(|c| c.counts.iter().map(|(k, v)| (k.clone(), *v as f64)).collect())
+        .map(|c| {
+            c.counts
+                .iter()
+                .map(|(k, v)| (k.clone(), *v as f64))
+                .collect()
+        })
         .unwrap_or_default();
     if let Some(other) = p.categories.as_ref().map(|c| c.other).filter(|&o| o > 0) {
         out.insert("(other)".into(), other as f64);
@@ -415,7 +438,10 @@ impl Dist {
 
     fn quantile(&self, q: f64) -> f64 {
         let target = q * self.total;
-        let i = self.cum.partition_point(|&c| c < target).min(self.xs.len().saturating_sub(1));
+        let i = self
+            .cum
+            .partition_point(|&c| c < target)
+            .min(self.xs.len().saturating_sub(1));
         self.xs.get(i).copied().unwrap_or(f64::NAN)
     }
 
@@ -520,7 +546,9 @@ pub fn ks_exact_pvalue(n: usize, m: usize, numerator: u128) -> f64 {
     if numerator == 0 || n == 0 || m == 0 {
         return 1.0;
     }
-    let inside = |x: usize, y: usize| ((x as i128 * m as i128 - y as i128 * n as i128).unsigned_abs()) < numerator;
+    let inside = |x: usize, y: usize| {
+        ((x as i128 * m as i128 - y as i128 * n as i128).unsigned_abs()) < numerator
+    };
     let mut col = vec![0.0f64; m + 1];
     col[0] = 1.0;
     for y in 1..=m {
@@ -540,7 +568,11 @@ pub fn ks_exact_pvalue(n: usize, m: usize, numerator: u128) -> f64 {
             } else {
                 below * (m - y + 1) as f64 / (n - x + m - y + 1) as f64
             };
-            let p = if inside(x, y) { from_left + from_below } else { 0.0 };
+            let p = if inside(x, y) {
+                from_left + from_below
+            } else {
+                0.0
+            };
             col[y] = p;
             below = p;
         }
@@ -740,7 +772,10 @@ mod tests {
         )
         .unwrap();
         let t = c.thresholds_for("age");
-        assert_eq!((t.psi, t.wasserstein, t.jensen_shannon), (Some(0.3), Some(0.5), Some(0.1)));
+        assert_eq!(
+            (t.psi, t.wasserstein, t.jensen_shannon),
+            (Some(0.3), Some(0.5), Some(0.1))
+        );
         assert!(c.thresholds_for("id").skip);
         assert!(c.problems().is_empty());
     }

@@ -216,7 +216,12 @@ impl ColumnBuilder {
         let kind = self.kind();
         let numeric = matches!(kind, ColumnType::Integer | ColumnType::Float) && self.numbers > 0;
         let categories = (!numeric || self.declared.is_none()).then(|| {
-            let mut counts: Vec<(String, u64)> = self.counts.clone().unwrap_or_default().into_iter().collect();
+            let mut counts: Vec<(String, u64)> = self
+                .counts
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
             counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             Categories {
                 top: counts.iter().take(TOP_K).cloned().collect(),
@@ -224,7 +229,11 @@ impl ColumnBuilder {
                 other: self.other,
             }
         });
-        let categories = if numeric && self.other > 0 { None } else { categories };
+        let categories = if numeric && self.other > 0 {
+            None
+        } else {
+            categories
+        };
         ColumnProfile {
             kind,
             count: self.count,
@@ -266,13 +275,19 @@ fn histogram(sketch: &Kll, min: f64, max: f64, n: u64) -> Histogram {
         };
     }
     let width = (max - min) / HISTOGRAM_BINS as f64;
-    let edges: Vec<f64> = (0..=HISTOGRAM_BINS).map(|i| min + width * i as f64).collect();
+    let edges: Vec<f64> = (0..=HISTOGRAM_BINS)
+        .map(|i| min + width * i as f64)
+        .collect();
     let mut last = 0.0;
     let counts = edges[1..]
         .iter()
         .enumerate()
         .map(|(i, &e)| {
-            let c = if i + 1 == HISTOGRAM_BINS { 1.0 } else { sketch.cdf(e) };
+            let c = if i + 1 == HISTOGRAM_BINS {
+                1.0
+            } else {
+                sketch.cdf(e)
+            };
             let share = c - last;
             last = c;
             (share * n as f64).round() as u64
@@ -309,9 +324,8 @@ impl Profile {
     }
 
     pub fn from_json(bytes: &[u8], source: &str) -> crate::Result<Profile> {
-        serde_json::from_slice(bytes).map_err(|e| {
-            crate::Error::input(format!("{source}: not an mlgate profile: {e}"))
-        })
+        serde_json::from_slice(bytes)
+            .map_err(|e| crate::Error::input(format!("{source}: not an mlgate profile: {e}")))
     }
 }
 

@@ -28,7 +28,9 @@ pub enum Format {
 }
 
 /// How to read a CSV file; every field may be left to detection.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[derive(
+    Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(deny_unknown_fields)]
 pub struct CsvOptions {
     /// Field delimiter, one ASCII character. Default: detected from the header line
@@ -120,8 +122,7 @@ where
 }
 
 fn io_error(source: &str, e: &std::io::Error) -> Error {
-    if e.kind() == std::io::ErrorKind::UnexpectedEof || e.to_string().contains("corrupt deflate")
-    {
+    if e.kind() == std::io::ErrorKind::UnexpectedEof || e.to_string().contains("corrupt deflate") {
         Error::input(format!(
             "{source}: the gzip stream is truncated or corrupt ({e})"
         ))
@@ -181,7 +182,8 @@ fn open_csv(
         .build_buffered(input)
         .map_err(|e| Error::input(format!("{source}: {e}")))?;
     let src = source.clone();
-    let batches = spawn(reader.map(move |b| b.map_err(|e| csv_error(&src, &e))));
+    let columns = names.clone();
+    let batches = spawn(reader.map(move |b| b.map_err(|e| csv_error(&src, &columns, &e))));
     Ok(Table {
         source,
         format: Format::Csv,
@@ -260,21 +262,18 @@ fn parse_header(source: &str, line: &[u8], delimiter: u8, quote: u8) -> Result<V
 }
 
 /// Arrow's CSV messages say "line N" counting the header as line 1; we add the row.
-fn csv_error(source: &str, e: &arrow_schema::ArrowError) -> Error {
+fn csv_error(source: &str, names: &[String], e: &arrow_schema::ArrowError) -> Error {
     let text = match e {
         arrow_schema::ArrowError::CsvError(m) => m.clone(),
         arrow_schema::ArrowError::IoError(_, io) => return io_error(source, io),
         other => other.to_string(),
     };
-    let line = text
-        .split("line ")
-        .nth(1)
-        .and_then(|rest| {
-            rest.split(|c: char| !c.is_ascii_digit())
-                .next()?
-                .parse::<u64>()
-                .ok()
-        });
+    let line = text.split("line ").nth(1).and_then(|rest| {
+        rest.split(|c: char| !c.is_ascii_digit())
+            .next()?
+            .parse::<u64>()
+            .ok()
+    });
     let at = line
         .map(|l| format!(" row {} (line {l})", l.saturating_sub(1)))
         .unwrap_or_default();
@@ -285,10 +284,12 @@ fn csv_error(source: &str, e: &arrow_schema::ArrowError) -> Error {
         let field = text
             .rsplit("field ")
             .next()
-            .unwrap_or_default()
-            .trim()
-            .to_string();
-        format!("invalid UTF-8 text in field {field}")
+            .and_then(|f| f.trim().parse::<usize>().ok())
+            .and_then(|f| names.get(f.wrapping_sub(1)));
+        match field {
+            Some(name) => format!("column `{name}`: invalid UTF-8 text (the file must be UTF-8)"),
+            None => "invalid UTF-8 text (the file must be UTF-8)".to_string(),
+        }
     } else {
         text
     };
@@ -324,8 +325,14 @@ fn open_parquet(source: String, file: File) -> Result<Table> {
 /// JSON Lines: field names come from the first records; every value is read as text so
 /// that a value of the wrong type becomes a finding on its row, not a decoding error.
 fn open_json(source: String, mut input: BufReader<Box<dyn Read + Send>>) -> Result<Table> {
-    let head = input.fill_buf().map_err(|e| io_error(&source, &e))?.to_vec();
-    let complete = head.iter().rposition(|&b| b == b'\n').map_or(head.len(), |i| i + 1);
+    let head = input
+        .fill_buf()
+        .map_err(|e| io_error(&source, &e))?
+        .to_vec();
+    let complete = head
+        .iter()
+        .rposition(|&b| b == b'\n')
+        .map_or(head.len(), |i| i + 1);
     let (inferred, _) =
         arrow_json::reader::infer_json_schema(std::io::Cursor::new(&head[..complete]), Some(1000))
             .map_err(|e| Error::input(format!("{source}: not JSON Lines: {e}")))?;

@@ -70,7 +70,11 @@ pub fn scan(path: &Path, schema: Option<&DataSchema>, options: &ScanOptions) -> 
         .zip(&table.types)
         .map(|(name, stored)| {
             let rules = schema.and_then(|s| s.columns.get(name));
-            if let Some(f) = rules.and_then(|r| storage_finding(name, stored, r.kind)) {
+            let typed = table.format == Format::Parquet;
+            if let Some(f) = rules
+                .filter(|_| typed)
+                .and_then(|r| storage_finding(name, stored, r.kind))
+            {
                 findings.push(f);
             }
             ColumnState {
@@ -88,7 +92,13 @@ pub fn scan(path: &Path, schema: Option<&DataSchema>, options: &ScanOptions) -> 
         header: table.names.clone(),
         rows: Vec::new(),
     };
-    let rows = read_all(&table, &mut columns, duplicates.as_mut(), &mut bad_rows, options)?;
+    let rows = read_all(
+        &table,
+        &mut columns,
+        duplicates.as_mut(),
+        &mut bad_rows,
+        options,
+    )?;
     findings.extend(rows_findings(rows, schema));
     let mut values = HashMap::new();
     let mut profiles = IndexMap::new();
@@ -254,22 +264,17 @@ fn readable(t: &DataType) -> bool {
         )
 }
 
-/// A typed (Parquet) column stored as something the schema's type cannot be.
+/// A typed (Parquet) column stored as something the schema's type cannot be. (CSV and
+/// JSON Lines columns are text: their values are checked one by one instead.)
 fn storage_finding(name: &str, stored: &DataType, expected: ColumnType) -> Option<Finding> {
-    let text = matches!(
-        stored,
-        DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View | DataType::Dictionary(..)
-    );
     let fits = match expected {
         _ if !readable(stored) => false,
-        ColumnType::Integer => stored.is_integer() || text,
-        ColumnType::Float => stored.is_numeric() || text,
-        ColumnType::Boolean => matches!(stored, DataType::Boolean) || stored.is_integer() || text,
+        ColumnType::Integer => stored.is_integer(),
+        ColumnType::Float => stored.is_numeric(),
+        ColumnType::Boolean => matches!(stored, DataType::Boolean) || stored.is_integer(),
         ColumnType::String => true,
     };
-    // CSV and JSON Lines columns are text: their values are checked one by one instead.
-    let typed = !matches!(stored, DataType::Utf8);
-    (typed && !fits).then(|| {
+    (!fits).then(|| {
         let why = if readable(stored) {
             "values are checked one by one"
         } else {
@@ -295,7 +300,10 @@ fn rows_findings(rows: u64, schema: Option<&DataSchema>) -> Option<Finding> {
             format!("{rows} data rows; at least {} expected", bounds.min)
         }
     } else if bounds.max.is_some_and(|m| rows > m) {
-        format!("{rows} data rows; at most {} expected", bounds.max.unwrap_or_default())
+        format!(
+            "{rows} data rows; at most {} expected",
+            bounds.max.unwrap_or_default()
+        )
     } else {
         return None;
     };
@@ -384,7 +392,11 @@ impl BadRows {
         let _ = w.write_record(&header);
         for (row, problems, values) in &self.rows {
             let mut record = vec![row.to_string(), problems.clone()];
-            record.extend(values.iter().map(|v| v.chars().take(1000).collect::<String>()));
+            record.extend(
+                values
+                    .iter()
+                    .map(|v| v.chars().take(1000).collect::<String>()),
+            );
             let _ = w.write_record(&record);
         }
         w.into_inner().unwrap_or_default()

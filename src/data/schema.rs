@@ -159,7 +159,10 @@ impl DataSchema {
         for (name, c) in &self.columns {
             if let Some(p) = &c.pattern {
                 if let Err(e) = regex::Regex::new(p) {
-                    return fail(name, format!("pattern is not a valid regular expression: {e}"));
+                    return fail(
+                        name,
+                        format!("pattern is not a valid regular expression: {e}"),
+                    );
                 }
             }
             if c.max_null_share.is_some_and(|s| !(0.0..=1.0).contains(&s)) {
@@ -252,8 +255,15 @@ pub fn header_findings(header: &[String], schema: &DataSchema) -> Vec<Finding> {
         }
     }
     if schema.column_order == ColumnOrder::Strict {
-        let expected: Vec<&String> = schema.columns.keys().filter(|k| header.contains(k)).collect();
-        let found: Vec<&String> = header.iter().filter(|h| schema.columns.contains_key(*h)).collect();
+        let expected: Vec<&String> = schema
+            .columns
+            .keys()
+            .filter(|k| header.contains(k))
+            .collect();
+        let found: Vec<&String> = header
+            .iter()
+            .filter(|h| schema.columns.contains_key(*h))
+            .collect();
         if let Some(i) = expected.iter().zip(&found).position(|(a, b)| a != b) {
             out.push(file_finding(
                 Some(found[i]),
@@ -372,7 +382,12 @@ impl<'a> ColumnCheck<'a> {
             Cell::Null => {
                 self.nulls += 1;
                 if !self.rules.nullable && self.rules.max_null_share.is_none() {
-                    self.note(row, cell, "null", "missing value in a non-nullable column".into());
+                    self.note(
+                        row,
+                        cell,
+                        "null",
+                        "missing value in a non-nullable column".into(),
+                    );
                 }
                 return;
             }
@@ -404,12 +419,26 @@ impl<'a> ColumnCheck<'a> {
             Some(t) => std::borrow::Cow::Borrowed(t),
             None => std::borrow::Cow::Owned(cell.shown()),
         };
-        if self.allowed.as_ref().is_some_and(|a| !a.contains(shown.as_ref())) {
-            self.note(row, cell, "allowed", "value not among the allowed values".into());
+        if self
+            .allowed
+            .as_ref()
+            .is_some_and(|a| !a.contains(shown.as_ref()))
+        {
+            self.note(
+                row,
+                cell,
+                "allowed",
+                "value not among the allowed values".into(),
+            );
         }
         if self.pattern.as_ref().is_some_and(|p| !p.is_match(&shown)) {
             let pattern = self.rules.pattern.clone().unwrap_or_default();
-            self.note(row, cell, "pattern", format!("value does not match `{pattern}`"));
+            self.note(
+                row,
+                cell,
+                "pattern",
+                format!("value does not match `{pattern}`"),
+            );
         }
         if self.rules.unique {
             let hash = match value {
@@ -417,7 +446,12 @@ impl<'a> ColumnCheck<'a> {
                 None => super::sketch::hash_bytes(shown.as_bytes()),
             };
             if !self.seen.insert(hash) {
-                self.note(row, cell, "unique", "duplicate value in a unique column".into());
+                self.note(
+                    row,
+                    cell,
+                    "unique",
+                    "duplicate value in a unique column".into(),
+                );
             }
         }
     }
@@ -441,7 +475,11 @@ impl<'a> ColumnCheck<'a> {
     /// The findings, once every row of a file with `rows` rows was seen.
     pub fn findings(mut self, rows: u64) -> Vec<Finding> {
         if let Some(max) = self.rules.max_null_share {
-            let share = if rows == 0 { 0.0 } else { self.nulls as f64 / rows as f64 };
+            let share = if rows == 0 {
+                0.0
+            } else {
+                self.nulls as f64 / rows as f64
+            };
             if share > max {
                 let message = format!(
                     "{:.2}% of values are missing; at most {:.2}% allowed",

@@ -89,7 +89,8 @@ fn model_columns(model: &ModelConfig, check: &SchemaCheck) -> Vec<Finding> {
         .into_iter()
         .filter(|c| !check.columns.contains(c))
         .map(|c| {
-            let hint = crate::config::suggest::did_you_mean(&c, check.columns.iter().map(String::as_str));
+            let hint =
+                crate::config::suggest::did_you_mean(&c, check.columns.iter().map(String::as_str));
             crate::data::schema::file_finding(
                 Some(&c),
                 "missing_column",
@@ -126,7 +127,10 @@ async fn reference(
         }));
     }
     let pointer_path = ctx.project.resolve(&ctx.project.pointer_rel(name));
-    let Some(version) = Pointer::read(&pointer_path, name).ok().and_then(|p| p.version) else {
+    let Some(version) = Pointer::read(&pointer_path, name)
+        .ok()
+        .and_then(|p| p.version)
+    else {
         return Ok(None);
     };
     let Some(bytes) = versions::load_profile(ctx.store.as_ref(), name, &version).await? else {
@@ -145,7 +149,10 @@ fn write_side_files(ctx: &Ctx, name: &str, scans: &[(&str, Scan)]) -> Result<()>
     let dir = ctx.model_out(name);
     std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
     for (role, s) in scans {
-        write(&dir.join(format!("profile.{role}.json")), &s.profile.to_json())?;
+        write(
+            &dir.join(format!("profile.{role}.json")),
+            &s.profile.to_json(),
+        )?;
         let bad = dir.join(format!("validate-data.bad-rows.{role}.csv"));
         if s.bad_rows.rows.is_empty() {
             let _ = std::fs::remove_file(&bad);
@@ -180,7 +187,9 @@ fn build_report(
     let skewed = skew.is_some_and(|d| d.dataset_drift);
     let mut verdicts = Vec::new();
     if problems > 0 {
-        verdicts.push(format!("{problems} problem rows or columns against the schema"));
+        verdicts.push(format!(
+            "{problems} problem rows or columns against the schema"
+        ));
     }
     if drifted {
         verdicts.push("the training data drifted from the reference".to_string());
@@ -188,9 +197,17 @@ fn build_report(
     if skewed {
         verdicts.push("evaluation data is skewed against training data".to_string());
     }
-    let status = if verdicts.is_empty() { Status::Pass } else { Status::Fail };
+    let status = if verdicts.is_empty() {
+        Status::Pass
+    } else {
+        Status::Fail
+    };
     let title = if verdicts.is_empty() {
-        let what = if model.data.schema.is_some() { "data matches the schema" } else { "data is readable and holds the model's columns" };
+        let what = if model.data.schema.is_some() {
+            "data matches the schema"
+        } else {
+            "data is readable and holds the model's columns"
+        };
         format!("{what} ({})", rows.join(", "))
     } else {
         format!("{} ({})", verdicts.join("; "), rows.join(", "))
@@ -208,7 +225,10 @@ fn build_report(
         report.notes.push("A sample of the offending rows is in `validate-data.bad-rows.<file>.csv` next to this report.".into());
     }
     report.tables.push(profile_table(&scans[0].1.profile));
-    for (label, d) in [("Drift of training data", drift), ("Skew: evaluation vs training data", skew)] {
+    for (label, d) in [
+        ("Drift of training data", drift),
+        ("Skew: evaluation vs training data", skew),
+    ] {
         if let Some(d) = d {
             report.notes.push(drift_note(label, d));
             report.tables.push(drift_table(d));
@@ -227,7 +247,12 @@ fn build_report(
     report
 }
 
-fn add_cases(report: &mut Report, scans: &[(&str, Scan)], drift: Option<&DriftReport>, skew: Option<&DriftReport>) {
+fn add_cases(
+    report: &mut Report,
+    scans: &[(&str, Scan)],
+    drift: Option<&DriftReport>,
+    skew: Option<&DriftReport>,
+) {
     for (role, s) in scans {
         let check = &s.check;
         report.cases.push(Case {
@@ -279,7 +304,11 @@ fn share_line(d: &DriftReport) -> String {
 }
 
 fn drift_note(label: &str, d: &DriftReport) -> String {
-    let verdict = if d.dataset_drift { "❌ drifted" } else { "✅ no data-set drift" };
+    let verdict = if d.dataset_drift {
+        "❌ drifted"
+    } else {
+        "✅ no data-set drift"
+    };
     format!(
         "**{label}**: {verdict}: {}. Reference: `{}`. Charts: reference → current distribution.",
         share_line(d),
@@ -309,7 +338,7 @@ fn findings_table(scans: &[(&str, Scan)]) -> Table {
             let examples = f
                 .examples
                 .iter()
-                .map(|e| format!("row {}: `{}`", e.row, e.value))
+                .map(|e| format!("row {} (line {}): `{}`", e.row, e.line, e.value))
                 .collect::<Vec<_>>()
                 .join(", ");
             vec![
@@ -339,7 +368,10 @@ fn num(x: f64) -> String {
     if x.abs() >= 1e5 || (x != 0.0 && x.abs() < 1e-3) {
         format!("{x:.3e}")
     } else {
-        format!("{:.4}", x).trim_end_matches('0').trim_end_matches('.').to_string()
+        format!("{:.4}", x)
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     }
 }
 
@@ -356,7 +388,12 @@ fn profile_table(p: &Profile) -> Table {
                 ),
                 None => {
                     let top = c.categories.as_ref().map(|k| {
-                        k.top.iter().take(3).map(|(v, n)| format!("{v} ({n})")).collect::<Vec<_>>().join(", ")
+                        k.top
+                            .iter()
+                            .take(3)
+                            .map(|(v, n)| format!("{v} ({n})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     });
                     (String::new(), String::new(), top.unwrap_or_default())
                 }
@@ -373,7 +410,15 @@ fn profile_table(p: &Profile) -> Table {
         })
         .collect();
     header_table(
-        &["training column", "type", "nulls", "distinct ≈", "range", "mean ± std", "distribution / top values"],
+        &[
+            "training column",
+            "type",
+            "nulls",
+            "distinct ≈",
+            "range",
+            "mean ± std",
+            "distribution / top values",
+        ],
         rows,
     )
 }
@@ -383,14 +428,24 @@ fn drift_table(d: &DriftReport) -> Table {
         .columns
         .iter()
         .map(|c| {
-            let verdict = if c.drifted { format!("❌ {}", c.reasons.join("; ")) } else { "✅".to_string() };
+            let verdict = if c.drifted {
+                format!("❌ {}", c.reasons.join("; "))
+            } else {
+                "✅".to_string()
+            };
             let metrics = c
                 .metrics
                 .iter()
                 .map(|(k, v)| format!("{k} {}", num(*v)))
                 .collect::<Vec<_>>()
                 .join(", ");
-            vec![c.column.clone(), format!("{} ({})", c.kind, c.mode), verdict, metrics, c.chart()]
+            vec![
+                c.column.clone(),
+                format!("{} ({})", c.kind, c.mode),
+                verdict,
+                metrics,
+                c.chart(),
+            ]
         })
         .collect();
     header_table(&["column", "kind", "verdict", "values", "chart"], rows)
