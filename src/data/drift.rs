@@ -560,9 +560,9 @@ pub fn ks_exact_pvalue(n: usize, m: usize, numerator: u128) -> f64 {
     }
     for x in 1..=n {
         let mut below = 0.0;
-        for y in 0..=m {
+        for (y, cell) in col.iter_mut().enumerate() {
             let remaining = (n - x + 1 + m - y) as f64;
-            let from_left = col[y] * (n - x + 1) as f64 / remaining;
+            let from_left = *cell * (n - x + 1) as f64 / remaining;
             let from_below = if y == 0 {
                 0.0
             } else {
@@ -573,7 +573,7 @@ pub fn ks_exact_pvalue(n: usize, m: usize, numerator: u128) -> f64 {
             } else {
                 0.0
             };
-            col[y] = p;
+            *cell = p;
             below = p;
         }
     }

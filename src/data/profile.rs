@@ -268,7 +268,7 @@ pub fn is_bool_token(text: &str) -> bool {
 }
 
 fn histogram(sketch: &Kll, min: f64, max: f64, n: u64) -> Histogram {
-    if !(max > min) {
+    if max.partial_cmp(&min) != Some(std::cmp::Ordering::Greater) {
         return Histogram {
             edges: vec![min, max],
             counts: vec![n],
