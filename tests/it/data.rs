@@ -440,3 +440,73 @@ fn sketch_mode_ks_is_within_its_stated_bound() {
         "sketch KS {gap} vs exact {exact}"
     );
 }
+
+#[test]
+fn train_stores_the_profile_that_becomes_the_drift_reference() {
+    let (_dir, root) = crate::common::example_repo();
+    let project = root.join("examples/churn");
+    mlgate()
+        .current_dir(&project)
+        .arg("train")
+        .assert()
+        .success();
+    let candidate: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(project.join(".mlgate/reports/churn/candidate.json")).unwrap(),
+    )
+    .unwrap();
+    let version = candidate["version"].as_str().unwrap();
+    let stored = project.join(format!(
+        ".mlgate/store/models/churn/versions/{version}/profile.json"
+    ));
+    let profile: mlgate::data::profile::Profile =
+        serde_json::from_slice(&std::fs::read(stored).unwrap()).unwrap();
+    assert_eq!(profile.rows, 6000);
+    // Once this version is in production, its profile is the reference.
+    let pointer = project.join("models/churn/production.yaml");
+    let text = std::fs::read_to_string(&pointer).unwrap();
+    let promoted: String = text
+        .lines()
+        .map(|l| {
+            if l.starts_with("version:") {
+                format!("version: {version}\n")
+            } else {
+                format!("{l}\n")
+            }
+        })
+        .collect();
+    std::fs::write(&pointer, promoted).unwrap();
+    let (code, text) = validate(&project);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains(&format!("production `{version}`")), "{text}");
+    assert!(text.contains("(sketch)"), "{text}");
+}
+
+#[test]
+fn every_schema_key_is_documented() {
+    let schema = serde_json::to_value(schemars::schema_for!(mlgate::data::DataSchema)).unwrap();
+    let mut keys = Vec::new();
+    properties(&schema, &mut keys);
+    let doc =
+        std::fs::read_to_string(crate::common::repo_root().join("docs/data-schema.md")).unwrap();
+    let missing: Vec<_> = keys
+        .iter()
+        .filter(|k| !doc.contains(&format!("`{k}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "keys missing from docs/data-schema.md: {missing:?}"
+    );
+}
+
+fn properties(value: &serde_json::Value, keys: &mut Vec<String>) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if let Some(serde_json::Value::Object(props)) = map.get("properties") {
+                keys.extend(props.keys().cloned());
+            }
+            map.values().for_each(|v| properties(v, keys));
+        }
+        serde_json::Value::Array(items) => items.iter().for_each(|v| properties(v, keys)),
+        _ => {}
+    }
+}
