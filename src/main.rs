@@ -106,6 +106,9 @@ enum Command {
     /// Check the config or print its JSON Schema.
     #[command(subcommand)]
     Config(ConfigCommand),
+    /// Data schemas: write a starting schema from a data file.
+    #[command(subcommand)]
+    Schema(SchemaCommand),
     /// Scaffold mlgate.yaml and an empty production pointer.
     Init {
         /// Model name.
@@ -124,6 +127,18 @@ enum Command {
         eval: String,
         #[arg(long, default_value = ".")]
         dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum SchemaCommand {
+    /// Read DATA (CSV, Parquet or JSON Lines) and write a schema that it passes, to edit.
+    Infer {
+        /// The data file.
+        data: PathBuf,
+        /// Write the schema here (refuses to overwrite) instead of printing it.
+        #[arg(long, short)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -193,6 +208,17 @@ async fn execute(command: Command, ci: &mut Ci) -> Result<u8> {
         }
         Command::Config(ConfigCommand::Schema) => {
             println!("{}", mlgate::config::json_schema());
+            return Ok(0);
+        }
+        Command::Schema(SchemaCommand::Infer { data, out }) => {
+            let yaml = mlgate::data::infer::infer_file(&data)?;
+            match out {
+                Some(path) => {
+                    mlgate::data::infer::write_new(&path, &yaml)?;
+                    println!("created {}", path.display());
+                }
+                None => print!("{yaml}"),
+            }
             return Ok(0);
         }
         Command::Init {
@@ -292,7 +318,7 @@ impl Step {
     ) -> Result<()> {
         let report = match self {
             Step::Run => return steps::run(ctx, name, model, reports).await,
-            Step::ValidateData => steps::validate_data(ctx, name, model)?,
+            Step::ValidateData => steps::validate_data(ctx, name, model).await?,
             Step::Train => steps::train(ctx, name, model).await?,
             Step::Evaluate(version, data) => {
                 steps::evaluate(ctx, name, model, version.as_deref(), data.as_deref()).await?

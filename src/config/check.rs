@@ -99,6 +99,15 @@ fn check_model(project: &Project, name: &str, model: &ModelConfig, errors: &mut 
     }
     check_training(project, name, model, errors);
     check_validate(project, name, model, errors);
+    for (key, message) in model.drift.problems() {
+        errors.push(project.error_at(&at(&format!("drift.{key}")), message));
+    }
+    if let Some(reference) = &model.drift.reference {
+        if !project.resolve(reference).is_file() {
+            let message = format!("file not found: {}", project.resolve(reference).display());
+            errors.push(project.error_at(&at("drift.reference"), message));
+        }
+    }
     for (metric, rule) in &model.gate {
         check_rule(
             project,

@@ -43,6 +43,9 @@ pub struct ModelConfig {
     pub positive_class: Option<String>,
     /// Training and evaluation data.
     pub data: DataConfig,
+    /// Drift against a reference and training/serving skew, checked by `validate-data`.
+    #[serde(default)]
+    pub drift: crate::data::drift::DriftConfig,
     /// How the model is trained.
     #[serde(default)]
     pub train: TrainConfig,

@@ -1,7 +1,13 @@
 //! Data: reading tables, checking them against a schema, fingerprinting them for lineage.
 
+pub mod drift;
 pub mod frame;
+pub mod infer;
+pub mod profile;
+pub mod reader;
+pub mod scan;
 pub mod schema;
+pub mod sketch;
 
 pub use frame::{Column, Frame, Kind};
 pub use schema::{DataSchema, SchemaCheck};

@@ -1,7 +1,8 @@
-//! Data schemas (`schema.yaml`) and the check of a CSV file against one, streaming
-//! row by row so any file size fits in memory.
+//! Data schemas (`schema.yaml`): the vocabulary of checks, and the per-column checker
+//! the one-pass scan (`super::scan`) feeds cell by cell.
 
 use super::frame::{is_null, Kind};
+use super::reader::CsvOptions;
 use crate::error::{Error, Result};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
@@ -10,7 +11,7 @@ use std::collections::HashSet;
 use std::path::Path;
 
 /// The expected shape of a data file.
-#[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataSchema {
     /// Expected columns by name.
@@ -18,6 +19,18 @@ pub struct DataSchema {
     /// Columns the schema does not name: `error` (default) or `allow`.
     #[serde(default)]
     pub extra_columns: ExtraColumns,
+    /// `any` (default): columns may come in any order; `strict`: in the schema's order.
+    #[serde(default)]
+    pub column_order: ColumnOrder,
+    /// Bounds on the number of data rows. Default: at least one.
+    #[serde(default)]
+    pub rows: RowBounds,
+    /// `allow` (default) or `error`: whether two identical rows are a finding.
+    #[serde(default)]
+    pub duplicate_rows: DuplicateRows,
+    /// How CSV files are read (delimiter, quote); detected when absent.
+    #[serde(default)]
+    pub csv: CsvOptions,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -28,6 +41,43 @@ pub enum ExtraColumns {
     Allow,
 }
 
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ColumnOrder {
+    #[default]
+    Any,
+    Strict,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DuplicateRows {
+    #[default]
+    Allow,
+    Error,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RowBounds {
+    /// Fewest data rows. Default 1: a file with a header only is a finding.
+    #[serde(default = "one")]
+    pub min: u64,
+    /// Most data rows.
+    #[serde(default)]
+    pub max: Option<u64>,
+}
+
+fn one() -> u64 {
+    1
+}
+
+impl Default for RowBounds {
+    fn default() -> Self {
+        RowBounds { min: 1, max: None }
+    }
+}
+
 /// Rules for one column. Only `type` is required.
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -35,20 +85,26 @@ pub struct ColumnSchema {
     #[serde(rename = "type")]
     pub kind: ColumnType,
     /// Missing values allowed. Default false.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub nullable: bool,
+    /// Largest share of missing values (0..=1); implies `nullable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_null_share: Option<f64>,
     /// Column may be absent from the file. Default false.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub optional: bool,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min: Option<f64>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max: Option<f64>,
     /// The only values allowed.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub allowed: Option<Vec<String>>,
+    /// A regular expression every value must match in full.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern: Option<String>,
     /// Every value distinct.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unique: bool,
 }
 
@@ -69,12 +125,65 @@ impl ColumnType {
             ColumnType::String | ColumnType::Boolean => Kind::Categorical,
         }
     }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            ColumnType::Integer => "integer",
+            ColumnType::Float => "float",
+            ColumnType::String => "string",
+            ColumnType::Boolean => "boolean",
+        }
+    }
+
+    pub fn is_numeric(self) -> bool {
+        self.kind() == Kind::Numeric
+    }
 }
 
 impl DataSchema {
     pub fn load(path: &Path) -> Result<DataSchema> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;
-        crate::config::from_yaml(path, &text)
+        let schema: DataSchema = crate::config::from_yaml(path, &text)?;
+        schema.validate(path)?;
+        Ok(schema)
+    }
+
+    /// Rules that parse but cannot hold: an error naming the column and the key.
+    pub fn validate(&self, path: &Path) -> Result<()> {
+        let fail = |column: &str, msg: String| {
+            Err(Error::config(format!(
+                "{}: columns.{column}: {msg}",
+                path.display()
+            )))
+        };
+        for (name, c) in &self.columns {
+            if let Some(p) = &c.pattern {
+                if let Err(e) = regex::Regex::new(p) {
+                    return fail(
+                        name,
+                        format!("pattern is not a valid regular expression: {e}"),
+                    );
+                }
+            }
+            if c.max_null_share.is_some_and(|s| !(0.0..=1.0).contains(&s)) {
+                return fail(name, "max_null_share must be between 0 and 1".into());
+            }
+            if let (Some(lo), Some(hi)) = (c.min, c.max) {
+                if lo > hi {
+                    return fail(name, format!("min {lo} is greater than max {hi}"));
+                }
+            }
+            if c.allowed.as_ref().is_some_and(Vec::is_empty) {
+                return fail(name, "allowed is empty: no value could pass".into());
+            }
+        }
+        if self.rows.max.is_some_and(|m| m < self.rows.min) {
+            return Err(Error::config(format!(
+                "{}: rows.max is below rows.min",
+                path.display()
+            )));
+        }
+        Ok(())
     }
 }
 
@@ -98,7 +207,7 @@ pub struct Example {
     pub value: String,
 }
 
-const MAX_EXAMPLES: usize = 5;
+pub const MAX_EXAMPLES: usize = 5;
 
 /// The result of checking one file against a schema.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -118,50 +227,12 @@ impl SchemaCheck {
 /// Checks `path` against `schema`. Data problems become findings; only an unreadable
 /// or malformed file is an error.
 pub fn check_file(path: &Path, schema: &DataSchema) -> Result<SchemaCheck> {
-    let source = path.display().to_string();
-    let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
-    let mut reader = csv::ReaderBuilder::new().from_reader(file);
-    let header: Vec<String> = reader
-        .headers()
-        .map_err(|e| Error::input(format!("{source}: {e}")))?
-        .iter()
-        .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-        .collect();
-    let mut findings = header_findings(&header, schema);
-    let mut checks: Vec<ColumnCheck> = schema
-        .columns
-        .iter()
-        .filter_map(|(name, rules)| {
-            header
-                .iter()
-                .position(|h| h == name)
-                .map(|i| ColumnCheck::new(name, i, rules))
-        })
-        .collect();
-    let mut rows = 0u64;
-    for record in reader.records() {
-        let record = record.map_err(|e| {
-            let line = e
-                .position()
-                .map(|p| format!(" at line {}", p.line()))
-                .unwrap_or_default();
-            Error::input(format!("{source}{line}: {e}"))
-        })?;
-        rows += 1;
-        for check in &mut checks {
-            check.row(rows, record.get(check.index).unwrap_or(""));
-        }
-    }
-    findings.extend(checks.into_iter().flat_map(ColumnCheck::findings));
-    Ok(SchemaCheck {
-        file: source,
-        rows,
-        columns: header,
-        findings,
-    })
+    let options = super::scan::ScanOptions::default();
+    Ok(super::scan::scan(path, Some(schema), &options)?.check)
 }
 
-fn header_findings(header: &[String], schema: &DataSchema) -> Vec<Finding> {
+/// Findings about the header: missing, unexpected and misordered columns.
+pub fn header_findings(header: &[String], schema: &DataSchema) -> Vec<Finding> {
     let mut out = Vec::new();
     for (name, rules) in &schema.columns {
         if !rules.optional && !header.contains(name) {
@@ -183,10 +254,33 @@ fn header_findings(header: &[String], schema: &DataSchema) -> Vec<Finding> {
             ));
         }
     }
+    if schema.column_order == ColumnOrder::Strict {
+        let expected: Vec<&String> = schema
+            .columns
+            .keys()
+            .filter(|k| header.contains(k))
+            .collect();
+        let found: Vec<&String> = header
+            .iter()
+            .filter(|h| schema.columns.contains_key(*h))
+            .collect();
+        if let Some(i) = expected.iter().zip(&found).position(|(a, b)| a != b) {
+            out.push(file_finding(
+                Some(found[i]),
+                "column_order",
+                format!(
+                    "column {} is `{}` but the schema expects `{}` there (column_order: strict)",
+                    i + 1,
+                    found[i],
+                    expected[i]
+                ),
+            ));
+        }
+    }
     out
 }
 
-fn file_finding(column: Option<&str>, check: &str, message: String) -> Finding {
+pub fn file_finding(column: Option<&str>, check: &str, message: String) -> Finding {
     Finding {
         column: column.map(str::to_string),
         check: check.into(),
@@ -196,56 +290,120 @@ fn file_finding(column: Option<&str>, check: &str, message: String) -> Finding {
     }
 }
 
+/// A cell as the checker sees it.
+#[derive(Debug, Clone, Copy)]
+pub enum Cell<'a> {
+    Null,
+    /// Text as read (CSV, JSON Lines, Parquet strings), trimmed.
+    Text(&'a str),
+    /// A number from a typed column; `true` when the stored type is an integer.
+    Number(f64, bool),
+}
+
+impl Cell<'_> {
+    /// The cell of a text value: missing-value spellings become `Null`.
+    pub fn of_text(value: &str) -> Cell<'_> {
+        if is_null(value) {
+            Cell::Null
+        } else {
+            Cell::Text(value.trim())
+        }
+    }
+
+    fn shown(&self) -> String {
+        match self {
+            Cell::Null => String::new(),
+            Cell::Text(t) => t.chars().take(80).collect(),
+            Cell::Number(x, _) => x.to_string(),
+        }
+    }
+}
+
+/// How a text value of a column reads as a number: parsed once, shared by check and profile.
+pub fn parse_number(kind: Option<ColumnType>, text: &str) -> Option<f64> {
+    match kind {
+        Some(ColumnType::Integer) => text.parse::<i64>().ok().map(|i| i as f64),
+        Some(ColumnType::String | ColumnType::Boolean) => None,
+        Some(ColumnType::Float) | None => text.parse::<f64>().ok(),
+    }
+}
+
 /// Running state of the checks on one column.
-struct ColumnCheck<'a> {
+pub struct ColumnCheck<'a> {
     name: &'a str,
-    index: usize,
     rules: &'a ColumnSchema,
     allowed: Option<HashSet<&'a str>>,
-    seen: HashSet<String>,
+    pattern: Option<regex::Regex>,
+    seen: HashSet<u64, foldhash::fast::FixedState>,
+    nulls: u64,
+    /// Whether the current cell broke a rule.
+    hit: bool,
     /// Findings by check name, in the order first met.
     found: IndexMap<&'static str, (String, u64, Vec<Example>)>,
 }
 
 impl<'a> ColumnCheck<'a> {
-    fn new(name: &'a str, index: usize, rules: &'a ColumnSchema) -> Self {
+    pub fn new(name: &'a str, rules: &'a ColumnSchema) -> Self {
         let allowed = rules
             .allowed
             .as_ref()
             .map(|a| a.iter().map(String::as_str).collect());
+        // Anchored so the whole value must match; validated when the schema loads.
+        let pattern = rules
+            .pattern
+            .as_ref()
+            .and_then(|p| regex::Regex::new(&format!("^(?:{p})$")).ok());
         ColumnCheck {
             name,
-            index,
             rules,
             allowed,
-            seen: HashSet::new(),
+            pattern,
+            seen: HashSet::default(),
+            nulls: 0,
+            hit: false,
             found: IndexMap::new(),
         }
     }
 
-    fn row(&mut self, row: u64, value: &str) {
-        if is_null(value) {
-            if !self.rules.nullable {
-                self.note(
-                    row,
-                    value,
-                    "null",
-                    "missing value in a non-nullable column".into(),
-                );
+    pub fn name(&self) -> &'a str {
+        self.name
+    }
+
+    /// Checks one cell; `number` is the text's value from [`parse_number`]. Returns
+    /// whether the row breaks a rule.
+    pub fn cell(&mut self, row: u64, cell: Cell, number: Option<f64>) -> bool {
+        self.hit = false;
+        self.check(row, cell, number);
+        self.hit
+    }
+
+    fn check(&mut self, row: u64, cell: Cell, number: Option<f64>) {
+        let text = match cell {
+            Cell::Null => {
+                self.nulls += 1;
+                if !self.rules.nullable && self.rules.max_null_share.is_none() {
+                    self.note(
+                        row,
+                        cell,
+                        "null",
+                        "missing value in a non-nullable column".into(),
+                    );
+                }
+                return;
             }
+            Cell::Text(t) => Some(t),
+            Cell::Number(..) => None,
+        };
+        if let Some(problem) = type_problem(self.rules.kind, cell, number) {
+            let message = format!("{problem} ({} expected)", self.rules.kind.name());
+            self.note(row, cell, "type", message);
             return;
         }
-        let value = value.trim();
-        if let Some(problem) = type_problem(self.rules.kind, value) {
-            self.note(
-                row,
-                value,
-                "type",
-                format!("{problem} ({} expected)", type_name(self.rules.kind)),
-            );
-            return;
-        }
-        if let Ok(v) = value.parse::<f64>() {
+        let value = number.or(match cell {
+            Cell::Number(x, _) => Some(x),
+            _ => None,
+        });
+        if let Some(v) = value {
             if self.rules.min.is_some_and(|min| v < min)
                 || self.rules.max.is_some_and(|max| v > max)
             {
@@ -254,43 +412,84 @@ impl<'a> ColumnCheck<'a> {
                     fmt_bound(self.rules.min),
                     fmt_bound(self.rules.max)
                 );
-                self.note(row, value, "range", format!("value outside {range}"));
+                self.note(row, cell, "range", format!("value outside {range}"));
             }
         }
-        if self.allowed.as_ref().is_some_and(|a| !a.contains(value)) {
+        let shown = match text {
+            Some(t) => std::borrow::Cow::Borrowed(t),
+            None => std::borrow::Cow::Owned(cell.shown()),
+        };
+        if self
+            .allowed
+            .as_ref()
+            .is_some_and(|a| !a.contains(shown.as_ref()))
+        {
             self.note(
                 row,
-                value,
+                cell,
                 "allowed",
                 "value not among the allowed values".into(),
             );
         }
-        if self.rules.unique && !self.seen.insert(value.to_string()) {
+        if self.pattern.as_ref().is_some_and(|p| !p.is_match(&shown)) {
+            let pattern = self.rules.pattern.clone().unwrap_or_default();
             self.note(
                 row,
-                value,
-                "unique",
-                "duplicate value in a unique column".into(),
+                cell,
+                "pattern",
+                format!("value does not match `{pattern}`"),
             );
+        }
+        if self.rules.unique {
+            let hash = match value {
+                Some(v) => super::sketch::hash_f64(v),
+                None => super::sketch::hash_bytes(shown.as_bytes()),
+            };
+            if !self.seen.insert(hash) {
+                self.note(
+                    row,
+                    cell,
+                    "unique",
+                    "duplicate value in a unique column".into(),
+                );
+            }
         }
     }
 
-    fn note(&mut self, row: u64, value: &str, check: &'static str, message: String) {
+    fn note(&mut self, row: u64, cell: Cell, check: &'static str, message: String) {
         let entry = self
             .found
             .entry(check)
             .or_insert_with(|| (message, 0, Vec::new()));
         entry.1 += 1;
+        self.hit = true;
         if entry.2.len() < MAX_EXAMPLES {
             entry.2.push(Example {
                 row,
                 line: row + 1,
-                value: value.chars().take(80).collect(),
+                value: cell.shown(),
             });
         }
     }
 
-    fn findings(self) -> impl Iterator<Item = Finding> + 'a {
+    /// The findings, once every row of a file with `rows` rows was seen.
+    pub fn findings(mut self, rows: u64) -> Vec<Finding> {
+        if let Some(max) = self.rules.max_null_share {
+            let share = if rows == 0 {
+                0.0
+            } else {
+                self.nulls as f64 / rows as f64
+            };
+            if share > max {
+                let message = format!(
+                    "{:.2}% of values are missing; at most {:.2}% allowed",
+                    share * 100.0,
+                    max * 100.0
+                );
+                self.found
+                    .insert("max_null_share", (message, self.nulls, Vec::new()));
+            }
+        }
         let name = self.name;
         self.found
             .into_iter()
@@ -301,6 +500,7 @@ impl<'a> ColumnCheck<'a> {
                 count,
                 examples,
             })
+            .collect()
     }
 }
 
@@ -308,29 +508,24 @@ fn fmt_bound(b: Option<f64>) -> String {
     b.map(|v| v.to_string()).unwrap_or_default()
 }
 
-fn type_name(t: ColumnType) -> &'static str {
-    match t {
-        ColumnType::Integer => "integer",
-        ColumnType::Float => "float",
-        ColumnType::String => "string",
-        ColumnType::Boolean => "boolean",
-    }
-}
-
-fn type_problem(t: ColumnType, value: &str) -> Option<&'static str> {
-    match t {
-        ColumnType::Integer => value.parse::<i64>().is_err().then_some("not an integer"),
-        ColumnType::Float => match value.parse::<f64>() {
-            Ok(v) if v.is_finite() => None,
-            Ok(_) => Some("infinite"),
-            Err(_) => Some("not a number"),
+fn type_problem(t: ColumnType, cell: Cell, number: Option<f64>) -> Option<&'static str> {
+    match (t, cell) {
+        (_, Cell::Null) => None,
+        (ColumnType::Integer, Cell::Number(x, _)) => (x.fract() != 0.0).then_some("not an integer"),
+        (ColumnType::Float, Cell::Number(x, _)) => (!x.is_finite()).then_some("infinite"),
+        (ColumnType::Boolean, Cell::Number(x, _)) => {
+            (x != 0.0 && x != 1.0).then_some("not a boolean")
+        }
+        (ColumnType::String, _) => None,
+        (ColumnType::Integer, Cell::Text(_)) => number.is_none().then_some("not an integer"),
+        (ColumnType::Float, Cell::Text(_)) => match number {
+            Some(v) if v.is_finite() => None,
+            Some(_) => Some("infinite"),
+            None => Some("not a number"),
         },
-        ColumnType::Boolean => (!matches!(
-            value.to_ascii_lowercase().as_str(),
-            "true" | "false" | "0" | "1" | "yes" | "no"
-        ))
-        .then_some("not a boolean"),
-        ColumnType::String => None,
+        (ColumnType::Boolean, Cell::Text(t)) => {
+            (!super::profile::is_bool_token(t)).then_some("not a boolean")
+        }
     }
 }
 

@@ -1,53 +1,260 @@
-//! `validate-data`: the model's training and evaluation files against its schema.
+//! `validate-data`: the model's training and evaluation files against its schema, their
+//! drift against a reference, and the skew between them; one pass per file.
 
 use super::Ctx;
 use crate::config::ModelConfig;
-use crate::data::schema::{check_file, SchemaCheck};
-use crate::data::{DataSchema, Frame};
-use crate::error::Result;
+use crate::data::drift::{self, DriftReport, Side};
+use crate::data::profile::{sparkline, Profile};
+use crate::data::scan::{scan, Scan, ScanOptions};
+use crate::data::schema::{Finding, SchemaCheck};
+use crate::data::DataSchema;
+use crate::error::{Error, Result};
+use crate::pointer::Pointer;
 use crate::report::{Case, Location, Report, Status, Table};
+use crate::store::versions;
 use std::collections::HashMap;
+use std::path::Path;
 
-pub fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
-    let files = [("train", &model.data.train), ("eval", &model.data.eval)];
-    let Some(schema_path) = &model.data.schema else {
-        return structure_only(ctx, name, model, &files);
+/// A data set compared against: a stored profile, or a data file scanned like the rest.
+struct Reference {
+    label: String,
+    profile: Profile,
+    values: Option<HashMap<String, Vec<f64>>>,
+}
+
+pub async fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
+    let schema = match &model.data.schema {
+        Some(path) => Some(DataSchema::load(&ctx.project.resolve(path))?),
+        None => None,
     };
-    let schema = DataSchema::load(&ctx.project.resolve(schema_path))?;
-    let checks = files
+    let options = ScanOptions {
+        keep_values: model.drift.exact_max_rows(),
+        ..ScanOptions::default()
+    };
+    let mut scans = Vec::new();
+    for (role, path) in [("train", &model.data.train), ("eval", &model.data.eval)] {
+        let mut s = scan(&ctx.project.resolve(path), schema.as_ref(), &options)?;
+        if schema.is_none() {
+            s.check.findings.extend(model_columns(model, &s.check));
+        }
+        scans.push((role, s));
+    }
+    let reference = reference(ctx, name, model, schema.as_ref(), &options).await?;
+    let drift = reference.as_ref().map(|r| {
+        let side = Side {
+            profile: &r.profile,
+            values: r.values.as_ref(),
+        };
+        let mut d = drift::compare(&side, &side_of(&scans[0].1), &model.drift);
+        d.reference = r.label.clone();
+        d
+    });
+    let skew = (model.drift.skew != Some(false))
+        .then(|| drift::compare(&side_of(&scans[0].1), &side_of(&scans[1].1), &model.drift));
+    write_side_files(ctx, name, &scans)?;
+    Ok(build_report(
+        name,
+        model,
+        &scans,
+        drift.as_ref(),
+        skew.as_ref(),
+    ))
+}
+
+/// The profile of one of the model's data files, read with its schema's types.
+pub(super) fn profile_of(ctx: &Ctx, model: &ModelConfig, path: &str) -> Result<Profile> {
+    let schema = match &model.data.schema {
+        Some(p) => Some(DataSchema::load(&ctx.project.resolve(p))?),
+        None => None,
+    };
+    let options = ScanOptions {
+        keep_values: 0,
+        bad_rows: 0,
+    };
+    Ok(scan(&ctx.project.resolve(path), schema.as_ref(), &options)?.profile)
+}
+
+fn side_of(s: &Scan) -> Side<'_> {
+    Side {
+        profile: &s.profile,
+        values: Some(&s.values),
+    }
+}
+
+/// Without a schema, the files must at least hold the target and named features.
+fn model_columns(model: &ModelConfig, check: &SchemaCheck) -> Vec<Finding> {
+    let mut wanted = vec![model.target.clone()];
+    wanted.extend(model.features.clone().unwrap_or_default());
+    wanted
+        .into_iter()
+        .filter(|c| !check.columns.contains(c))
+        .map(|c| {
+            let hint =
+                crate::config::suggest::did_you_mean(&c, check.columns.iter().map(String::as_str));
+            crate::data::schema::file_finding(
+                Some(&c),
+                "missing_column",
+                format!("the model needs column `{c}`{hint}"),
+            )
+        })
+        .collect()
+}
+
+/// `drift.reference`, else the profile stored with the production version, else none.
+async fn reference(
+    ctx: &Ctx,
+    name: &str,
+    model: &ModelConfig,
+    schema: Option<&DataSchema>,
+    options: &ScanOptions,
+) -> Result<Option<Reference>> {
+    if let Some(path) = &model.drift.reference {
+        let resolved = ctx.project.resolve(path);
+        if path.ends_with(".json") {
+            let bytes = std::fs::read(&resolved).map_err(|e| Error::read(&resolved, e))?;
+            let profile = Profile::from_json(&bytes, path)?;
+            return Ok(Some(Reference {
+                label: path.clone(),
+                profile,
+                values: None,
+            }));
+        }
+        let s = scan(&resolved, schema, options)?;
+        return Ok(Some(Reference {
+            label: path.clone(),
+            profile: s.profile,
+            values: Some(s.values),
+        }));
+    }
+    let pointer_path = ctx.project.resolve(&ctx.project.pointer_rel(name));
+    let Some(version) = Pointer::read(&pointer_path, name)
+        .ok()
+        .and_then(|p| p.version)
+    else {
+        return Ok(None);
+    };
+    let Some(bytes) = versions::load_profile(ctx.store.as_ref(), name, &version).await? else {
+        return Ok(None);
+    };
+    let label = format!("production `{version}` (training data profile)");
+    Ok(Some(Reference {
+        profile: Profile::from_json(&bytes, &label)?,
+        label,
+        values: None,
+    }))
+}
+
+/// Profiles and bad-row samples go next to the report.
+fn write_side_files(ctx: &Ctx, name: &str, scans: &[(&str, Scan)]) -> Result<()> {
+    let dir = ctx.model_out(name);
+    std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
+    for (role, s) in scans {
+        write(
+            &dir.join(format!("profile.{role}.json")),
+            &s.profile.to_json(),
+        )?;
+        let bad = dir.join(format!("validate-data.bad-rows.{role}.csv"));
+        if s.bad_rows.rows.is_empty() {
+            let _ = std::fs::remove_file(&bad);
+        } else {
+            write(&bad, &s.bad_rows.to_csv())?;
+        }
+    }
+    Ok(())
+}
+
+fn write(path: &Path, bytes: &[u8]) -> Result<()> {
+    std::fs::write(path, bytes).map_err(|e| Error::write(path, e))
+}
+
+fn build_report(
+    name: &str,
+    model: &ModelConfig,
+    scans: &[(&str, Scan)],
+    drift: Option<&DriftReport>,
+    skew: Option<&DriftReport>,
+) -> Report {
+    let problems: u64 = scans
         .iter()
-        .map(|(role, path)| Ok((*role, check_file(&ctx.project.resolve(path), &schema)?)))
-        .collect::<Result<Vec<_>>>()?;
-    let failed: u64 = checks
-        .iter()
-        .flat_map(|(_, c)| &c.findings)
+        .flat_map(|(_, s)| &s.check.findings)
         .map(|f| f.count)
         .sum();
-    let rows: Vec<String> = checks
+    let rows: Vec<String> = scans
         .iter()
-        .map(|(role, c)| format!("{role} {} rows", c.rows))
+        .map(|(role, s)| format!("{role} {} rows", s.check.rows))
         .collect();
-    let (status, title) = if failed == 0 {
-        (
-            Status::Pass,
-            format!("data matches the schema ({})", rows.join(", ")),
-        )
+    let drifted = drift.is_some_and(|d| d.dataset_drift);
+    let skewed = skew.is_some_and(|d| d.dataset_drift);
+    let mut verdicts = Vec::new();
+    if problems > 0 {
+        verdicts.push(format!(
+            "{problems} problem rows or columns against the schema"
+        ));
+    }
+    if drifted {
+        verdicts.push("the training data drifted from the reference".to_string());
+    }
+    if skewed {
+        verdicts.push("evaluation data is skewed against training data".to_string());
+    }
+    let status = if verdicts.is_empty() {
+        Status::Pass
     } else {
-        (
-            Status::Fail,
-            format!(
-                "{failed} problem rows or columns against the schema ({})",
-                rows.join(", ")
-            ),
-        )
+        Status::Fail
+    };
+    let title = if verdicts.is_empty() {
+        let what = if model.data.schema.is_some() {
+            "data matches the schema"
+        } else {
+            "data is readable and holds the model's columns"
+        };
+        format!("{what} ({})", rows.join(", "))
+    } else {
+        format!("{} ({})", verdicts.join("; "), rows.join(", "))
     };
     let mut report = Report::new("validate-data", name, status, title);
-    report.notes.push(format!("Schema: `{schema_path}`."));
-    let table = findings_table(&checks);
+    match &model.data.schema {
+        Some(path) => report.notes.push(format!("Schema: `{path}`.")),
+        None => report.notes.push("No `data.schema` configured: only the file structure was checked. Add one to check types, nulls, ranges and allowed values: see docs/data-schema.md.".into()),
+    }
+    let table = findings_table(scans);
     if !table.rows.is_empty() {
         report.tables.push(table);
     }
-    for (role, check) in &checks {
+    if scans.iter().any(|(_, s)| !s.bad_rows.rows.is_empty()) {
+        report.notes.push("A sample of the offending rows is in `validate-data.bad-rows.<file>.csv` next to this report.".into());
+    }
+    report.tables.push(profile_table(&scans[0].1.profile));
+    for (label, d) in [
+        ("Drift of training data", drift),
+        ("Skew: evaluation vs training data", skew),
+    ] {
+        if let Some(d) = d {
+            report.notes.push(drift_note(label, d));
+            report.tables.push(drift_table(d));
+        }
+    }
+    if drift.is_none() {
+        report.notes.push("No drift reference: set `drift.reference`, or promote a version (its training-data profile becomes the reference).".into());
+    }
+    add_cases(&mut report, scans, drift, skew);
+    report.data = serde_json::json!({
+        "schema": model.data.schema,
+        "files": scans.iter().map(|(r, s)| serde_json::json!({"role": r, "format": s.format, "check": s.check})).collect::<Vec<_>>(),
+        "drift": drift,
+        "skew": skew,
+    });
+    report
+}
+
+fn add_cases(
+    report: &mut Report,
+    scans: &[(&str, Scan)],
+    drift: Option<&DriftReport>,
+    skew: Option<&DriftReport>,
+) {
+    for (role, s) in scans {
+        let check = &s.check;
         report.cases.push(Case {
             name: format!("{role}: file readable, {} rows", check.rows),
             failure: None,
@@ -58,10 +265,9 @@ pub fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Repor
                 name: format!("{role}: {column}: {}", f.check),
                 failure: Some(finding_line(f)),
             });
-            let line = f.examples.first().map(|e| e.line as usize);
             report.locations.push(Location {
                 file: check.file.clone(),
-                line,
+                line: f.examples.first().map(|e| e.line as usize),
                 message: finding_line(f),
             });
         }
@@ -72,11 +278,45 @@ pub fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Repor
             });
         }
     }
-    report.data = serde_json::json!({ "schema": schema_path, "files": checks.iter().map(|(r, c)| serde_json::json!({"role": r, "check": c})).collect::<Vec<_>>() });
-    Ok(report)
+    for (what, d) in [("drift", drift), ("skew", skew)] {
+        let Some(d) = d else { continue };
+        for c in &d.columns {
+            report.cases.push(Case {
+                name: format!("{what}: {}", c.column),
+                failure: c.drifted.then(|| c.reasons.join("; ")),
+            });
+        }
+        report.cases.push(Case {
+            name: format!("{what}: data set"),
+            failure: d.dataset_drift.then(|| share_line(d)),
+        });
+    }
 }
 
-fn finding_line(f: &crate::data::schema::Finding) -> String {
+fn share_line(d: &DriftReport) -> String {
+    let drifted = d.columns.iter().filter(|c| c.drifted).count();
+    format!(
+        "{drifted} of {} columns drifted ({:.0}%; the data set drifts at {:.0}%)",
+        d.columns.len(),
+        d.share * 100.0,
+        d.share_threshold * 100.0
+    )
+}
+
+fn drift_note(label: &str, d: &DriftReport) -> String {
+    let verdict = if d.dataset_drift {
+        "❌ drifted"
+    } else {
+        "✅ no data-set drift"
+    };
+    format!(
+        "**{label}**: {verdict}: {}. Reference: `{}`. Charts: reference → current distribution.",
+        share_line(d),
+        d.reference
+    )
+}
+
+fn finding_line(f: &Finding) -> String {
     let column = f
         .column
         .as_deref()
@@ -90,15 +330,15 @@ fn finding_line(f: &crate::data::schema::Finding) -> String {
     format!("{column}{} ({} rows){first}", f.message, f.count)
 }
 
-fn findings_table(checks: &[(&str, SchemaCheck)]) -> Table {
-    let rows = checks
+fn findings_table(scans: &[(&str, Scan)]) -> Table {
+    let rows = scans
         .iter()
-        .flat_map(|(role, c)| c.findings.iter().map(move |f| (role, f)))
+        .flat_map(|(role, s)| s.check.findings.iter().map(move |f| (role, f)))
         .map(|(role, f)| {
             let examples = f
                 .examples
                 .iter()
-                .map(|e| format!("row {}: `{}`", e.row, e.value))
+                .map(|e| format!("row {} (line {}): `{}`", e.row, e.line, e.value))
                 .collect::<Vec<_>>()
                 .join(", ");
             vec![
@@ -111,53 +351,102 @@ fn findings_table(checks: &[(&str, SchemaCheck)]) -> Table {
             ]
         })
         .collect();
+    header_table(
+        &["file", "column", "check", "rows", "problem", "first rows"],
+        rows,
+    )
+}
+
+fn header_table(header: &[&str], rows: Vec<Vec<String>>) -> Table {
     Table {
-        header: ["file", "column", "check", "rows", "problem", "first rows"]
-            .map(String::from)
-            .to_vec(),
+        header: header.iter().map(|h| h.to_string()).collect(),
         rows,
     }
 }
 
-/// Without a schema: the files parse, and hold the target and every feature.
-fn structure_only(
-    ctx: &Ctx,
-    name: &str,
-    model: &ModelConfig,
-    files: &[(&str, &String)],
-) -> Result<Report> {
-    let mut report = Report::new(
-        "validate-data",
-        name,
-        Status::Pass,
-        "data files are readable and hold the model's columns",
-    );
-    report.notes.push("No `data.schema` configured: only the file structure was checked. Add one to check types, nulls, ranges and allowed values: see docs/data-schema.md.".into());
-    let mut problems = Vec::new();
-    for (role, path) in files {
-        let frame = Frame::read_csv(&ctx.project.resolve(path), &HashMap::new())?;
-        let mut wanted = vec![model.target.clone()];
-        wanted.extend(crate::train::feature_names(model, &frame));
-        for column in wanted {
-            if let Err(e) = frame.require(&column) {
-                problems.push(Case {
-                    name: format!("{role}: column {column}"),
-                    failure: Some(e.message),
-                });
-            }
-        }
-        report.cases.push(Case {
-            name: format!("{role}: readable, {} rows", frame.rows),
-            failure: None,
-        });
+fn num(x: f64) -> String {
+    if x.abs() >= 1e5 || (x != 0.0 && x.abs() < 1e-3) {
+        format!("{x:.3e}")
+    } else {
+        format!("{:.4}", x)
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
     }
-    if !problems.is_empty() {
-        report.status = Status::Fail;
-        report.title = format!("{} required columns are missing", problems.len());
-        report
-            .notes
-            .extend(problems.iter().filter_map(|c| c.failure.clone()));
-    }
-    report.cases.extend(problems);
-    Ok(report)
+}
+
+fn profile_table(p: &Profile) -> Table {
+    let rows = p
+        .columns
+        .iter()
+        .map(|(name, c)| {
+            let (range, mean, chart) = match &c.numeric {
+                Some(n) => (
+                    format!("{} … {}", num(n.min), num(n.max)),
+                    format!("{} ± {}", num(n.mean), num(n.std)),
+                    format!("`{}`", sparkline(&n.histogram.counts)),
+                ),
+                None => {
+                    let top = c.categories.as_ref().map(|k| {
+                        k.top
+                            .iter()
+                            .take(3)
+                            .map(|(v, n)| format!("{v} ({n})"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    });
+                    (String::new(), String::new(), top.unwrap_or_default())
+                }
+            };
+            vec![
+                name.clone(),
+                c.kind.name().to_string(),
+                c.nulls.to_string(),
+                num(c.distinct),
+                range,
+                mean,
+                chart,
+            ]
+        })
+        .collect();
+    header_table(
+        &[
+            "training column",
+            "type",
+            "nulls",
+            "distinct ≈",
+            "range",
+            "mean ± std",
+            "distribution / top values",
+        ],
+        rows,
+    )
+}
+
+fn drift_table(d: &DriftReport) -> Table {
+    let rows = d
+        .columns
+        .iter()
+        .map(|c| {
+            let verdict = if c.drifted {
+                format!("❌ {}", c.reasons.join("; "))
+            } else {
+                "✅".to_string()
+            };
+            let metrics = c
+                .metrics
+                .iter()
+                .map(|(k, v)| format!("{k} {}", num(*v)))
+                .collect::<Vec<_>>()
+                .join(", ");
+            vec![
+                c.column.clone(),
+                format!("{} ({})", c.kind, c.mode),
+                verdict,
+                metrics,
+                c.chart(),
+            ]
+        })
+        .collect();
+    header_table(&["column", "kind", "verdict", "values", "chart"], rows)
 }

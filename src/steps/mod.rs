@@ -150,7 +150,7 @@ pub async fn run(
             }
         }};
     }
-    step!(validate_data(ctx, name, model)?);
+    step!(validate_data(ctx, name, model).await?);
     step!(train(ctx, name, model).await?);
     step!(evaluate(ctx, name, model, None, None).await?);
     step!(validate_model(ctx, name, model, None).await?);

@@ -54,6 +54,9 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         evaluation,
     };
     let (id, created) = versions::save(ctx.store.as_ref(), name, &trained.model, manifest).await?;
+    // The training data's profile: the drift reference once this version is in production.
+    let profile = super::data::profile_of(ctx, model, &model.data.train)?;
+    versions::save_profile(ctx.store.as_ref(), name, &id, &profile.to_json()).await?;
     ctx.write_candidate(&Candidate {
         model: name.into(),
         version: id.clone(),

@@ -120,3 +120,17 @@ pub async fn load(store: &dyn Store, name: &str, id: &str) -> Result<Version> {
     let model = Model::from_json(&artifact, &key(name, id, "model.json"))?;
     Ok(Version { manifest, model })
 }
+
+/// Stores the training data's profile beside a version's manifest: the reference its
+/// data is checked for drift against. Write-once like the rest of the version.
+pub async fn save_profile(store: &dyn Store, name: &str, id: &str, profile: &[u8]) -> Result<()> {
+    store
+        .put_if_absent(&key(name, id, "profile.json"), profile)
+        .await
+        .map(|_| ())
+}
+
+/// The stored training-data profile of a version, if it has one.
+pub async fn load_profile(store: &dyn Store, name: &str, id: &str) -> Result<Option<Vec<u8>>> {
+    store.get(&key(name, id, "profile.json")).await
+}

@@ -3,6 +3,7 @@
 mod ci;
 mod common;
 mod config_errors;
+mod data;
 mod docs;
 mod journeys;
 mod steps;

@@ -1,0 +1,84 @@
+"""Runs each tool on the benchmark data and prints a side-by-side Markdown table of wall
+time, throughput and peak RSS (of the process and its children, from wait4)."""
+import os
+import subprocess
+import sys
+import time
+
+DATA = sys.argv[1]
+MLGATE = sys.argv[2]
+PY = sys.executable
+TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "900"))
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def warm(path):
+    with open(path, "rb") as f:
+        while f.read(1 << 24):
+            pass
+
+
+def run(cmd, cwd=None):
+    warm_start = time.perf_counter()
+    p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = warm_start + TIMEOUT
+    while True:
+        pid, status, usage = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            break
+        if time.perf_counter() > deadline:
+            p.kill()
+            os.wait4(p.pid, 0)
+            return None, None, "timeout"
+        time.sleep(0.02)
+    seconds = time.perf_counter() - warm_start
+    code = os.waitstatus_to_exitcode(status)
+    err = p.stderr.read().decode(errors="replace")[-300:]
+    return seconds, usage.ru_maxrss / 1024, (f"exit {code}" + (f": {err.strip()}" if code not in (0, 1) else ""))
+
+
+def project(name, train, reference=None):
+    d = os.path.join(DATA, name)
+    os.makedirs(d, exist_ok=True)
+    drift = f"\n    drift: {{reference: {reference}}}" if reference else ""
+    with open(os.path.join(d, "mlgate.yaml"), "w") as f:
+        f.write(
+            "version: 1\nmodels:\n  m:\n    task: classification\n    target: churned\n"
+            f"    data: {{train: ../{train}, eval: ../eval.csv, schema: ../schema.yaml}}{drift}\n"
+        )
+    return d
+
+
+def main():
+    ref = project("ref", "reference.csv")
+    subprocess.run([MLGATE, "validate-data", "--out", "out"], cwd=ref, stdout=subprocess.DEVNULL, check=False)
+    profile = "../ref/out/m/profile.train.json"
+    rows = []
+    cases = [("mlgate", "current.csv"), ("mlgate", "current.parquet"), ("mlgate", "current4.csv")]
+    for tool, file in cases:
+        path = os.path.join(DATA, file)
+        if not os.path.exists(path):
+            continue
+        d = project("p-" + file.replace(".", "-"), file, profile)
+        warm(path)
+        s, rss, note = run([MLGATE, "validate-data", "--out", "out"], cwd=d)
+        rows.append((tool, file, os.path.getsize(path), s, rss, note))
+    csv = os.path.join(DATA, "current.csv")
+    for tool in ["pandera", "whylogs", "gx"]:
+        warm(csv)
+        s, rss, note = run([PY, os.path.join(HERE, "competitors.py"), tool, csv, os.path.join(DATA, "reference.csv")])
+        rows.append((tool, "current.csv", os.path.getsize(csv), s, rss, note))
+    base = next((r[3] for r in rows if r[0] == "mlgate" and r[1] == "current.csv"), None)
+    print("| tool | file | size | seconds | MB/s | peak RSS MiB | mlgate is faster by | note |")
+    print("|---|---|---|---|---|---|---|---|")
+    for tool, file, size, s, rss, note in rows:
+        mb = size / 1e6
+        if s is None:
+            print(f"| {tool} | {file} | {mb:.0f} MB | > {TIMEOUT} | | | > {TIMEOUT / base:.0f}x | {note} |")
+            continue
+        ratio = f"{s / base:.1f}x" if tool != "mlgate" and base else ""
+        print(f"| {tool} | {file} | {mb:.0f} MB | {s:.1f} | {mb / s:.0f} | {rss:.0f} | {ratio} | {note} |")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,373 @@
+//! Profiles: per-column statistics gathered in the same pass as the schema check, saved
+//! as JSON and stored with each model version as the reference for drift.
+
+use super::schema::ColumnType;
+use super::sketch::{hash_bytes, hash_f64, Hll, Kll, KLL_RANK_ERROR};
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// Distinct values counted exactly per column; past this the rest go to `other`.
+pub const MAX_CATEGORIES: usize = 1000;
+const TOP_K: usize = 10;
+const HISTOGRAM_BINS: usize = 20;
+const QUANTILES: [f64; 9] = [0.01, 0.05, 0.1, 0.25, 0.5, 0.75, 0.9, 0.95, 0.99];
+
+/// A data set's profile.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Profile {
+    /// Format of this file.
+    pub profile_version: u32,
+    pub source: String,
+    pub rows: u64,
+    /// Normalised rank error bound of the quantile sketches.
+    pub quantile_rank_error: f64,
+    pub columns: IndexMap<String, ColumnProfile>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ColumnProfile {
+    /// `integer`, `float`, `boolean` or `string`: the schema's, or what the values fit.
+    #[serde(rename = "type")]
+    pub kind: ColumnType,
+    /// Present values.
+    pub count: u64,
+    pub nulls: u64,
+    /// HyperLogLog estimate (±0.8% standard error).
+    pub distinct: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub numeric: Option<NumericProfile>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub categories: Option<Categories>,
+}
+
+impl ColumnProfile {
+    pub fn is_numeric(&self) -> bool {
+        matches!(self.kind, ColumnType::Integer | ColumnType::Float) && self.numeric.is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct NumericProfile {
+    pub min: f64,
+    pub max: f64,
+    pub mean: f64,
+    /// Population standard deviation.
+    pub std: f64,
+    /// Quantile → value, from the sketch.
+    pub quantiles: IndexMap<String, f64>,
+    pub histogram: Histogram,
+    pub sketch: Kll,
+}
+
+/// Equal-width bins over [min, max]; counts estimated from the sketch.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Histogram {
+    pub edges: Vec<f64>,
+    pub counts: Vec<u64>,
+}
+
+/// Exact value counts up to [`MAX_CATEGORIES`] distinct values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Categories {
+    pub counts: IndexMap<String, u64>,
+    /// Values not counted by name because the column had too many distinct values.
+    pub other: u64,
+    pub top: Vec<(String, u64)>,
+}
+
+/// Running statistics of one column.
+#[derive(Debug, Clone)]
+pub struct ColumnBuilder {
+    /// The type to hold values as; `None`: decide from the values.
+    declared: Option<ColumnType>,
+    count: u64,
+    nulls: u64,
+    hll: Hll,
+    // Welford's running mean and sum of squared deviations.
+    mean: f64,
+    m2: f64,
+    min: f64,
+    max: f64,
+    numbers: u64,
+    sketch: Kll,
+    /// Counts by value, while below the cap (categorical and undecided columns).
+    counts: Option<HashMap<String, u64, foldhash::fast::FixedState>>,
+    other: u64,
+    /// What every present value so far fits (for undeclared columns).
+    all_int: bool,
+    all_num: bool,
+    all_bool: bool,
+    /// Exact values for exact-mode drift, while below the limit.
+    values: Option<Vec<f64>>,
+    keep_limit: usize,
+}
+
+impl ColumnBuilder {
+    pub fn new(declared: Option<ColumnType>, keep_limit: usize) -> Self {
+        let numeric = matches!(declared, Some(ColumnType::Integer | ColumnType::Float));
+        ColumnBuilder {
+            declared,
+            count: 0,
+            nulls: 0,
+            hll: Hll::default(),
+            mean: 0.0,
+            m2: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+            numbers: 0,
+            sketch: Kll::default(),
+            counts: (!numeric).then(HashMap::default),
+            other: 0,
+            all_int: true,
+            all_num: true,
+            all_bool: true,
+            values: (keep_limit > 0).then(Vec::new),
+            keep_limit,
+        }
+    }
+
+    pub fn null(&mut self) {
+        self.nulls += 1;
+    }
+
+    /// A number read from a typed (Parquet) column.
+    pub fn number(&mut self, x: f64) {
+        self.count += 1;
+        self.hll.insert_hash(hash_f64(x));
+        self.add_number(x);
+        self.all_int &= x.fract() == 0.0;
+        self.all_bool = false;
+    }
+
+    /// A present text value, with its number when it parses as one.
+    pub fn text(&mut self, text: &str, number: Option<f64>) {
+        self.count += 1;
+        match number {
+            Some(x) => {
+                self.hll.insert_hash(hash_f64(x));
+                self.add_number(x);
+                if self.all_int {
+                    self.all_int = text.parse::<i64>().is_ok();
+                }
+            }
+            None => {
+                self.hll.insert_hash(hash_bytes(text.as_bytes()));
+                self.all_num = false;
+                self.all_int = false;
+            }
+        }
+        if self.all_bool {
+            self.all_bool = is_bool_token(text);
+        }
+        if let Some(counts) = &mut self.counts {
+            if let Some(c) = counts.get_mut(text) {
+                *c += 1;
+            } else if counts.len() < MAX_CATEGORIES {
+                counts.insert(text.to_string(), 1);
+            } else {
+                self.other += 1;
+            }
+        }
+    }
+
+    fn add_number(&mut self, x: f64) {
+        self.numbers += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.numbers as f64;
+        self.m2 += delta * (x - self.mean);
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+        self.sketch.update(x);
+        if let Some(values) = &mut self.values {
+            if values.len() < self.keep_limit {
+                values.push(x);
+            } else {
+                self.values = None;
+            }
+        }
+    }
+
+    /// The type the values fit, when the schema does not say.
+    fn kind(&self) -> ColumnType {
+        if let Some(t) = self.declared {
+            return t;
+        }
+        if self.count == 0 {
+            ColumnType::String
+        } else if self.all_int {
+            ColumnType::Integer
+        } else if self.all_num {
+            ColumnType::Float
+        } else if self.all_bool {
+            ColumnType::Boolean
+        } else {
+            ColumnType::String
+        }
+    }
+
+    /// The exact values kept for exact-mode drift, if all were kept.
+    pub fn take_values(&mut self) -> Option<Vec<f64>> {
+        let numeric = matches!(self.kind(), ColumnType::Integer | ColumnType::Float);
+        self.values.take().filter(|_| numeric)
+    }
+
+    pub fn finish(self) -> ColumnProfile {
+        let kind = self.kind();
+        let numeric = matches!(kind, ColumnType::Integer | ColumnType::Float) && self.numbers > 0;
+        let categories = (!numeric || self.declared.is_none()).then(|| {
+            let mut counts: Vec<(String, u64)> = self
+                .counts
+                .clone()
+                .unwrap_or_default()
+                .into_iter()
+                .collect();
+            counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            Categories {
+                top: counts.iter().take(TOP_K).cloned().collect(),
+                counts: counts.into_iter().collect(),
+                other: self.other,
+            }
+        });
+        let categories = if numeric && self.other > 0 {
+            None
+        } else {
+            categories
+        };
+        ColumnProfile {
+            kind,
+            count: self.count,
+            nulls: self.nulls,
+            distinct: self.hll.estimate().round(),
+            numeric: numeric.then(|| self.numeric_profile()),
+            categories,
+        }
+    }
+
+    fn numeric_profile(&self) -> NumericProfile {
+        NumericProfile {
+            min: self.min,
+            max: self.max,
+            mean: self.mean,
+            std: (self.m2 / self.numbers as f64).sqrt(),
+            quantiles: QUANTILES
+                .iter()
+                .map(|&q| (format!("{q}"), self.sketch.quantile(q).unwrap_or(f64::NAN)))
+                .collect(),
+            histogram: histogram(&self.sketch, self.min, self.max, self.numbers),
+            sketch: self.sketch.clone(),
+        }
+    }
+}
+
+pub fn is_bool_token(text: &str) -> bool {
+    matches!(
+        text.to_ascii_lowercase().as_str(),
+        "true" | "false" | "yes" | "no" | "0" | "1"
+    )
+}
+
+fn histogram(sketch: &Kll, min: f64, max: f64, n: u64) -> Histogram {
+    if max.partial_cmp(&min) != Some(std::cmp::Ordering::Greater) {
+        return Histogram {
+            edges: vec![min, max],
+            counts: vec![n],
+        };
+    }
+    let width = (max - min) / HISTOGRAM_BINS as f64;
+    let edges: Vec<f64> = (0..=HISTOGRAM_BINS)
+        .map(|i| min + width * i as f64)
+        .collect();
+    let mut last = 0.0;
+    let counts = edges[1..]
+        .iter()
+        .enumerate()
+        .map(|(i, &e)| {
+            let c = if i + 1 == HISTOGRAM_BINS {
+                1.0
+            } else {
+                sketch.cdf(e)
+            };
+            let share = c - last;
+            last = c;
+            (share * n as f64).round() as u64
+        })
+        .collect();
+    Histogram { edges, counts }
+}
+
+/// One-line bar chart of counts (for Markdown reports).
+pub fn sparkline(counts: &[u64]) -> String {
+    const BARS: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
+    let max = counts.iter().copied().max().unwrap_or(0).max(1) as f64;
+    counts
+        .iter()
+        .map(|&c| BARS[((c as f64 / max) * 7.0).round() as usize])
+        .collect()
+}
+
+impl Profile {
+    pub fn new(source: String, rows: u64, columns: IndexMap<String, ColumnProfile>) -> Profile {
+        Profile {
+            profile_version: 1,
+            source,
+            rows,
+            quantile_rank_error: KLL_RANK_ERROR,
+            columns,
+        }
+    }
+
+    pub fn to_json(&self) -> Vec<u8> {
+        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
+        bytes.push(b'\n');
+        bytes
+    }
+
+    pub fn from_json(bytes: &[u8], source: &str) -> crate::Result<Profile> {
+        serde_json::from_slice(bytes)
+            .map_err(|e| crate::Error::input(format!("{source}: not an mlgate profile: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn infers_types_and_moments() {
+        let mut b = ColumnBuilder::new(None, 0);
+        for v in ["1", "2", "3", "4"] {
+            b.text(v, v.parse().ok());
+        }
+        b.null();
+        let p = b.finish();
+        assert_eq!(p.kind, ColumnType::Integer);
+        assert_eq!((p.count, p.nulls), (4, 1));
+        let n = p.numeric.unwrap();
+        assert_eq!((n.min, n.max, n.mean), (1.0, 4.0, 2.5));
+        assert!((n.std - 1.25f64.sqrt()).abs() < 1e-12);
+        assert_eq!(n.histogram.counts.iter().sum::<u64>(), 4);
+    }
+
+    #[test]
+    fn categories_are_capped_with_top_k() {
+        let mut b = ColumnBuilder::new(Some(ColumnType::String), 0);
+        for i in 0..(MAX_CATEGORIES + 5) {
+            b.text(&format!("v{i}"), None);
+        }
+        b.text("v1", None);
+        let c = b.finish().categories.unwrap();
+        assert_eq!(c.other, 5);
+        assert_eq!(c.top[0], ("v1".to_string(), 2));
+    }
+
+    #[test]
+    fn booleans_and_strings() {
+        let mut b = ColumnBuilder::new(None, 0);
+        ["yes", "no"].iter().for_each(|v| b.text(v, None));
+        assert_eq!(b.finish().kind, ColumnType::Boolean);
+        let mut b = ColumnBuilder::new(None, 0);
+        ["1", "x"].iter().for_each(|v| b.text(v, v.parse().ok()));
+        assert_eq!(b.finish().kind, ColumnType::String);
+    }
+}
