@@ -445,3 +445,20 @@ fn validate_settings_are_checked_with_their_location() {
         assert!(err.contains(needle), "`{needle}` not in {err}");
     }
 }
+
+#[test]
+fn reports_carry_mermaid_charts() {
+    let p = project(&classifier("gradient_boosting", "max_iterations: 10"));
+    let (code, out, err) = step(&p.root, &["train"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("```mermaid\nxychart-beta horizontal\n    title \"Feature importance\""),
+        "{out}"
+    );
+    let (code, out, err) = step(&p.root, &["evaluate"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("title \"ROC curve (positive class `yes`)\""),
+        "{out}"
+    );
+}
