@@ -19,7 +19,7 @@ use std::time::Instant;
 pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
     let train_path = ctx.project.resolve(&model.data.train);
     let frame = ctx.read_frame(model, &model.data.train, read_kinds(model))?;
-    let trainer = trainer_for(model);
+    let trainer = trainer_for(model, &ctx.project);
     let started = Instant::now();
     let trained = trainer
         .train(&TrainRequest {

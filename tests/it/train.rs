@@ -444,6 +444,20 @@ fn validate_settings_are_checked_with_their_location() {
     ] {
         assert!(err.contains(needle), "`{needle}` not in {err}");
     }
+    write_config(
+        &p.root,
+        "task: regression\ntarget: amount\ntrain: {backend: command, algorithm: ridge}\n",
+    );
+    let out = mlgate()
+        .current_dir(&p.root)
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for needle in ["`models.m.train.backend`", "needs `command`"] {
+        assert!(err.contains(needle), "`{needle}` not in {err}");
+    }
 }
 
 #[test]
@@ -461,4 +475,99 @@ fn reports_carry_mermaid_charts() {
         out.contains("title \"ROC curve (positive class `yes`)\""),
         "{out}"
     );
+}
+
+const TRAIN_PY: &str = r#"
+import csv, json, os
+rows = list(csv.DictReader(open(os.environ["MLGATE_TRAIN_DATA"])))
+share = sum(r[os.environ["MLGATE_TARGET"]] == "yes" for r in rows) / len(rows)
+out = os.environ["MLGATE_OUTPUT_DIR"]
+os.makedirs(out + "/model")
+model = {"share": share, "params": json.loads(os.environ["MLGATE_PARAMS"]), "seed": os.environ["MLGATE_SEED"]}
+json.dump(model, open(out + "/model/model.json", "w"))
+json.dump({"share": share}, open(out + "/metrics.json", "w"))
+print("trained on", len(rows), "rows", flush=True)
+"#;
+
+const PREDICT_PY: &str = r#"
+import csv, os
+rows = list(csv.DictReader(open(os.environ["MLGATE_INPUT"])))
+with open(os.environ["MLGATE_OUTPUT"], "w") as f:
+    f.write("proba_no,proba_yes\n")
+    for r in rows:
+        p = min(0.95, max(0.05, float(r["x1"] or 5) / 10))
+        f.write(f"{1 - p},{p}\n")
+"#;
+
+fn command_model(train: &str, extra: &str) -> String {
+    format!(
+        "task: classification\ntarget: label\ntrain:\n  backend: command\n  command:\n    train: {train}\n    predict: python3 predict.py\n    params: {{depth: 3}}\n{extra}"
+    )
+}
+
+#[test]
+fn command_backend_trains_and_scores_through_the_teams_code() {
+    let p = project(&command_model("python3 train.py", ""));
+    std::fs::write(p.root.join("train.py"), TRAIN_PY).unwrap();
+    std::fs::write(p.root.join("predict.py"), PREDICT_PY).unwrap();
+    let (code, out, err) = step(&p.root, &["train", "--format", "json"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("  | trained on 600 rows"),
+        "logs are streamed: {err}"
+    );
+    let manifest = &serde_json::from_str::<serde_json::Value>(&out).unwrap()[0]["data"];
+    assert_eq!(manifest["lineage"]["backend"], "command");
+    assert!(manifest["lineage"]["details"]["reported_metrics"]["share"].is_number());
+    let auc = manifest["evaluation"]["metrics"]["roc_auc"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        auc > 0.6,
+        "mlgate computed the metrics from the command's predictions: {auc}"
+    );
+    let (code, _, err) = step(&p.root, &["train"], &[]);
+    assert_eq!(code, 0, "{err}");
+    for args in [&["evaluate"][..], &["validate-model"]] {
+        let (code, out, err) = step(&p.root, args, &[]);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+    }
+    predict_eval(&p.root, manifest);
+    let scored = std::fs::read_to_string(p.root.join("p.csv")).unwrap();
+    assert!(
+        scored
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",prediction,proba_no,proba_yes"),
+        "{scored}"
+    );
+}
+
+#[test]
+fn command_failures_are_clear_input_errors() {
+    let cases = [
+        ("\"echo preparing; echo boom >&2; exit 3\"", "", vec!["training command", "failed (exit status: 3)", "  | boom"]),
+        ("\"echo started; sleep 30\"", "    timeout_seconds: 1\n", vec!["did not finish within 1 s", "  | started", "timeout_seconds"]),
+        (
+            "\"mkdir -p $MLGATE_OUTPUT_DIR/model && echo '{oops' > $MLGATE_OUTPUT_DIR/metrics.json\"",
+            "",
+            vec!["metrics.json written by the training command is not JSON"],
+        ),
+        (
+            "\"mkdir -p $MLGATE_OUTPUT_DIR/model && echo '{\\\"auc\\\": \\\"high\\\"}' > $MLGATE_OUTPUT_DIR/metrics.json\"",
+            "",
+            vec!["must be an object of metric name → number"],
+        ),
+        ("\"echo '{}' > $MLGATE_OUTPUT_DIR/metrics.json\"", "", vec!["wrote no model folder"]),
+    ];
+    for (command, extra, needles) in cases {
+        let p = project(&command_model(command, extra));
+        let started = std::time::Instant::now();
+        expect_input_error(&p.root, &["train"], &needles);
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{command}: the timeout stops the command"
+        );
+    }
 }
