@@ -242,6 +242,15 @@ impl Model {
         })
     }
 
+    /// What the manifest calls the algorithm: the built-in one, or `command` for the
+    /// team's own code (whose artifact keeps the task's default in `algorithm`).
+    pub fn algorithm_name(&self) -> &'static str {
+        match self.estimator {
+            Estimator::Command { .. } => "command",
+            _ => self.algorithm.as_str(),
+        }
+    }
+
     fn is_classifier(&self) -> bool {
         self.task == Task::Classification
     }

@@ -50,7 +50,7 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         version: String::new(),
         artifact: String::new(),
         task: model.task.as_str().into(),
-        algorithm: trained.model.algorithm.as_str().into(),
+        algorithm: trained.model.algorithm_name().into(),
         lineage,
         evaluation,
     };

@@ -298,16 +298,22 @@ fn close(ours: &serde_json::Value, theirs: &serde_json::Value, keys: &[&str]) {
     }
 }
 
-#[test]
-fn metrics_match_scikit_learn_on_a_trained_models_predictions() {
-    let p = project(&classifier("random_forest", "n_estimators: 20"));
+/// Trains and scores `eval.csv`; `script` then computes scikit-learn's metrics from the
+/// predictions file's `rows` (as `m`) and prints them as JSON.
+fn scored_by_scikit_learn(model: &str, script: &str) -> (serde_json::Value, serde_json::Value) {
+    let p = project(model);
     let manifest = train_json(&p.root, &[]);
     predict_eval(&p.root, &manifest);
-    let theirs = sklearn(
+    let prelude = "import csv, json\nfrom sklearn import metrics as m\nrows = list(csv.DictReader(open('p.csv')))\n";
+    let theirs = sklearn(&format!("{prelude}{script}"), &p.root);
+    (manifest, theirs)
+}
+
+#[test]
+fn metrics_match_scikit_learn_on_a_trained_models_predictions() {
+    let (manifest, theirs) = scored_by_scikit_learn(
+        &classifier("random_forest", "n_estimators: 20"),
         r#"
-import csv, json
-from sklearn import metrics as m
-rows = list(csv.DictReader(open("p.csv")))
 y = [r["label"] == "yes" for r in rows]
 p = [float(r["proba_yes"]) for r in rows]
 pred = [r["prediction"] == "yes" for r in rows]
@@ -316,7 +322,6 @@ print(json.dumps({"accuracy": m.accuracy_score(y, pred), "balanced_accuracy": m.
   "roc_auc": m.roc_auc_score(y, p), "pr_auc": m.average_precision_score(y, p),
   "log_loss": m.log_loss(y, p), "brier": m.brier_score_loss(y, p)}))
 "#,
-        &p.root,
     );
     let ours = &manifest["evaluation"]["metrics"];
     // Probabilities are written with 6 decimals: compare threshold-free metrics on those.
@@ -337,20 +342,14 @@ print(json.dumps({"accuracy": m.accuracy_score(y, pred), "balanced_accuracy": m.
         assert!((a - b).abs() < 1e-5, "{k}: mlgate {a} vs scikit-learn {b}");
     }
 
-    let p = project(&regressor("gradient_boosting", "max_iterations: 30"));
-    let manifest = train_json(&p.root, &[]);
-    predict_eval(&p.root, &manifest);
-    let theirs = sklearn(
+    let (manifest, theirs) = scored_by_scikit_learn(
+        &regressor("gradient_boosting", "max_iterations: 30"),
         r#"
-import csv, json
-from sklearn import metrics as m
-rows = list(csv.DictReader(open("p.csv")))
 y = [float(r["amount"]) for r in rows]
 p = [float(r["prediction"]) for r in rows]
 print(json.dumps({"rmse": m.root_mean_squared_error(y, p), "mae": m.mean_absolute_error(y, p),
   "r2": m.r2_score(y, p), "mape": m.mean_absolute_percentage_error(y, p)}))
 "#,
-        &p.root,
     );
     close(
         &manifest["evaluation"]["metrics"],
@@ -518,6 +517,7 @@ fn command_backend_trains_and_scores_through_the_teams_code() {
     );
     let manifest = &serde_json::from_str::<serde_json::Value>(&out).unwrap()[0]["data"];
     assert_eq!(manifest["lineage"]["backend"], "command");
+    assert_eq!(manifest["algorithm"], "command");
     assert!(manifest["lineage"]["details"]["reported_metrics"]["share"].is_number());
     let auc = manifest["evaluation"]["metrics"]["roc_auc"]
         .as_f64()
