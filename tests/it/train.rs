@@ -422,41 +422,40 @@ fn validate_model_checks_budgets_limits_slice_gaps_and_classes() {
     }
 }
 
+/// `config check` of the project: exits 2 naming every needle.
+fn config_check_fails_with(root: &Path, needles: &[&str]) {
+    let out = mlgate()
+        .current_dir(root)
+        .args(["config", "check"])
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "`{needle}` not in {err}");
+    }
+}
+
 #[test]
-fn validate_settings_are_checked_with_their_location() {
+fn validate_and_backend_settings_are_checked_with_their_location() {
     let p = project(&format!(
         "{}validate:\n  limits: {{rmse: 1}}\n  max_slice_gap: {{accuracy: -1}}\n",
         classifier("random_forest", "")
     ));
-    let out = mlgate()
-        .current_dir(&p.root)
-        .args(["config", "check"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    for needle in [
-        "`models.m.validate.limits.rmse`",
-        "is a regression metric",
-        "`models.m.validate.max_slice_gap.accuracy`",
-        "slice gaps need `slices`",
-    ] {
-        assert!(err.contains(needle), "`{needle}` not in {err}");
-    }
+    config_check_fails_with(
+        &p.root,
+        &[
+            "`models.m.validate.limits.rmse`",
+            "is a regression metric",
+            "`models.m.validate.max_slice_gap.accuracy`",
+            "slice gaps need `slices`",
+        ],
+    );
     write_config(
         &p.root,
         "task: regression\ntarget: amount\ntrain: {backend: command, algorithm: ridge}\n",
     );
-    let out = mlgate()
-        .current_dir(&p.root)
-        .args(["config", "check"])
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
-    for needle in ["`models.m.train.backend`", "needs `command`"] {
-        assert!(err.contains(needle), "`{needle}` not in {err}");
-    }
+    config_check_fails_with(&p.root, &["`models.m.train.backend`", "needs `command`"]);
 }
 
 #[test]
