@@ -3,6 +3,7 @@
 //! One engine behind every place mlgate runs: the CLI steps used by CI, and the
 //! serverless functions. Each module holds one concept of the design.
 
+pub mod chart;
 pub mod ci;
 pub mod config;
 pub mod data;

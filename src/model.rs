@@ -141,6 +141,15 @@ pub enum Estimator {
     RandomForest {
         trees: Vec<Tree>,
     },
+    /// The team's own model (the `command` backend): its files, hex-encoded by relative
+    /// path, scored by its predict command.
+    Command {
+        predict: String,
+        timeout_seconds: u64,
+        params: serde_json::Value,
+        seed: u64,
+        files: std::collections::BTreeMap<String, String>,
+    },
 }
 
 /// What a model says about each row.
@@ -191,6 +200,9 @@ impl Model {
     }
 
     pub fn predict(&self, frame: &Frame) -> Result<Predictions> {
+        if let Estimator::Command { .. } = self.estimator {
+            return crate::train::command::predict(self, frame);
+        }
         let x = design_matrix(&self.features, frame)?;
         Ok(match &self.estimator {
             Estimator::Logistic { coef, intercept } => {
@@ -226,7 +238,17 @@ impl Model {
                 let outputs = self.classes.len().max(1);
                 self.predictions_of(forest::predict(trees, outputs, &x, parallel::threads()))
             }
+            Estimator::Command { .. } => return crate::train::command::predict(self, frame),
         })
+    }
+
+    /// What the manifest calls the algorithm: the built-in one, or `command` for the
+    /// team's own code (whose artifact keeps the task's default in `algorithm`).
+    pub fn algorithm_name(&self) -> &'static str {
+        match self.estimator {
+            Estimator::Command { .. } => "command",
+            _ => self.algorithm.as_str(),
+        }
     }
 
     fn is_classifier(&self) -> bool {

@@ -165,6 +165,7 @@ fn check_training(project: &Project, name: &str, model: &ModelConfig, errors: &m
         }
     }
     check_tree_params(project, name, p, errors);
+    check_backend(project, name, model, errors);
     if let Some(c) = p.c {
         if !(c.is_finite() && c > 0.0) {
             errors.push(project.error_at(
@@ -225,6 +226,40 @@ fn check_validate(project: &Project, name: &str, model: &ModelConfig, errors: &m
             &at("expected_classes"),
             "only classification models have classes",
         ));
+    }
+}
+
+fn check_backend(project: &Project, name: &str, model: &ModelConfig, errors: &mut Vec<Error>) {
+    let at = |key: &str| format!("models.{name}.train.{key}");
+    let t = &model.train;
+    match (t.backend, &t.command) {
+        (super::Backend::Command, None) => errors.push(project.error_at(
+            &at("backend"),
+            "the command backend needs `command` (its `train` and `predict` commands)",
+        )),
+        (super::Backend::Builtin, Some(_)) => errors.push(project.error_at(
+            &at("command"),
+            "`command` applies to `backend: command` only",
+        )),
+        (super::Backend::Command, Some(c)) => {
+            if t.algorithm.is_some() || !set_params(&t.params).is_empty() {
+                errors.push(project.error_at(
+                    &at("algorithm"),
+                    "`algorithm` and `params` are for the builtin backend; give a command its parameters in `command.params`",
+                ));
+            }
+            for (key, text) in [("train", &c.train), ("predict", &c.predict)] {
+                if text.trim().is_empty() {
+                    errors.push(
+                        project.error_at(&at(&format!("command.{key}")), "the command is empty"),
+                    );
+                }
+            }
+            if c.timeout_seconds == Some(0) {
+                errors.push(project.error_at(&at("command.timeout_seconds"), "must be at least 1"));
+            }
+        }
+        (super::Backend::Builtin, None) => {}
     }
 }
 

@@ -119,9 +119,12 @@ pub struct DataConfig {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
-    /// Training backend. Only `builtin` exists so far.
+    /// Training backend: `builtin` (in-process) or `command` (the team's own code, see `command`).
     #[serde(default)]
     pub backend: Backend,
+    /// The `command` backend: the team's own training and prediction commands.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<CommandConfig>,
     /// Built-in algorithm: `logistic_regression`, `ridge`, `linear_regression`, `random_forest`
     /// or `gradient_boosting`. Default: `logistic_regression` for classification, `ridge` for regression.
     #[serde(default)]
@@ -136,6 +139,26 @@ pub struct TrainConfig {
 pub enum Backend {
     #[default]
     Builtin,
+    Command,
+}
+
+/// The team's own code, run under the contract of docs/training.md.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CommandConfig {
+    /// Shell command that trains, run by `sh -c` in the folder of mlgate.yaml.
+    pub train: String,
+    /// Shell command that scores a CSV file with a trained model (for evaluation and `predict`).
+    pub predict: String,
+    /// Seconds a command may run before it is stopped. Default 3600.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeout_seconds: Option<u64>,
+    /// Parameters handed to the commands as a JSON object in `MLGATE_PARAMS`.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub params: IndexMap<String, serde_json::Value>,
+    /// Seed handed to the commands in `MLGATE_SEED`. Default 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<u64>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

@@ -46,6 +46,7 @@ impl Ctx {
     /// Loads the config and opens its store. `out` defaults to `.mlgate/reports` beside the config.
     pub fn open(config: &Path, out: Option<PathBuf>) -> Result<Ctx> {
         let project = Project::load(config)?;
+        crate::train::command::set_project_dir(&project.root);
         let store = store::open(&project.config.store, &project.root)?;
         let out = out.unwrap_or_else(|| project.root.join(".mlgate/reports"));
         Ok(Ctx {

@@ -1,6 +1,7 @@
 //! `train`, `evaluate` and `validate-model`: produce a candidate version and vouch for it.
 
 use super::{Candidate, Ctx};
+use crate::chart::mermaid;
 use crate::config::{ModelConfig, ValidateConfig};
 use crate::data::fingerprint;
 use crate::error::Result;
@@ -18,7 +19,7 @@ use std::time::Instant;
 pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
     let train_path = ctx.project.resolve(&model.data.train);
     let frame = ctx.read_frame(model, &model.data.train, read_kinds(model))?;
-    let trainer = trainer_for(model);
+    let trainer = trainer_for(model, &ctx.project);
     let started = Instant::now();
     let trained = trainer
         .train(&TrainRequest {
@@ -49,7 +50,7 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         version: String::new(),
         artifact: String::new(),
         task: model.task.as_str().into(),
-        algorithm: trained.model.algorithm.as_str().into(),
+        algorithm: trained.model.algorithm_name().into(),
         lineage,
         evaluation,
     };
@@ -75,6 +76,9 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         format!("trained candidate `{id}` ({how})"),
     );
     report.notes.push(lineage_note(&stored.manifest));
+    if let Some(chart) = importance_chart(&stored.manifest) {
+        report.notes.push(chart);
+    }
     report
         .tables
         .push(metrics_table(&stored.manifest.evaluation));
@@ -110,6 +114,9 @@ pub async fn evaluate(
         format!("`{id}` on `{path}` ({} rows)", evaluation.rows),
     );
     report.tables.push(metrics_table(&evaluation));
+    if let Some(chart) = roc_chart(ctx, model, &candidate.model, path)? {
+        report.notes.push(chart);
+    }
     if let Some(confusion) = &evaluation.confusion {
         report
             .tables
@@ -365,6 +372,41 @@ fn confusion_table(classes: &[String], m: &[Vec<u64>]) -> Table {
         })
         .collect();
     Table { header, rows }
+}
+
+/// Tree ensembles' feature importance, largest first (top 15), as a Mermaid bar chart.
+fn importance_chart(m: &Manifest) -> Option<String> {
+    let shares = m.lineage.details.get("feature_importance")?.as_object()?;
+    let mut items: Vec<(String, f64)> = shares
+        .iter()
+        .filter_map(|(k, v)| Some((k.clone(), v.as_f64()?)))
+        .collect();
+    items.sort_by(|a, b| b.1.total_cmp(&a.1));
+    items.truncate(15);
+    (!items.is_empty()).then(|| mermaid::bars("Feature importance", "share of split gain", &items))
+}
+
+/// The ROC curve of a binary classifier on a data file, as a Mermaid line chart.
+fn roc_chart(ctx: &Ctx, config: &ModelConfig, model: &Model, path: &str) -> Result<Option<String>> {
+    if model.classes.len() != 2 {
+        return Ok(None);
+    }
+    let frame = ctx.read_frame(config, path, model.column_kinds())?;
+    let Predictions::Proba { proba, .. } = model.predict(&frame)? else {
+        return Ok(None);
+    };
+    let positive = model.positive.unwrap_or(1);
+    let y = crate::train::encode_labels(&frame, &model.target, &model.classes)?;
+    let truth: Vec<bool> = y.iter().map(|c| *c == positive).collect();
+    let scores: Vec<f64> = proba.chunks(2).map(|p| p[positive]).collect();
+    Ok(mermaid::roc_points(&truth, &scores, 20).map(|tpr| {
+        mermaid::unit_line(
+            &format!("ROC curve (positive class `{}`)", model.classes[positive]),
+            "false positive rate",
+            "true positive rate",
+            &tpr,
+        )
+    }))
 }
 
 pub fn lineage_note(m: &Manifest) -> String {

@@ -24,6 +24,10 @@ pub fn fit(algorithm: Algorithm, p: &Params, x: &Matrix, target: &Target) -> Fit
     let seed = p.seed.unwrap_or(0);
     let max_bins = p.max_bins.unwrap_or(255);
     let mut details = serde_json::Map::new();
+    // The effective seed and thread count, so a run can be reproduced (the artifact does
+    // not depend on the threads; the record says what ran).
+    details.insert("seed".into(), seed.into());
+    details.insert("threads".into(), threads.into());
     match algorithm {
         Algorithm::GradientBoosting => {
             let (y, loss) = match target {

@@ -3,6 +3,7 @@
 
 pub mod bins;
 pub mod boosting;
+pub mod command;
 pub mod ensemble;
 pub mod forest;
 pub mod lbfgs;
@@ -40,9 +41,17 @@ pub trait Trainer: Send + Sync {
     async fn train(&self, request: &TrainRequest<'_>) -> Result<Trained>;
 }
 
-/// The trainer the model's config asks for.
-pub fn trainer_for(_config: &ModelConfig) -> Box<dyn Trainer> {
-    Box::new(Builtin)
+/// The trainer the model's config asks for; paths are those of the project's data.
+pub fn trainer_for(config: &ModelConfig, project: &crate::config::Project) -> Box<dyn Trainer> {
+    match (&config.train.backend, &config.train.command) {
+        (crate::config::Backend::Command, Some(command)) => Box::new(command::CommandTrainer {
+            config: command.clone(),
+            dir: project.root.clone(),
+            train_data: project.resolve(&config.data.train),
+            eval_data: project.resolve(&config.data.eval),
+        }),
+        _ => Box::new(Builtin),
+    }
 }
 
 /// Feature columns: the configured list, or every column but the target and exclusions.
@@ -325,7 +334,7 @@ fn importance(features: &[Feature], gains: &[f64]) -> serde_json::Value {
 }
 
 /// The distinct target labels; training needs at least two.
-fn class_labels(frame: &Frame, target: &str) -> Result<Vec<String>> {
+pub(crate) fn class_labels(frame: &Frame, target: &str) -> Result<Vec<String>> {
     let Column::Categorical(values) = frame.require(target)? else {
         return Err(Error::input(format!(
             "{}: target `{target}` must hold class labels",
@@ -349,7 +358,7 @@ fn class_labels(frame: &Frame, target: &str) -> Result<Vec<String>> {
     }
 }
 
-fn positive_index(config: &ModelConfig, classes: &[String]) -> Result<usize> {
+pub(crate) fn positive_index(config: &ModelConfig, classes: &[String]) -> Result<usize> {
     match &config.positive_class {
         None => Ok(classes.len() - 1),
         Some(label) => classes.iter().position(|c| c == label).ok_or_else(|| {

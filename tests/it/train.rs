@@ -298,16 +298,22 @@ fn close(ours: &serde_json::Value, theirs: &serde_json::Value, keys: &[&str]) {
     }
 }
 
-#[test]
-fn metrics_match_scikit_learn_on_a_trained_models_predictions() {
-    let p = project(&classifier("random_forest", "n_estimators: 20"));
+/// Trains and scores `eval.csv`; `script` then computes scikit-learn's metrics from the
+/// predictions file's `rows` (as `m`) and prints them as JSON.
+fn scored_by_scikit_learn(model: &str, script: &str) -> (serde_json::Value, serde_json::Value) {
+    let p = project(model);
     let manifest = train_json(&p.root, &[]);
     predict_eval(&p.root, &manifest);
-    let theirs = sklearn(
+    let prelude = "import csv, json\nfrom sklearn import metrics as m\nrows = list(csv.DictReader(open('p.csv')))\n";
+    let theirs = sklearn(&format!("{prelude}{script}"), &p.root);
+    (manifest, theirs)
+}
+
+#[test]
+fn metrics_match_scikit_learn_on_a_trained_models_predictions() {
+    let (manifest, theirs) = scored_by_scikit_learn(
+        &classifier("random_forest", "n_estimators: 20"),
         r#"
-import csv, json
-from sklearn import metrics as m
-rows = list(csv.DictReader(open("p.csv")))
 y = [r["label"] == "yes" for r in rows]
 p = [float(r["proba_yes"]) for r in rows]
 pred = [r["prediction"] == "yes" for r in rows]
@@ -316,7 +322,6 @@ print(json.dumps({"accuracy": m.accuracy_score(y, pred), "balanced_accuracy": m.
   "roc_auc": m.roc_auc_score(y, p), "pr_auc": m.average_precision_score(y, p),
   "log_loss": m.log_loss(y, p), "brier": m.brier_score_loss(y, p)}))
 "#,
-        &p.root,
     );
     let ours = &manifest["evaluation"]["metrics"];
     // Probabilities are written with 6 decimals: compare threshold-free metrics on those.
@@ -337,20 +342,14 @@ print(json.dumps({"accuracy": m.accuracy_score(y, pred), "balanced_accuracy": m.
         assert!((a - b).abs() < 1e-5, "{k}: mlgate {a} vs scikit-learn {b}");
     }
 
-    let p = project(&regressor("gradient_boosting", "max_iterations: 30"));
-    let manifest = train_json(&p.root, &[]);
-    predict_eval(&p.root, &manifest);
-    let theirs = sklearn(
+    let (manifest, theirs) = scored_by_scikit_learn(
+        &regressor("gradient_boosting", "max_iterations: 30"),
         r#"
-import csv, json
-from sklearn import metrics as m
-rows = list(csv.DictReader(open("p.csv")))
 y = [float(r["amount"]) for r in rows]
 p = [float(r["prediction"]) for r in rows]
 print(json.dumps({"rmse": m.root_mean_squared_error(y, p), "mae": m.mean_absolute_error(y, p),
   "r2": m.r2_score(y, p), "mape": m.mean_absolute_percentage_error(y, p)}))
 "#,
-        &p.root,
     );
     close(
         &manifest["evaluation"]["metrics"],
@@ -423,25 +422,151 @@ fn validate_model_checks_budgets_limits_slice_gaps_and_classes() {
     }
 }
 
-#[test]
-fn validate_settings_are_checked_with_their_location() {
-    let p = project(&format!(
-        "{}validate:\n  limits: {{rmse: 1}}\n  max_slice_gap: {{accuracy: -1}}\n",
-        classifier("random_forest", "")
-    ));
+/// `config check` of the project: exits 2 naming every needle.
+fn config_check_fails_with(root: &Path, needles: &[&str]) {
     let out = mlgate()
-        .current_dir(&p.root)
+        .current_dir(root)
         .args(["config", "check"])
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
-    for needle in [
-        "`models.m.validate.limits.rmse`",
-        "is a regression metric",
-        "`models.m.validate.max_slice_gap.accuracy`",
-        "slice gaps need `slices`",
-    ] {
+    for needle in needles {
         assert!(err.contains(needle), "`{needle}` not in {err}");
+    }
+}
+
+#[test]
+fn validate_and_backend_settings_are_checked_with_their_location() {
+    let p = project(&format!(
+        "{}validate:\n  limits: {{rmse: 1}}\n  max_slice_gap: {{accuracy: -1}}\n",
+        classifier("random_forest", "")
+    ));
+    config_check_fails_with(
+        &p.root,
+        &[
+            "`models.m.validate.limits.rmse`",
+            "is a regression metric",
+            "`models.m.validate.max_slice_gap.accuracy`",
+            "slice gaps need `slices`",
+        ],
+    );
+    write_config(
+        &p.root,
+        "task: regression\ntarget: amount\ntrain: {backend: command, algorithm: ridge}\n",
+    );
+    config_check_fails_with(&p.root, &["`models.m.train.backend`", "needs `command`"]);
+}
+
+#[test]
+fn reports_carry_mermaid_charts() {
+    let p = project(&classifier("gradient_boosting", "max_iterations: 10"));
+    let (code, out, err) = step(&p.root, &["train"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("```mermaid\nxychart-beta horizontal\n    title \"Feature importance\""),
+        "{out}"
+    );
+    let (code, out, err) = step(&p.root, &["evaluate"], &[]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        out.contains("title \"ROC curve (positive class `yes`)\""),
+        "{out}"
+    );
+}
+
+const TRAIN_PY: &str = r#"
+import csv, json, os
+rows = list(csv.DictReader(open(os.environ["MLGATE_TRAIN_DATA"])))
+share = sum(r[os.environ["MLGATE_TARGET"]] == "yes" for r in rows) / len(rows)
+out = os.environ["MLGATE_OUTPUT_DIR"]
+os.makedirs(out + "/model")
+model = {"share": share, "params": json.loads(os.environ["MLGATE_PARAMS"]), "seed": os.environ["MLGATE_SEED"]}
+json.dump(model, open(out + "/model/model.json", "w"))
+json.dump({"share": share}, open(out + "/metrics.json", "w"))
+print("trained on", len(rows), "rows", flush=True)
+"#;
+
+const PREDICT_PY: &str = r#"
+import csv, os
+rows = list(csv.DictReader(open(os.environ["MLGATE_INPUT"])))
+with open(os.environ["MLGATE_OUTPUT"], "w") as f:
+    f.write("proba_no,proba_yes\n")
+    for r in rows:
+        p = min(0.95, max(0.05, float(r["x1"] or 5) / 10))
+        f.write(f"{1 - p},{p}\n")
+"#;
+
+fn command_model(train: &str, extra: &str) -> String {
+    format!(
+        "task: classification\ntarget: label\ntrain:\n  backend: command\n  command:\n    train: {train}\n    predict: python3 predict.py\n    params: {{depth: 3}}\n{extra}"
+    )
+}
+
+#[test]
+fn command_backend_trains_and_scores_through_the_teams_code() {
+    let p = project(&command_model("python3 train.py", ""));
+    std::fs::write(p.root.join("train.py"), TRAIN_PY).unwrap();
+    std::fs::write(p.root.join("predict.py"), PREDICT_PY).unwrap();
+    let (code, out, err) = step(&p.root, &["train", "--format", "json"], &[]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        err.contains("  | trained on 600 rows"),
+        "logs are streamed: {err}"
+    );
+    let manifest = &serde_json::from_str::<serde_json::Value>(&out).unwrap()[0]["data"];
+    assert_eq!(manifest["lineage"]["backend"], "command");
+    assert_eq!(manifest["algorithm"], "command");
+    assert!(manifest["lineage"]["details"]["reported_metrics"]["share"].is_number());
+    let auc = manifest["evaluation"]["metrics"]["roc_auc"]
+        .as_f64()
+        .unwrap();
+    assert!(
+        auc > 0.6,
+        "mlgate computed the metrics from the command's predictions: {auc}"
+    );
+    let (code, _, err) = step(&p.root, &["train"], &[]);
+    assert_eq!(code, 0, "{err}");
+    for args in [&["evaluate"][..], &["validate-model"]] {
+        let (code, out, err) = step(&p.root, args, &[]);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+    }
+    predict_eval(&p.root, manifest);
+    let scored = std::fs::read_to_string(p.root.join("p.csv")).unwrap();
+    assert!(
+        scored
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",prediction,proba_no,proba_yes"),
+        "{scored}"
+    );
+}
+
+#[test]
+fn command_failures_are_clear_input_errors() {
+    let cases = [
+        ("\"echo preparing; echo boom >&2; exit 3\"", "", vec!["training command", "failed (exit status: 3)", "  | boom"]),
+        ("\"echo started; sleep 30\"", "    timeout_seconds: 1\n", vec!["did not finish within 1 s", "  | started", "timeout_seconds"]),
+        (
+            "\"mkdir -p $MLGATE_OUTPUT_DIR/model && echo '{oops' > $MLGATE_OUTPUT_DIR/metrics.json\"",
+            "",
+            vec!["metrics.json written by the training command is not JSON"],
+        ),
+        (
+            "\"mkdir -p $MLGATE_OUTPUT_DIR/model && echo '{\\\"auc\\\": \\\"high\\\"}' > $MLGATE_OUTPUT_DIR/metrics.json\"",
+            "",
+            vec!["must be an object of metric name → number"],
+        ),
+        ("\"echo '{}' > $MLGATE_OUTPUT_DIR/metrics.json\"", "", vec!["wrote no model folder"]),
+    ];
+    for (command, extra, needles) in cases {
+        let p = project(&command_model(command, extra));
+        let started = std::time::Instant::now();
+        expect_input_error(&p.root, &["train"], &needles);
+        assert!(
+            started.elapsed().as_secs() < 20,
+            "{command}: the timeout stops the command"
+        );
     }
 }
