@@ -102,6 +102,10 @@ fn description(compare: &Report, manifest: &versions::Manifest) -> String {
         body.push('\n');
         body.push_str(&markdown_table(table));
     }
+    if let Some(chart) = super::comment::chart(compare) {
+        body.push('\n');
+        body.push_str(&chart);
+    }
     body.push_str(&format!(
         "\n{}\n\nMerging this change promotes the model; reverting it rolls back.\n",
         lineage_note(manifest)

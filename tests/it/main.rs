@@ -4,6 +4,7 @@ mod ci;
 mod common;
 mod config_errors;
 mod docs;
+mod forge_config;
 mod forge_context;
 mod forge_github;
 mod forge_gitlab;
