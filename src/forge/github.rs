@@ -4,8 +4,8 @@
 
 use super::retry::{retry, Failure};
 use super::{
-    deployed_sha, parse_deploy_tag, tag_message, tag_name, tag_number, CommentOutcome,
-    CommentStatus, DeployTag, Forge, Op, Proposal, ProposalOutcome, ProposalStatus, Remote, Sticky,
+    already_applied, deployed_sha, parse_deploy_tag, proposed, tag_message, tag_name, tag_number,
+    CommentOutcome, CommentStatus, DeployTag, Forge, Op, Proposal, ProposalOutcome, Remote, Sticky,
     Verdict,
 };
 use crate::error::{Error, Result};
@@ -317,12 +317,10 @@ impl Forge for GitHub {
             .with_hint("set `forge.base` to the branch promotions should target")
         })?;
         if self.holds(&base_sha, &proposal.files).await? {
-            return Ok(ProposalOutcome {
-                status: ProposalStatus::AlreadyApplied,
-                branch: proposal.branch.clone(),
-                head: None,
-                location: format!("{}@{base}", self.remote.repository),
-            });
+            return Ok(already_applied(
+                proposal,
+                format!("{}@{base}", self.remote.repository),
+            ));
         }
         let existing = self.branch_sha(&proposal.branch).await?;
         let unchanged = match &existing {
@@ -350,17 +348,7 @@ impl Forge for GitHub {
                 return Err(e);
             }
         };
-        let status = match (opened, unchanged) {
-            (true, _) => ProposalStatus::Opened,
-            (false, true) => ProposalStatus::Unchanged,
-            (false, false) => ProposalStatus::Updated,
-        };
-        Ok(ProposalOutcome {
-            status,
-            branch: proposal.branch.clone(),
-            head: Some(head),
-            location: url,
-        })
+        Ok(proposed(proposal, opened, unchanged, Some(head), url))
     }
 
     async fn last_deploy_tag(&self, model: &str) -> Result<Option<DeployTag>> {

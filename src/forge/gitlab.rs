@@ -6,8 +6,8 @@
 
 use super::retry::{retry, wait_from_headers, Failure};
 use super::{
-    deployed_sha, parse_deploy_tag, tag_message, tag_name, tag_number, CommentOutcome,
-    CommentStatus, DeployTag, Forge, Op, Proposal, ProposalOutcome, ProposalStatus, Remote, Sticky,
+    already_applied, deployed_sha, parse_deploy_tag, proposed, tag_message, tag_name, tag_number,
+    CommentOutcome, CommentStatus, DeployTag, Forge, Op, Proposal, ProposalOutcome, Remote, Sticky,
     Verdict,
 };
 use crate::error::{Error, Result};
@@ -346,12 +346,10 @@ impl Forge for GitLab {
 
     async fn propose(&self, proposal: &Proposal) -> Result<ProposalOutcome> {
         if self.holds(&self.remote.base, &proposal.files).await? {
-            return Ok(ProposalOutcome {
-                status: ProposalStatus::AlreadyApplied,
-                branch: proposal.branch.clone(),
-                head: None,
-                location: format!("{}@{}", self.remote.repository, self.remote.base),
-            });
+            return Ok(already_applied(
+                proposal,
+                format!("{}@{}", self.remote.repository, self.remote.base),
+            ));
         }
         let existed = self.branch_exists(&proposal.branch).await?;
         let unchanged = existed && self.holds(&proposal.branch, &proposal.files).await?;
@@ -376,17 +374,7 @@ impl Forge for GitLab {
                 return Err(e);
             }
         };
-        let status = match (opened, unchanged) {
-            (true, _) => ProposalStatus::Opened,
-            (false, true) => ProposalStatus::Unchanged,
-            (false, false) => ProposalStatus::Updated,
-        };
-        Ok(ProposalOutcome {
-            status,
-            branch: proposal.branch.clone(),
-            head,
-            location: url,
-        })
+        Ok(proposed(proposal, opened, unchanged, head, url))
     }
 
     async fn last_deploy_tag(&self, model: &str) -> Result<Option<DeployTag>> {

@@ -261,6 +261,38 @@ impl Op {
     }
 }
 
+/// The outcome of a remote proposal: a pull request `opened` now, or one already open
+/// whose branch was `unchanged` or moved.
+fn proposed(
+    proposal: &Proposal,
+    opened: bool,
+    unchanged: bool,
+    head: Option<String>,
+    location: String,
+) -> ProposalOutcome {
+    let status = match (opened, unchanged) {
+        (true, _) => ProposalStatus::Opened,
+        (false, true) => ProposalStatus::Unchanged,
+        (false, false) => ProposalStatus::Updated,
+    };
+    ProposalOutcome {
+        status,
+        branch: proposal.branch.clone(),
+        head,
+        location,
+    }
+}
+
+/// The base branch holds the change already: nothing is proposed.
+fn already_applied(proposal: &Proposal, location: String) -> ProposalOutcome {
+    ProposalOutcome {
+        status: ProposalStatus::AlreadyApplied,
+        branch: proposal.branch.clone(),
+        head: None,
+        location,
+    }
+}
+
 /// The deployed commit, which remote forges tag.
 fn deployed_sha(remote: &Remote) -> Result<&str> {
     remote.sha.as_deref().ok_or_else(|| {

@@ -318,6 +318,35 @@ async fn mount_base(server: &MockServer) {
         .await;
 }
 
+/// No promotion branch nor pull request yet: the branch is created once.
+async fn mount_new_branch(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/repos/o/r/git/ref/heads/mlgate/promote/churn"))
+        .respond_with(json_response(
+            404,
+            json!({"message": "Not Found", "documentation_url": "x"}),
+        ))
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/repos/o/r/git/refs"))
+        .and(body_partial_json(
+            json!({"ref": "refs/heads/mlgate/promote/churn"}),
+        ))
+        .respond_with(json_response(
+            201,
+            git_ref("refs/heads/mlgate/promote/churn", SHA, "commit"),
+        ))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/repos/o/r/pulls"))
+        .respond_with(json_response(200, json!([])))
+        .mount(server)
+        .await;
+}
+
 #[tokio::test]
 async fn an_existing_promotion_is_superseded_in_the_same_pull_request() {
     let server = MockServer::start().await;
@@ -381,31 +410,7 @@ async fn an_existing_promotion_is_superseded_in_the_same_pull_request() {
 async fn a_refused_pull_request_leaves_no_branch_behind_and_says_why() {
     let server = MockServer::start().await;
     mount_base(&server).await;
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r/git/ref/heads/mlgate/promote/churn"))
-        .respond_with(json_response(
-            404,
-            json!({"message": "Not Found", "documentation_url": "x"}),
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/repos/o/r/git/refs"))
-        .and(body_partial_json(
-            json!({"ref": "refs/heads/mlgate/promote/churn"}),
-        ))
-        .respond_with(json_response(
-            201,
-            git_ref("refs/heads/mlgate/promote/churn", SHA, "commit"),
-        ))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r/pulls"))
-        .respond_with(json_response(200, json!([])))
-        .mount(&server)
-        .await;
+    mount_new_branch(&server).await;
     Mock::given(method("POST"))
         .and(path("/repos/o/r/pulls"))
         .respond_with(json_response(403, json!({
@@ -437,27 +442,7 @@ async fn a_refused_pull_request_leaves_no_branch_behind_and_says_why() {
 async fn a_new_pull_request_gets_labels_and_reviewers() {
     let server = MockServer::start().await;
     mount_base(&server).await;
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r/git/ref/heads/mlgate/promote/churn"))
-        .respond_with(json_response(
-            404,
-            json!({"message": "Not Found", "documentation_url": "x"}),
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/repos/o/r/git/refs"))
-        .respond_with(json_response(
-            201,
-            git_ref("refs/heads/mlgate/promote/churn", SHA, "commit"),
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r/pulls"))
-        .respond_with(json_response(200, json!([])))
-        .mount(&server)
-        .await;
+    mount_new_branch(&server).await;
     let pr = example("pull-request");
     let number = pr["number"].as_u64().unwrap();
     Mock::given(method("POST"))
