@@ -2,7 +2,7 @@
 //! Server). Promotions are committed with the Git database API (tree → commit → ref), so
 //! a token is enough: no clone, no push, and the branch moves in one atomic step.
 
-use super::retry::{retry, Failure};
+use super::retry::{retry, wait_from_headers, Failure};
 use super::{
     already_applied, deployed_sha, parse_deploy_tag, proposed, tag_message, tag_name, tag_number,
     CommentOutcome, CommentStatus, DeployTag, Forge, Op, Proposal, ProposalOutcome, Remote, Sticky,
@@ -61,9 +61,35 @@ impl GitHub {
         F: Fn() -> Fut,
         Fut: Future<Output = octocrab::Result<T>>,
     {
-        retry(self.remote.backoff, || async { f().await.map_err(failure) })
+        retry(self.remote.backoff, || self.attempt(&f))
             .await
             .map_err(|(failure, attempts)| explain(op, &failure, attempts))
+    }
+
+    /// One try. A primary rate limit says when it resets only in headers octocrab does
+    /// not expose, so the reset time is asked of `GET /rate_limit` (which never counts
+    /// against the limit).
+    async fn attempt<T, F, Fut>(&self, f: &F) -> std::result::Result<T, Failure>
+    where
+        F: Fn() -> Fut,
+        Fut: Future<Output = octocrab::Result<T>>,
+    {
+        let mut fail = match f().await {
+            Ok(v) => return Ok(v),
+            Err(e) => failure(e),
+        };
+        if fail.rate_limited
+            && fail
+                .message
+                .to_lowercase()
+                .contains("api rate limit exceeded")
+        {
+            if let Ok(limits) = self.crab.ratelimit().get().await {
+                let reset = limits.resources.core.reset.to_string();
+                fail.retry_after = wait_from_headers(None, Some(&reset));
+            }
+        }
+        Err(fail)
     }
 
     /// Like [`GitHub::call`], but a 404 is `None`.
@@ -72,7 +98,7 @@ impl GitHub {
         F: Fn() -> Fut,
         Fut: Future<Output = octocrab::Result<T>>,
     {
-        let result = retry(self.remote.backoff, || async { f().await.map_err(failure) }).await;
+        let result = retry(self.remote.backoff, || self.attempt(&f)).await;
         match result {
             Ok(v) => Ok(Some(v)),
             Err((f, _)) if f.status == Some(404) => Ok(None),

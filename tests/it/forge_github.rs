@@ -539,3 +539,42 @@ async fn deployment_tags_are_read_back_and_created_annotated() {
         .unwrap();
     assert_eq!(created.name, "model/churn/v3");
 }
+
+#[tokio::test]
+async fn a_primary_rate_limit_waits_for_its_reset_or_fails_at_once() {
+    for (reset_in, succeeds) in [(1i64, true), (3600, false)] {
+        let server = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path("/repos/o/r/issues/5/comments"))
+            .respond_with(json_response(
+                403,
+                json!({"message": "API rate limit exceeded for installation ID 1.", "documentation_url": "x"}),
+            ))
+            .up_to_n_times(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("POST"))
+            .and(path("/repos/o/r/issues/5/comments"))
+            .respond_with(json_response(201, comment_with(9, "x")))
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/repos/o/r/issues/5/comments"))
+            .respond_with(json_response(200, json!([])))
+            .mount(&server)
+            .await;
+        let mut limits = example("rate-limit-overview");
+        limits["resources"]["core"]["reset"] = (chrono::Utc::now().timestamp() + reset_in).into();
+        Mock::given(method("GET"))
+            .and(path("/rate_limit"))
+            .respond_with(json_response(200, limits))
+            .mount(&server)
+            .await;
+        let forge = GitHub::new(remote(&server.uri(), "o/r")).unwrap();
+        let out = forge.upsert_comment(5, &sticky("x")).await;
+        assert_eq!(out.is_ok(), succeeds, "{out:?}");
+        if let Err(e) = out {
+            assert!(e.to_string().contains("rate limited"), "{e}");
+        }
+    }
+}
