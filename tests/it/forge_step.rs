@@ -161,3 +161,65 @@ async fn a_refusal_names_the_missing_permission_and_exits_3() {
         "{stderr}"
     );
 }
+
+/// `deploy` on a GitLab push: tags through the API once; a rerun sees the tag and does
+/// nothing.
+#[tokio::test(flavor = "multi_thread")]
+async fn deploy_on_gitlab_tags_through_the_api_once() {
+    use wiremock::matchers::{body_string_contains, header, method, path};
+    let server = MockServer::start().await;
+    let forge = format!(
+        "forge:\n  url: {}\n  repository: group/churn\n",
+        server.uri()
+    );
+    let (_dir, config, out) = project(&forge);
+    let sha = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
+    let tags = "/api/v4/projects/group%2Fchurn/repository/tags";
+    Mock::given(method("GET"))
+        .and(path(tags))
+        .and(header("PRIVATE-TOKEN", TOKEN))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([])))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(tags))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!([{
+            "name": "model/churn/v1", "message": "deploy churn 26b02e29bdf6b77d",
+            "target": sha, "commit": {"id": sha}, "release": null, "protected": false
+        }])))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(tags))
+        .and(body_string_contains("tag_name=model%2Fchurn%2Fv1"))
+        .and(body_string_contains(format!("ref={sha}")))
+        .respond_with(ResponseTemplate::new(201).set_body_json(json!({
+            "name": "model/churn/v1", "message": "deploy churn 26b02e29bdf6b77d", "target": sha
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    for expected in [
+        "deployed `26b02e29bdf6b77d` as `model/churn/v1`",
+        "is already deployed",
+    ] {
+        let run = mlgate()
+            .args(["deploy", "--config"])
+            .arg(&config)
+            .arg("--out")
+            .arg(&out)
+            .env("GITLAB_CI", "true")
+            .env("GITLAB_TOKEN", TOKEN)
+            .env("CI_COMMIT_SHA", sha)
+            .env("CI_PROJECT_PATH", "group/churn")
+            .env("MLGATE_FORGE_BACKOFF_MS", "1")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&run.stdout);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert!(run.status.success(), "{stdout}{stderr}");
+        assert!(stdout.contains(expected), "{stdout}");
+        assert!(!stdout.contains(TOKEN) && !stderr.contains(TOKEN));
+    }
+}
