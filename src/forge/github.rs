@@ -577,8 +577,8 @@ fn explain(op: Op, f: &Failure, attempts: u32) -> Error {
             permission(op)
         ),
         Some(404) => format!(
-            "not found — or hidden from this token (GitHub answers 404 for what a token may not see): check `forge.repository` ({}), the branch and the pull request, and that the token has `permissions: {}`",
-            "owner/repo", permission(op)
+            "not found — or hidden from this token (GitHub answers 404 for what a token may not see): check `forge.repository` (owner/repo), the branch and the pull request, and that the token has `permissions: {}`",
+            permission(op)
         ),
         Some(409) => "conflict: the branch moved meanwhile, or the repository is empty; rerun".into(),
         Some(422) => "GitHub rejected the request as invalid: a reviewer must be a collaborator other than the author, a label or tag name must be valid, and a tag must not exist yet".into(),
