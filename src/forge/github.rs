@@ -631,6 +631,17 @@ mod tests {
             5,
         );
         assert!(e.to_string().contains("after 5 attempts"), "{e}");
+        let e = explain(Op::Tag, &f(404, "Not Found"), 1);
+        assert!(e.to_string().contains("hidden from this token"), "{e}");
+        assert!(e.to_string().contains("contents: write"), "{e}");
+        let e = explain(Op::Propose, &f(409, "Reference update failed"), 1);
+        assert!(e.to_string().contains("moved meanwhile"), "{e}");
+        let e = explain(
+            Op::Propose,
+            &f(422, "Reviews may only be requested from collaborators."),
+            1,
+        );
+        assert!(e.to_string().contains("collaborator"), "{e}");
     }
 
     #[test]
