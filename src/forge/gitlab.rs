@@ -124,6 +124,29 @@ fn transport_msg(message: String) -> Failure {
     }
 }
 
+/// `DELETE /projects/:id/merge_requests/:iid/notes/:note_id`, which the crate lacks:
+/// defined through its `Endpoint` trait, its documented extension point.
+struct DeleteMergeRequestNote<'a> {
+    project: &'a str,
+    merge_request: u64,
+    note: u64,
+}
+
+impl api::Endpoint for DeleteMergeRequestNote<'_> {
+    fn method(&self) -> http::Method {
+        http::Method::DELETE
+    }
+
+    fn endpoint(&self) -> std::borrow::Cow<'static, str> {
+        let project = api::common::NameOrId::from(self.project);
+        format!(
+            "projects/{project}/merge_requests/{}/notes/{}",
+            self.merge_request, self.note
+        )
+        .into()
+    }
+}
+
 #[derive(Deserialize)]
 struct Note {
     id: u64,
@@ -430,7 +453,8 @@ impl Forge for GitLab {
             .query(Op::Comment, api::paged(list, Pagination::All))
             .await?;
         let location = format!("{}!{pr}", self.remote.repository);
-        let Some(found) = notes.iter().find(|n| n.body.contains(&sticky.marker)) else {
+        let mut ours = notes.iter().filter(|n| n.body.contains(&sticky.marker));
+        let Some(found) = ours.next() else {
             let create = CreateMergeRequestNote::builder()
                 .project(self.project())
                 .merge_request(pr)
@@ -443,6 +467,15 @@ impl Forge for GitLab {
                 location,
             });
         };
+        for duplicate in ours {
+            let delete = DeleteMergeRequestNote {
+                project: self.project(),
+                merge_request: pr,
+                note: duplicate.id,
+            };
+            self.query::<_, ()>(Op::Comment, api::ignore(delete))
+                .await?;
+        }
         if found.body == sticky.body {
             return Ok(CommentOutcome {
                 status: CommentStatus::Unchanged,

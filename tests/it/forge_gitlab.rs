@@ -57,7 +57,7 @@ fn sticky(text: &str) -> Sticky {
 }
 
 #[tokio::test]
-async fn the_marked_note_is_edited_in_place_or_created_once() {
+async fn the_marked_note_is_edited_in_place_duplicates_removed_or_created_once() {
     let server = MockServer::start().await;
     let ours = sticky("new");
     Mock::given(method("GET"))
@@ -67,9 +67,16 @@ async fn the_marked_note_is_edited_in_place_or_created_once() {
             200,
             json!([
                 note(1, "LGTM"),
-                note(2, &format!("{}\nold", sticky_marker("churn")))
+                note(2, &format!("{}\nold", sticky_marker("churn"))),
+                note(5, &format!("{}\nolder", sticky_marker("churn")))
             ]),
         ))
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(format!("{PROJECT}/merge_requests/7/notes/5")))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
         .mount(&server)
         .await;
     Mock::given(method("PUT"))
