@@ -86,6 +86,10 @@ enum Command {
     /// After a merge: publish the production pointer to the store and tag the deployment.
     #[command(after_help = EXIT_CODES)]
     Deploy(Common),
+    /// Post the reports in --out as one sticky comment per model on the pull request, and
+    /// the verdict as a check run / commit status (see docs/forges.md).
+    #[command(after_help = EXIT_CODES)]
+    Comment(Common),
     /// Score a CSV file with the production version (or --version).
     #[command(after_help = EXIT_CODES)]
     Predict {
@@ -257,6 +261,7 @@ async fn execute(command: Command, ci: &mut Ci) -> Result<u8> {
         Command::Compare { common, version } => (common, Step::Compare(version)),
         Command::Promote(c) => (c, Step::Promote),
         Command::Deploy(c) => (c, Step::Deploy),
+        Command::Comment(c) => (c, Step::Comment),
         Command::Predict {
             common,
             input,
@@ -304,6 +309,7 @@ enum Step {
     Compare(Option<String>),
     Promote,
     Deploy,
+    Comment,
     Predict(PredictOptions),
     Run,
 }
@@ -329,6 +335,7 @@ impl Step {
             Step::Compare(version) => steps::compare(ctx, name, model, version.as_deref()).await?,
             Step::Promote => steps::promote(ctx, name, model).await?,
             Step::Deploy => steps::deploy(ctx, name, model).await?,
+            Step::Comment => steps::comment(ctx, name, model).await?,
             Step::Predict(opts) => steps::predict(ctx, name, model, opts).await?,
         };
         ctx.save_report(&report)?;

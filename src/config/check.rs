@@ -19,6 +19,7 @@ pub fn check(project: &Project) -> Result<()> {
     for (name, model) in &project.config.models {
         check_model(project, name, model, &mut errors);
     }
+    check_forge(project, &mut errors);
     match errors.len() {
         0 => Ok(()),
         1 => Err(errors.remove(0)),
@@ -439,4 +440,39 @@ fn unknown_metric(task: Task, metric: &str) -> String {
         task.as_str(),
         known.join(", ")
     )
+}
+
+fn check_forge(project: &Project, errors: &mut Vec<Error>) {
+    let forge = &project.config.forge;
+    if let Some(url) = &forge.url {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            errors.push(project.error_at("forge.url", format!("`{url}` is not an http(s) URL")));
+        }
+    }
+    if let Some(repo) = &forge.repository {
+        let parts: Vec<&str> = repo.split('/').collect();
+        let numeric = repo.chars().all(|c| c.is_ascii_digit());
+        if !numeric && (parts.len() < 2 || parts.iter().any(|p| p.trim().is_empty())) {
+            errors.push(project.error_at(
+                "forge.repository",
+                format!("`{repo}` is not `owner/repo` (GitHub) or `group/project` (GitLab)"),
+            ));
+        }
+    }
+    for (i, label) in forge.labels.iter().enumerate() {
+        if label.trim().is_empty() || label.contains(',') {
+            errors.push(project.error_at(
+                &format!("forge.labels.{i}"),
+                "a label is non-empty and holds no comma",
+            ));
+        }
+    }
+    for (i, user) in forge.reviewers.iter().enumerate() {
+        if user.trim().is_empty() || user.contains(char::is_whitespace) || user.starts_with('@') {
+            errors.push(project.error_at(
+                &format!("forge.reviewers.{i}"),
+                format!("`{user}` is not a user name (no `@`, no spaces)"),
+            ));
+        }
+    }
 }

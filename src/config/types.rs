@@ -17,6 +17,9 @@ pub struct Config {
     pub store: String,
     /// The models of this project, by name (lowercase letters, digits, `-`, `_`).
     pub models: IndexMap<String, ModelConfig>,
+    /// Where pull requests, reports and deployment tags go (see docs/forges.md).
+    #[serde(default)]
+    pub forge: ForgeConfig,
 }
 
 pub fn default_store() -> String {
@@ -315,4 +318,45 @@ pub struct PromoteConfig {
     /// Branch the promotion is proposed on. Default: `mlgate/promote/<name>`.
     #[serde(default)]
     pub branch: Option<String>,
+}
+
+/// The forge: GitHub, GitLab or the local git repository. Defaults come from the CI.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgeConfig {
+    /// `auto` (from the CI: GitHub Actions ⇒ github, GitLab CI ⇒ gitlab, else local),
+    /// `github`, `gitlab` or `local`.
+    #[serde(default)]
+    pub provider: Provider,
+    /// API base URL, for GitHub Enterprise Server (`https://HOST/api/v3`) or self-hosted
+    /// GitLab (`https://HOST`). Default: from the CI, else github.com / gitlab.com.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// `owner/repo` on GitHub, `group/project` (or its numeric id) on GitLab.
+    /// Default: from the CI (`GITHUB_REPOSITORY`, `CI_PROJECT_PATH`).
+    #[serde(default)]
+    pub repository: Option<String>,
+    /// Branch promotion pull requests target. Default: the repository's default branch
+    /// as the CI reports it, else `main`.
+    #[serde(default)]
+    pub base: Option<String>,
+    /// Labels put on promotion pull requests.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// Users asked to review promotion pull requests (logins / usernames).
+    #[serde(default)]
+    pub reviewers: Vec<String>,
+    /// Open promotion pull requests as drafts.
+    #[serde(default)]
+    pub draft: bool,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Provider {
+    #[default]
+    Auto,
+    Github,
+    Gitlab,
+    Local,
 }

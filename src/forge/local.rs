@@ -3,8 +3,8 @@
 
 use super::git::Git;
 use super::{
-    tag_message, tag_name, version_from_tag_subject, DeployTag, Forge, Proposal, ProposalOutcome,
-    ProposalStatus,
+    tag_message, tag_name, version_from_tag_subject, CommentOutcome, CommentStatus, DeployTag,
+    Forge, Proposal, ProposalOutcome, ProposalStatus, Sticky, Verdict,
 };
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -130,7 +130,53 @@ impl Forge for LocalForge {
         })
     }
 
-    async fn deploy_tags(&self, model: &str) -> Result<Vec<DeployTag>> {
+    async fn last_deploy_tag(&self, model: &str) -> Result<Option<DeployTag>> {
+        Ok(self.deploy_tags(model)?.pop())
+    }
+
+    async fn create_deploy_tag(
+        &self,
+        model: &str,
+        number: u64,
+        version: &str,
+    ) -> Result<DeployTag> {
+        self.tag_head(model, number, version)
+    }
+
+    /// No pull request exists locally: the comment is a file beside the descriptions.
+    async fn upsert_comment(&self, _pr: u64, sticky: &Sticky) -> Result<CommentOutcome> {
+        std::fs::create_dir_all(&self.pulls).map_err(|e| Error::write(&self.pulls, e))?;
+        let path = self.pulls.join(format!("comment-{}.md", sticky.key));
+        let status = match std::fs::read_to_string(&path) {
+            Ok(old) if old == sticky.body => CommentStatus::Unchanged,
+            Ok(_) => CommentStatus::Updated,
+            Err(_) => CommentStatus::Created,
+        };
+        if status != CommentStatus::Unchanged {
+            std::fs::write(&path, &sticky.body).map_err(|e| Error::write(&path, e))?;
+        }
+        Ok(CommentOutcome {
+            status,
+            location: path.display().to_string(),
+        })
+    }
+
+    async fn set_status(&self, _sha: &str, verdict: &Verdict) -> Result<String> {
+        Ok(format!(
+            "{}: {} (local: no commit status)",
+            verdict.name,
+            if verdict.passed { "success" } else { "failure" }
+        ))
+    }
+
+    fn comment_limit(&self) -> usize {
+        usize::MAX
+    }
+}
+
+impl LocalForge {
+    /// Deployment tags of a model, oldest first.
+    pub fn deploy_tags(&self, model: &str) -> Result<Vec<DeployTag>> {
         let pattern = format!("refs/tags/model/{model}/");
         let listing = self.git.run(
             &[
@@ -160,12 +206,7 @@ impl Forge for LocalForge {
         Ok(tags)
     }
 
-    async fn create_deploy_tag(
-        &self,
-        model: &str,
-        number: u64,
-        version: &str,
-    ) -> Result<DeployTag> {
+    fn tag_head(&self, model: &str, number: u64, version: &str) -> Result<DeployTag> {
         let name = tag_name(model, number);
         let message = tag_message(model, version);
         if self.git.query(&["config", "user.email"]).is_none() {

@@ -2,10 +2,10 @@
 //! pointer to the store and tags the commit `model/<name>/v<N>`. Idempotent; a revert
 //! of the pointer deploys the older version the same way.
 
-use super::promote::forge;
 use super::Ctx;
 use crate::config::ModelConfig;
 use crate::error::{Error, Result};
+use crate::forge::{self, git::Git, Event};
 use crate::pointer::Pointer;
 use crate::report::{Case, Report, Status};
 use crate::store::versions;
@@ -46,9 +46,9 @@ pub async fn deploy(ctx: &Ctx, name: &str, _model: &ModelConfig) -> Result<Repor
     if published {
         ctx.store.put(&key, text.as_bytes()).await?;
     }
-    let forge = forge(ctx)?;
-    let tags = forge.deploy_tags(name).await?;
-    let tag = match tags.last() {
+    let (forge, event) = forge::open(&ctx.project, &ctx.out)?;
+    let last = forge.last_deploy_tag(name).await?;
+    let tag = match last.as_ref() {
         Some(last) if last.version == version => None,
         last => Some(
             forge
@@ -65,10 +65,31 @@ pub async fn deploy(ctx: &Ctx, name: &str, _model: &ModelConfig) -> Result<Repor
     report
         .notes
         .push(format!("Pointer published to `{}/{key}`.", ctx.store.uri()));
+    if let Some(note) = pushed_change(ctx, &event, &ctx.project.pointer_rel(name)) {
+        report.notes.push(note);
+    }
     report.cases.push(Case {
         name: "deployed".into(),
         failure: None,
     });
     report.data = serde_json::json!({ "version": version, "published": published, "tag": tag });
     Ok(report)
+}
+
+/// Whether the pushed commits changed the pointer, when the CI says what was pushed and
+/// the clone holds the previous head (a shallow clone may not: deploy then relies on the
+/// tags alone, which is just as correct).
+fn pushed_change(ctx: &Ctx, event: &Event, pointer: &str) -> Option<String> {
+    let (before, after) = (event.before.as_deref()?, event.sha.as_deref()?);
+    let git = Git::new(&ctx.project.root);
+    let range = format!(
+        "{}..{}",
+        &before[..before.len().min(12)],
+        &after[..after.len().min(12)]
+    );
+    match git.run(&["diff", "--name-only", before, after, "--", pointer], None) {
+        Ok(changed) if !changed.is_empty() => Some(format!("The push {range} changed the pointer.")),
+        Ok(_) => Some(format!("The push {range} did not change the pointer; the deployment was checked against it.")),
+        Err(_) => Some(format!("The push's previous commit is not in this clone (fetch more history to see whether {range} changed the pointer); the deployment was checked against the pointer.")),
+    }
 }

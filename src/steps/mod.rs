@@ -2,6 +2,7 @@
 //! report; `run` chains them. State between steps run as separate CI jobs travels through
 //! the store and the report folder (`--out`), never through memory.
 
+mod comment;
 mod compare;
 mod data;
 mod deploy;
@@ -10,6 +11,7 @@ mod model;
 mod predict;
 mod promote;
 
+pub use comment::comment;
 pub use compare::compare;
 pub use data::validate_data;
 pub use deploy::deploy;

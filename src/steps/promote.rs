@@ -7,17 +7,14 @@ use super::Ctx;
 use crate::config::ModelConfig;
 use crate::error::{Error, Result};
 use crate::forge::git::Git;
-use crate::forge::{Forge, LocalForge, Proposal, ProposalStatus};
+use crate::forge::{self, Forge, Proposal, ProposalStatus};
 use crate::pointer::Pointer;
 use crate::report::{markdown_table, read_json, Case, Report, Status};
 use crate::store::versions;
 
-/// The forge promotions go through. Only the local git forge exists so far.
+/// The forge promotions go through: from the config and the CI (see docs/forges.md).
 pub fn forge(ctx: &Ctx) -> Result<Box<dyn Forge>> {
-    Ok(Box::new(LocalForge::open(
-        &ctx.project.root,
-        ctx.out.join("pull-requests"),
-    )?))
+    Ok(forge::open(&ctx.project, &ctx.out)?.0)
 }
 
 pub async fn promote(ctx: &Ctx, name: &str, _model: &ModelConfig) -> Result<Report> {
@@ -104,6 +101,10 @@ fn description(compare: &Report, manifest: &versions::Manifest) -> String {
     for table in &compare.tables {
         body.push('\n');
         body.push_str(&markdown_table(table));
+    }
+    if let Some(chart) = super::comment::chart(compare) {
+        body.push('\n');
+        body.push_str(&chart);
     }
     body.push_str(&format!(
         "\n{}\n\nMerging this change promotes the model; reverting it rolls back.\n",
