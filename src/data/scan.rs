@@ -153,11 +153,21 @@ fn read_all<'a>(
             let mut hashes = want_hashes.then(|| vec![0u64; n]);
             for (k, (state, array)) in cols.iter_mut().zip(arrays).enumerate() {
                 let index = group * chunk + k;
-                feed(state, array, rows + 1, index, hashes.as_deref_mut(), &mut bad);
+                feed(
+                    state,
+                    array,
+                    rows + 1,
+                    index,
+                    hashes.as_deref_mut(),
+                    &mut bad,
+                );
             }
             (bad, hashes)
         };
-        let groups = columns.chunks_mut(chunk).zip(arrays.chunks(chunk)).enumerate();
+        let groups = columns
+            .chunks_mut(chunk)
+            .zip(arrays.chunks(chunk))
+            .enumerate();
         let results: Vec<_> = if workers == 1 {
             groups.map(work).collect()
         } else {

@@ -234,13 +234,15 @@ fn schema_infer_writes_a_schema_the_data_passes() {
     let data = dir.path().join("d.csv");
     std::fs::write(&data, "id,n,c,f\nu1,1,a,\nu2,2,b,0.5\nu3,3,a,1.5\n").unwrap();
     let schema = dir.path().join("schema.yaml");
-    mlgate()
-        .args(["schema", "infer"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&schema)
-        .assert()
-        .success();
+    let infer = || {
+        mlgate()
+            .args(["schema", "infer"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&schema)
+            .assert()
+    };
+    infer().success();
     let text = std::fs::read_to_string(&schema).unwrap();
     assert!(
         text.contains("type: integer") && text.contains("nullable: true"),
@@ -250,13 +252,7 @@ fn schema_infer_writes_a_schema_the_data_passes() {
     let check = mlgate::data::schema::check_file(&data, &parsed).unwrap();
     assert!(check.passed(), "{:?}", check.findings);
     // Never overwrites.
-    mlgate()
-        .args(["schema", "infer"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&schema)
-        .assert()
-        .code(2);
+    infer().code(2);
 }
 
 #[test]
@@ -485,7 +481,7 @@ fn train_stores_the_profile_that_becomes_the_drift_reference() {
 fn every_schema_key_is_documented() {
     let schema = serde_json::to_value(schemars::schema_for!(mlgate::data::DataSchema)).unwrap();
     let mut keys = Vec::new();
-    properties(&schema, &mut keys);
+    crate::docs::collect_properties(&schema, &mut keys);
     let doc =
         std::fs::read_to_string(crate::common::repo_root().join("docs/data-schema.md")).unwrap();
     let missing: Vec<_> = keys
@@ -496,17 +492,4 @@ fn every_schema_key_is_documented() {
         missing.is_empty(),
         "keys missing from docs/data-schema.md: {missing:?}"
     );
-}
-
-fn properties(value: &serde_json::Value, keys: &mut Vec<String>) {
-    match value {
-        serde_json::Value::Object(map) => {
-            if let Some(serde_json::Value::Object(props)) = map.get("properties") {
-                keys.extend(props.keys().cloned());
-            }
-            map.values().for_each(|v| properties(v, keys));
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| properties(v, keys)),
-        _ => {}
-    }
 }
