@@ -129,7 +129,7 @@ fn ten_megabyte_field_is_reported_shortened() {
         "train.csv",
         &bytes,
         1,
-        &["| x | type |", "not a number", "row 2 (line 3)"],
+        &["| x | type |", "not a number", "row 2: `99999"],
     );
     assert!(
         text.len() < 100_000,
@@ -182,7 +182,7 @@ fn parquet_with_an_unexpected_type_is_a_finding_naming_the_column() {
         &[
             "| x | stored_type |",
             "stored as Utf8 but the schema says float",
-            "row 2 (line 3): `oops`",
+            "row 2: `oops`",
             "| y | allowed |",
         ],
     );
@@ -204,7 +204,7 @@ fn json_lines_are_checked_like_csv() {
         "train.jsonl",
         b"{\"x\": 1.5, \"y\": \"a\"}\n{\"x\": \"oops\", \"y\": \"c\"}\n",
         1,
-        &["| x | type |", "row 2 (line 3): `oops`", "| y | allowed |"],
+        &["| x | type |", "row 2: `oops`", "| y | allowed |"],
     );
 }
 
