@@ -493,3 +493,43 @@ fn every_schema_key_is_documented() {
         "keys missing from docs/data-schema.md: {missing:?}"
     );
 }
+
+#[test]
+fn frames_read_parquet_and_gzip_like_csv() {
+    use arrow_array::{Float64Array, StringArray};
+    use std::collections::HashMap;
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("d.csv");
+    std::fs::write(&csv, "x,y\n1.5,a\n,b\n").unwrap();
+    let gz = dir.path().join("d.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(b"x,y\n1.5,a\n,b\n").unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let pq = dir.path().join("d.parquet");
+    std::fs::write(
+        &pq,
+        parquet(vec![
+            (
+                "x",
+                Arc::new(Float64Array::from(vec![Some(1.5), None])) as _,
+            ),
+            ("y", Arc::new(StringArray::from(vec!["a", "b"])) as _),
+        ]),
+    )
+    .unwrap();
+    let read = |p: &Path| mlgate::data::Frame::read(p, &HashMap::new()).unwrap();
+    let expected = read(&csv);
+    for p in [&gz, &pq] {
+        let f = read(p);
+        assert_eq!((&f.names, f.rows), (&expected.names, 2));
+        assert_eq!(f.column("y"), expected.column("y"));
+        let (Some(mlgate::data::Column::Numeric(a)), Some(mlgate::data::Column::Numeric(b))) =
+            (f.column("x"), expected.column("x"))
+        else {
+            panic!("x is numeric")
+        };
+        assert_eq!(a[0], b[0]);
+        assert!(a[1].is_nan() && b[1].is_nan());
+    }
+}
