@@ -110,7 +110,7 @@ impl Task {
 #[derive(Debug, Clone, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DataConfig {
-    /// Training data (CSV with a header row).
+    /// Training data: CSV with a header row (optionally `.gz`), Parquet or JSON Lines.
     pub train: String,
     /// Evaluation data, used for every metric and for champion/challenger comparison.
     pub eval: String,

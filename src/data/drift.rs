@@ -387,7 +387,6 @@ pub struct Dist {
     total: f64,
     /// Number of values summarised.
     n: usize,
-    exact: bool,
 }
 
 impl Dist {
@@ -400,7 +399,6 @@ impl Dist {
             n: xs.len(),
             xs,
             cum,
-            exact: true,
         }
     }
 
@@ -422,7 +420,6 @@ impl Dist {
             cum,
             total,
             n: num.sketch.n as usize,
-            exact: false,
         }
     }
 
@@ -484,23 +481,32 @@ impl Dist {
     /// Exact KS statistic times n·m, as an integer (both sides exact).
     fn ks_numerator(&self, other: &Dist) -> u128 {
         let (n, m) = (self.n as i128, other.n as i128);
-        let (mut i, mut j, mut best) = (0usize, 0usize, 0i128);
-        while i < self.xs.len() || j < other.xs.len() {
-            let x = match (self.xs.get(i), other.xs.get(j)) {
-                (Some(&a), Some(&b)) => a.min(b),
-                (Some(&a), None) => a,
-                (None, Some(&b)) => b,
-                (None, None) => break,
-            };
-            while i < self.xs.len() && self.xs[i] <= x {
-                i += 1;
-            }
-            while j < other.xs.len() && other.xs[j] <= x {
-                j += 1;
-            }
+        let mut best = 0i128;
+        merged_walk(&self.xs, &other.xs, |_, i, j| {
             best = best.max((i as i128 * m - j as i128 * n).abs());
-        }
+        });
         best as u128
+    }
+}
+
+/// Calls `at(x, i, j)` at each distinct value `x` of two sorted slices, in order, with
+/// the number of values of each that are at most `x`.
+fn merged_walk(a: &[f64], b: &[f64], mut at: impl FnMut(f64, usize, usize)) {
+    let (mut i, mut j) = (0usize, 0usize);
+    while i < a.len() || j < b.len() {
+        let x = match (a.get(i), b.get(j)) {
+            (Some(&p), Some(&q)) => p.min(q),
+            (Some(&p), None) => p,
+            (None, Some(&q)) => q,
+            (None, None) => break,
+        };
+        while i < a.len() && a[i] <= x {
+            i += 1;
+        }
+        while j < b.len() && b[j] <= x {
+            j += 1;
+        }
+        at(x, i, j);
     }
 }
 
@@ -508,22 +514,9 @@ impl Dist {
 /// CDFs), in one walk over the merged values: the definitions scipy's `ks_2samp` and
 /// `wasserstein_distance` compute.
 pub fn ks_and_wasserstein(a: &Dist, b: &Dist) -> (f64, f64) {
-    let (mut i, mut j) = (0usize, 0usize);
     let (mut d, mut w) = (0.0f64, 0.0f64);
     let mut prev: Option<(f64, f64)> = None; // (x, |Fa - Fb|) at the previous point
-    while i < a.xs.len() || j < b.xs.len() {
-        let x = match (a.xs.get(i), b.xs.get(j)) {
-            (Some(&p), Some(&q)) => p.min(q),
-            (Some(&p), None) => p,
-            (None, Some(&q)) => q,
-            (None, None) => break,
-        };
-        while i < a.xs.len() && a.xs[i] <= x {
-            i += 1;
-        }
-        while j < b.xs.len() && b.xs[j] <= x {
-            j += 1;
-        }
+    merged_walk(&a.xs, &b.xs, |x, i, j| {
         let fa = if i == 0 { 0.0 } else { a.cum[i - 1] / a.total };
         let fb = if j == 0 { 0.0 } else { b.cum[j - 1] / b.total };
         let gap = (fa - fb).abs();
@@ -532,8 +525,7 @@ pub fn ks_and_wasserstein(a: &Dist, b: &Dist) -> (f64, f64) {
         }
         d = d.max(gap);
         prev = Some((x, gap));
-    }
-    let _ = (a.exact, b.exact);
+    });
     (d, w)
 }
 

@@ -1,6 +1,7 @@
 //! An in-memory table of typed columns read from CSV: what trainers and evaluation consume.
 
 use crate::error::{Error, Result};
+use arrow_array::Array;
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -73,6 +74,41 @@ impl Frame {
                 column.push(value.to_string());
             }
         }
+        Frame::typed(source, names, raw, kinds)
+    }
+
+    /// Reads any format `validate-data` reads (CSV, gzip, Parquet, JSON Lines), typing
+    /// columns as [`Frame::read_csv`] does. Plain CSV goes through `read_csv` itself.
+    pub fn read(path: &Path, kinds: &HashMap<String, Kind>) -> Result<Frame> {
+        use super::reader::{self, CsvOptions, Format};
+        if reader::format_of(path) == (Format::Csv, false) {
+            return Frame::read_csv(path, kinds);
+        }
+        let table = reader::open(path, &CsvOptions::default())?;
+        let mut raw: Vec<Vec<String>> = vec![Vec::new(); table.names.len()];
+        while let Some(batch) = table.next_batch() {
+            let batch = batch?;
+            for (column, array) in raw.iter_mut().zip(batch.columns()) {
+                for i in 0..array.len() {
+                    column.push(if array.is_null(i) {
+                        String::new()
+                    } else {
+                        arrow_cast::display::array_value_to_string(array, i)
+                            .map_err(|e| Error::input(format!("{}: {e}", table.source)))?
+                    });
+                }
+            }
+        }
+        Frame::typed(table.source.clone(), table.names.clone(), raw, kinds)
+    }
+
+    /// Types raw text columns: the kinds given, else numeric when every value is a number.
+    fn typed(
+        source: String,
+        names: Vec<String>,
+        raw: Vec<Vec<String>>,
+        kinds: &HashMap<String, Kind>,
+    ) -> Result<Frame> {
         let rows = raw.first().map_or(0, Vec::len);
         let columns = names
             .iter()

@@ -147,7 +147,7 @@ impl ColumnBuilder {
             Some(x) => {
                 self.hll.insert_hash(hash_f64(x));
                 self.add_number(x);
-                if self.all_int {
+                if self.all_int && self.declared.is_none() {
                     self.all_int = text.parse::<i64>().is_ok();
                 }
             }
@@ -157,7 +157,7 @@ impl ColumnBuilder {
                 self.all_int = false;
             }
         }
-        if self.all_bool {
+        if self.all_bool && self.declared.is_none() {
             self.all_bool = is_bool_token(text);
         }
         if let Some(counts) = &mut self.counts {
@@ -261,10 +261,9 @@ impl ColumnBuilder {
 }
 
 pub fn is_bool_token(text: &str) -> bool {
-    matches!(
-        text.to_ascii_lowercase().as_str(),
-        "true" | "false" | "yes" | "no" | "0" | "1"
-    )
+    ["true", "false", "yes", "no", "0", "1"]
+        .iter()
+        .any(|t| t.eq_ignore_ascii_case(text))
 }
 
 fn histogram(sketch: &Kll, min: f64, max: f64, n: u64) -> Histogram {

@@ -137,13 +137,55 @@ fn read_all<'a>(
     options: &ScanOptions,
 ) -> Result<u64> {
     let mut rows = 0u64;
+    // Columns are split among worker threads for each batch; the reader has its own.
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+        .min(columns.len().max(1));
+    let chunk = columns.len().div_ceil(workers).max(1);
     while let Some(batch) = table.next_batch() {
         let batch = batch?;
         let n = batch.num_rows();
-        let mut hashes = duplicates.as_ref().map(|_| vec![0u64; n]);
-        let mut bad: Vec<(usize, &'a str)> = Vec::new();
-        for (state, array) in columns.iter_mut().zip(batch.columns()) {
-            feed(state, array, rows + 1, hashes.as_deref_mut(), &mut bad);
+        let want_hashes = duplicates.is_some();
+        let arrays = batch.columns();
+        let work = |(group, (cols, arrays)): (usize, (&mut [ColumnState<'a>], &[ArrayRef]))| {
+            let mut bad: Vec<(usize, &'a str)> = Vec::new();
+            let mut hashes = want_hashes.then(|| vec![0u64; n]);
+            for (k, (state, array)) in cols.iter_mut().zip(arrays).enumerate() {
+                let index = group * chunk + k;
+                feed(
+                    state,
+                    array,
+                    rows + 1,
+                    index,
+                    hashes.as_deref_mut(),
+                    &mut bad,
+                );
+            }
+            (bad, hashes)
+        };
+        let groups = columns
+            .chunks_mut(chunk)
+            .zip(arrays.chunks(chunk))
+            .enumerate();
+        let results: Vec<_> = if workers == 1 {
+            groups.map(work).collect()
+        } else {
+            std::thread::scope(|s| {
+                let handles: Vec<_> = groups.map(|g| s.spawn(move || work(g))).collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+                    .collect()
+            })
+        };
+        let mut bad = Vec::new();
+        let mut hashes = want_hashes.then(|| vec![0u64; n]);
+        for (b, h) in results {
+            bad.extend(b);
+            if let (Some(all), Some(h)) = (hashes.as_mut(), h) {
+                all.iter_mut().zip(h).for_each(|(a, x)| *a ^= x);
+            }
         }
         if let (Some(d), Some(h)) = (duplicates.as_deref_mut(), hashes) {
             for (i, hash) in h.into_iter().enumerate() {
@@ -163,6 +205,7 @@ fn feed<'a>(
     state: &mut ColumnState<'a>,
     array: &ArrayRef,
     first: u64,
+    index: usize,
     mut hashes: Option<&mut [u64]>,
     bad: &mut Vec<(usize, &'a str)>,
 ) {
@@ -182,7 +225,8 @@ fn feed<'a>(
             }
         }
         if let Some(h) = hashes.as_deref_mut() {
-            h[i] = h[i].rotate_left(5) ^ cell_hash(cell, number);
+            // Rotated by the column's position, so swapping values between columns differs.
+            h[i] ^= cell_hash(cell, number).rotate_left((index % 64) as u32);
         }
     };
     match as_cells(array) {

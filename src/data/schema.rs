@@ -303,6 +303,14 @@ pub enum Cell<'a> {
 impl Cell<'_> {
     /// The cell of a text value: missing-value spellings become `Null`.
     pub fn of_text(value: &str) -> Cell<'_> {
+        // Fast path: most values have no surrounding blanks and do not start like a
+        // missing-value spelling.
+        let b = value.as_bytes();
+        if let (Some(&first), Some(&last)) = (b.first(), b.last()) {
+            if !matches!(first, b'N' | b'n' | b' ' | b'\t') && !last.is_ascii_whitespace() {
+                return Cell::Text(value);
+            }
+        }
         if is_null(value) {
             Cell::Null
         } else {

@@ -16,6 +16,9 @@ pub struct Kll {
     pub levels: Vec<Vec<f64>>,
     #[serde(skip)]
     size: usize,
+    /// Cached total capacity of the levels; recomputed when a level is added.
+    #[serde(skip)]
+    max_size: usize,
     #[serde(skip)]
     rng: u64,
 }
@@ -37,8 +40,15 @@ impl Kll {
             n: 0,
             levels: vec![Vec::new()],
             size: 0,
+            max_size: 0,
             rng: 0x9E37_79B9_7F4A_7C15,
         }
+        .with_capacity()
+    }
+
+    fn with_capacity(mut self) -> Self {
+        self.max_size = self.compute_max_size();
+        self
     }
 
     fn capacity(&self, level: usize) -> usize {
@@ -46,15 +56,20 @@ impl Kll {
         ((2.0f64 / 3.0).powi(depth as i32) * self.k as f64).ceil() as usize + 1
     }
 
-    fn max_size(&self) -> usize {
+    fn compute_max_size(&self) -> usize {
         (0..self.levels.len()).map(|h| self.capacity(h)).sum()
+    }
+
+    fn add_level(&mut self) {
+        self.levels.push(Vec::new());
+        self.max_size = self.compute_max_size();
     }
 
     pub fn update(&mut self, x: f64) {
         self.levels[0].push(x);
         self.n += 1;
         self.size += 1;
-        if self.size >= self.max_size() {
+        if self.size >= self.max_size {
             self.compress();
         }
     }
@@ -71,7 +86,7 @@ impl Kll {
         for h in 0..self.levels.len() {
             if self.levels[h].len() >= self.capacity(h) {
                 if h + 1 >= self.levels.len() {
-                    self.levels.push(Vec::new());
+                    self.add_level();
                 }
                 let mut items = std::mem::take(&mut self.levels[h]);
                 items.sort_unstable_by(f64::total_cmp);
@@ -85,7 +100,7 @@ impl Kll {
                 let promoted = items.iter().skip(offset).step_by(2).copied();
                 self.levels[h + 1].extend(promoted);
                 self.size = self.levels.iter().map(Vec::len).sum();
-                if self.size < self.max_size() {
+                if self.size < self.max_size {
                     break;
                 }
             }
@@ -94,15 +109,20 @@ impl Kll {
 
     /// Folds another sketch in: the result summarises both streams.
     pub fn merge(&mut self, other: &Kll) {
+        // A sketch read back from JSON has no cached sizes or coin state.
+        self.max_size = self.compute_max_size();
+        if self.rng == 0 {
+            self.rng = 0x9E37_79B9_7F4A_7C15;
+        }
         while self.levels.len() < other.levels.len() {
-            self.levels.push(Vec::new());
+            self.add_level();
         }
         for (h, items) in other.levels.iter().enumerate() {
             self.levels[h].extend_from_slice(items);
         }
         self.n += other.n;
         self.size = self.levels.iter().map(Vec::len).sum();
-        while self.size >= self.max_size() {
+        while self.size >= self.max_size {
             self.compress();
         }
     }

@@ -338,7 +338,7 @@ fn findings_table(scans: &[(&str, Scan)]) -> Table {
             let examples = f
                 .examples
                 .iter()
-                .map(|e| format!("row {} (line {}): `{}`", e.row, e.line, e.value))
+                .map(|e| format!("row {}: `{}`", e.row, e.value))
                 .collect::<Vec<_>>()
                 .join(", ");
             vec![

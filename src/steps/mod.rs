@@ -119,7 +119,7 @@ impl Ctx {
             );
         }
         kinds.extend(extra);
-        Frame::read_csv(&self.project.resolve(path), &kinds)
+        Frame::read(&self.project.resolve(path), &kinds)
     }
 }
 

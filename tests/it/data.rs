@@ -129,7 +129,7 @@ fn ten_megabyte_field_is_reported_shortened() {
         "train.csv",
         &bytes,
         1,
-        &["| x | type |", "not a number", "row 2 (line 3)"],
+        &["| x | type |", "not a number", "row 2: `99999"],
     );
     assert!(
         text.len() < 100_000,
@@ -182,7 +182,7 @@ fn parquet_with_an_unexpected_type_is_a_finding_naming_the_column() {
         &[
             "| x | stored_type |",
             "stored as Utf8 but the schema says float",
-            "row 2 (line 3): `oops`",
+            "row 2: `oops`",
             "| y | allowed |",
         ],
     );
@@ -204,7 +204,7 @@ fn json_lines_are_checked_like_csv() {
         "train.jsonl",
         b"{\"x\": 1.5, \"y\": \"a\"}\n{\"x\": \"oops\", \"y\": \"c\"}\n",
         1,
-        &["| x | type |", "row 2 (line 3): `oops`", "| y | allowed |"],
+        &["| x | type |", "row 2: `oops`", "| y | allowed |"],
     );
 }
 
@@ -234,13 +234,15 @@ fn schema_infer_writes_a_schema_the_data_passes() {
     let data = dir.path().join("d.csv");
     std::fs::write(&data, "id,n,c,f\nu1,1,a,\nu2,2,b,0.5\nu3,3,a,1.5\n").unwrap();
     let schema = dir.path().join("schema.yaml");
-    mlgate()
-        .args(["schema", "infer"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&schema)
-        .assert()
-        .success();
+    let infer = || {
+        mlgate()
+            .args(["schema", "infer"])
+            .arg(&data)
+            .arg("--out")
+            .arg(&schema)
+            .assert()
+    };
+    infer().success();
     let text = std::fs::read_to_string(&schema).unwrap();
     assert!(
         text.contains("type: integer") && text.contains("nullable: true"),
@@ -250,13 +252,7 @@ fn schema_infer_writes_a_schema_the_data_passes() {
     let check = mlgate::data::schema::check_file(&data, &parsed).unwrap();
     assert!(check.passed(), "{:?}", check.findings);
     // Never overwrites.
-    mlgate()
-        .args(["schema", "infer"])
-        .arg(&data)
-        .arg("--out")
-        .arg(&schema)
-        .assert()
-        .code(2);
+    infer().code(2);
 }
 
 #[test]
@@ -485,7 +481,7 @@ fn train_stores_the_profile_that_becomes_the_drift_reference() {
 fn every_schema_key_is_documented() {
     let schema = serde_json::to_value(schemars::schema_for!(mlgate::data::DataSchema)).unwrap();
     let mut keys = Vec::new();
-    properties(&schema, &mut keys);
+    crate::docs::collect_properties(&schema, &mut keys);
     let doc =
         std::fs::read_to_string(crate::common::repo_root().join("docs/data-schema.md")).unwrap();
     let missing: Vec<_> = keys
@@ -498,15 +494,42 @@ fn every_schema_key_is_documented() {
     );
 }
 
-fn properties(value: &serde_json::Value, keys: &mut Vec<String>) {
-    match value {
-        serde_json::Value::Object(map) => {
-            if let Some(serde_json::Value::Object(props)) = map.get("properties") {
-                keys.extend(props.keys().cloned());
-            }
-            map.values().for_each(|v| properties(v, keys));
-        }
-        serde_json::Value::Array(items) => items.iter().for_each(|v| properties(v, keys)),
-        _ => {}
+#[test]
+fn frames_read_parquet_and_gzip_like_csv() {
+    use arrow_array::{Float64Array, StringArray};
+    use std::collections::HashMap;
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("d.csv");
+    std::fs::write(&csv, "x,y\n1.5,a\n,b\n").unwrap();
+    let gz = dir.path().join("d.csv.gz");
+    let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(b"x,y\n1.5,a\n,b\n").unwrap();
+    std::fs::write(&gz, enc.finish().unwrap()).unwrap();
+    let pq = dir.path().join("d.parquet");
+    std::fs::write(
+        &pq,
+        parquet(vec![
+            (
+                "x",
+                Arc::new(Float64Array::from(vec![Some(1.5), None])) as _,
+            ),
+            ("y", Arc::new(StringArray::from(vec!["a", "b"])) as _),
+        ]),
+    )
+    .unwrap();
+    let read = |p: &Path| mlgate::data::Frame::read(p, &HashMap::new()).unwrap();
+    let expected = read(&csv);
+    for p in [&gz, &pq] {
+        let f = read(p);
+        assert_eq!((&f.names, f.rows), (&expected.names, 2));
+        assert_eq!(f.column("y"), expected.column("y"));
+        let (Some(mlgate::data::Column::Numeric(a)), Some(mlgate::data::Column::Numeric(b))) =
+            (f.column("x"), expected.column("x"))
+        else {
+            panic!("x is numeric")
+        };
+        assert_eq!(a[0], b[0]);
+        assert!(a[1].is_nan() && b[1].is_nan());
     }
 }

@@ -61,7 +61,7 @@ fn every_config_key_is_documented() {
     );
 }
 
-fn collect_properties(value: &serde_json::Value, keys: &mut Vec<String>) {
+pub(crate) fn collect_properties(value: &serde_json::Value, keys: &mut Vec<String>) {
     match value {
         serde_json::Value::Object(map) => {
             if let Some(serde_json::Value::Object(props)) = map.get("properties") {
