@@ -83,8 +83,8 @@ fn bad_rows_fail_validation_naming_row_column_and_value() {
     std::fs::write(&eval, lines.join("\n") + "\n").unwrap();
     let (code, out, _) = step(&root, &["validate-data"]);
     assert_eq!(code, 1, "{out}");
-    assert!(out.contains("| eval | contract | allowed | 1 | value not among the allowed values | row 3 (line 4): `monthly` |"), "{out}");
-    assert!(out.contains("| eval | tenure_months | type | 1 | not an integer (integer expected) | row 7 (line 8): `many` |"), "{out}");
+    assert!(out.contains("| eval | contract | allowed | 1 | value not among the allowed values | row 3: `monthly` |"), "{out}");
+    assert!(out.contains("| eval | tenure_months | type | 1 | not an integer (integer expected) | row 7: `many` |"), "{out}");
     // `run` stops at the failed step: nothing is trained.
     let out = mlgate()
         .current_dir(&root)
