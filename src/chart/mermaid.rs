@@ -59,29 +59,7 @@ pub fn unit_line(title: &str, x_axis: &str, y_axis: &str, ys: &[f64]) -> String 
 /// True-positive rate at `steps + 1` evenly spaced false-positive rates: the ROC curve of
 /// scores for the positive rows (`truth`), sampled for a chart. `None` without both classes.
 pub fn roc_points(truth: &[bool], scores: &[f64], steps: usize) -> Option<Vec<f64>> {
-    let positives = truth.iter().filter(|t| **t).count();
-    let negatives = truth.len() - positives;
-    if positives == 0 || negatives == 0 {
-        return None;
-    }
-    let mut order: Vec<usize> = (0..truth.len()).collect();
-    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-    // (fpr, tpr) after each distinct score threshold.
-    let mut curve = vec![(0.0, 0.0)];
-    let (mut tp, mut fp) = (0usize, 0usize);
-    for (i, &row) in order.iter().enumerate() {
-        if truth[row] {
-            tp += 1;
-        } else {
-            fp += 1;
-        }
-        if order
-            .get(i + 1)
-            .is_none_or(|&next| scores[next] != scores[row])
-        {
-            curve.push((fp as f64 / negatives as f64, tp as f64 / positives as f64));
-        }
-    }
+    let curve = super::curves::roc_curve(truth, scores)?;
     Some(
         (0..=steps)
             .map(|i| {

@@ -1,4 +1,6 @@
 //! Charts for reports. Mermaid charts render inside a GitHub or GitLab comment without
-//! hosting any image.
+//! hosting any image; SVG files go next to the report for people and CI artifacts.
 
+pub mod curves;
 pub mod mermaid;
+pub mod svg;

@@ -36,7 +36,16 @@ pub fn metric_names(task: Task) -> &'static [&'static str] {
 
 /// Scores `model` on `frame`, which must hold the target column.
 pub fn evaluate(model: &Model, frame: &Frame, data_fingerprint: &str) -> Result<Evaluation> {
-    let predictions = model.predict(frame)?;
+    score(model, frame, model.predict(frame)?, data_fingerprint)
+}
+
+/// Scores predictions already made on `frame`, so a caller that also charts them predicts once.
+pub fn score(
+    model: &Model,
+    frame: &Frame,
+    predictions: Predictions,
+    data_fingerprint: &str,
+) -> Result<Evaluation> {
     let (metrics, confusion, classes) = match predictions {
         Predictions::Proba { classes, proba } => {
             let y = encode_labels(frame, &model.target, &classes)?;

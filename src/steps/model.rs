@@ -1,10 +1,10 @@
 //! `train`, `evaluate` and `validate-model`: produce a candidate version and vouch for it.
 
 use super::{Candidate, Ctx};
-use crate::chart::mermaid;
+use crate::chart::{curves, mermaid, svg};
 use crate::config::{ModelConfig, ValidateConfig};
-use crate::data::fingerprint;
-use crate::error::Result;
+use crate::data::{fingerprint, Frame};
+use crate::error::{Error, Result};
 use crate::evaluate::slices::Gap;
 use crate::evaluate::{evaluate as score, Evaluation};
 use crate::forge::git::Git;
@@ -14,6 +14,7 @@ use crate::report::{Case, Report, Status, Table};
 use crate::store::versions::{self, Lineage, Manifest};
 use crate::train::{read_kinds, trainer_for, TrainRequest};
 use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Instant;
 
 pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
@@ -105,7 +106,11 @@ pub async fn evaluate(
 ) -> Result<Report> {
     let candidate = ctx.candidate(name, version).await?;
     let path = data.unwrap_or(&model.data.eval);
-    let evaluation = evaluate_on(ctx, model, &candidate.model, path)?;
+    let frame = ctx.read_frame(model, path, candidate.model.column_kinds())?;
+    let predictions = candidate.model.predict(&frame)?;
+    let fingerprint = fingerprint(&ctx.project.resolve(path))?;
+    let evaluation =
+        crate::evaluate::score(&candidate.model, &frame, predictions.clone(), &fingerprint)?;
     let id = &candidate.manifest.version;
     let mut report = Report::new(
         "evaluate",
@@ -114,8 +119,33 @@ pub async fn evaluate(
         format!("`{id}` on `{path}` ({} rows)", evaluation.rows),
     );
     report.tables.push(metrics_table(&evaluation));
-    if let Some(chart) = roc_chart(ctx, model, &candidate.model, path)? {
-        report.notes.push(chart);
+    let curve = binary_scores(&candidate.model, &frame, &predictions)?;
+    if let Some((truth, scores, positive)) = &curve {
+        if let Some(tpr) = mermaid::roc_points(truth, scores, 20) {
+            let title = format!("ROC curve (positive class `{positive}`)");
+            report.notes.push(mermaid::unit_line(
+                &title,
+                "false positive rate",
+                "true positive rate",
+                &tpr,
+            ));
+        }
+    }
+    let dir = ctx.model_out(name).join("charts");
+    let charts = write_charts(
+        &dir,
+        &candidate,
+        &frame,
+        &predictions,
+        &evaluation,
+        curve.as_ref(),
+    )?;
+    if !charts.is_empty() {
+        report.notes.push(format!(
+            "Charts (SVG) in `{}`: {}.",
+            dir.display(),
+            charts.join(", ")
+        ));
     }
     if let Some(confusion) = &evaluation.confusion {
         report
@@ -374,8 +404,8 @@ fn confusion_table(classes: &[String], m: &[Vec<u64>]) -> Table {
     Table { header, rows }
 }
 
-/// Tree ensembles' feature importance, largest first (top 15), as a Mermaid bar chart.
-fn importance_chart(m: &Manifest) -> Option<String> {
+/// Tree ensembles' feature importance, largest first (top 15).
+fn importance(m: &Manifest) -> Option<Vec<(String, f64)>> {
     let shares = m.lineage.details.get("feature_importance")?.as_object()?;
     let mut items: Vec<(String, f64)> = shares
         .iter()
@@ -383,30 +413,104 @@ fn importance_chart(m: &Manifest) -> Option<String> {
         .collect();
     items.sort_by(|a, b| b.1.total_cmp(&a.1));
     items.truncate(15);
-    (!items.is_empty()).then(|| mermaid::bars("Feature importance", "share of split gain", &items))
+    (!items.is_empty()).then_some(items)
 }
 
-/// The ROC curve of a binary classifier on a data file, as a Mermaid line chart.
-fn roc_chart(ctx: &Ctx, config: &ModelConfig, model: &Model, path: &str) -> Result<Option<String>> {
-    if model.classes.len() != 2 {
-        return Ok(None);
-    }
-    let frame = ctx.read_frame(config, path, model.column_kinds())?;
-    let Predictions::Proba { proba, .. } = model.predict(&frame)? else {
+/// Feature importance as a Mermaid bar chart for the train report.
+fn importance_chart(m: &Manifest) -> Option<String> {
+    importance(m).map(|items| mermaid::bars("Feature importance", "share of split gain", &items))
+}
+
+/// Truth and positive-class scores of a binary classifier's predictions, for curves.
+fn binary_scores(
+    model: &Model,
+    frame: &Frame,
+    predictions: &Predictions,
+) -> Result<Option<(Vec<bool>, Vec<f64>, String)>> {
+    let Predictions::Proba { proba, classes } = predictions else {
         return Ok(None);
     };
+    if classes.len() != 2 {
+        return Ok(None);
+    }
     let positive = model.positive.unwrap_or(1);
-    let y = crate::train::encode_labels(&frame, &model.target, &model.classes)?;
-    let truth: Vec<bool> = y.iter().map(|c| *c == positive).collect();
-    let scores: Vec<f64> = proba.chunks(2).map(|p| p[positive]).collect();
-    Ok(mermaid::roc_points(&truth, &scores, 20).map(|tpr| {
-        mermaid::unit_line(
-            &format!("ROC curve (positive class `{}`)", model.classes[positive]),
-            "false positive rate",
-            "true positive rate",
-            &tpr,
-        )
-    }))
+    let y = crate::train::encode_labels(frame, &model.target, classes)?;
+    let truth = y.iter().map(|c| *c == positive).collect();
+    let scores = proba.chunks(2).map(|p| p[positive]).collect();
+    Ok(Some((truth, scores, classes[positive].clone())))
+}
+
+/// Writes the evaluation's SVG charts into `dir`; returns the file names written.
+fn write_charts(
+    dir: &Path,
+    version: &versions::Version,
+    frame: &Frame,
+    predictions: &Predictions,
+    evaluation: &Evaluation,
+    curve: Option<&(Vec<bool>, Vec<f64>, String)>,
+) -> Result<Vec<String>> {
+    let mut charts: Vec<(&str, String)> = Vec::new();
+    if let Some(matrix) = &evaluation.confusion {
+        charts.push((
+            "confusion.svg",
+            svg::confusion("Confusion matrix", &evaluation.classes, matrix)?,
+        ));
+    }
+    if let Some((truth, scores, positive)) = curve {
+        if let Some(roc) = curves::roc_curve(truth, scores) {
+            charts.push((
+                "roc.svg",
+                svg::unit_curve(
+                    &format!("ROC curve (positive: {positive})"),
+                    "false positive rate",
+                    "true positive rate",
+                    &roc,
+                    true,
+                )?,
+            ));
+        }
+        if let Some(pr) = curves::pr_curve(truth, scores) {
+            charts.push((
+                "pr.svg",
+                svg::unit_curve(
+                    &format!("Precision–recall (positive: {positive})"),
+                    "recall",
+                    "precision",
+                    &pr,
+                    false,
+                )?,
+            ));
+        }
+    }
+    if let Predictions::Values(predicted) = predictions {
+        let actual = crate::train::target_values(frame, &version.model.target)?;
+        let points: Vec<(f64, f64)> = predicted
+            .iter()
+            .zip(&actual)
+            .map(|(p, a)| (*p, a - p))
+            .collect();
+        charts.push((
+            "residuals.svg",
+            svg::scatter("Residuals", "predicted", "actual − predicted", &points)?,
+        ));
+    }
+    if let Some(items) = importance(&version.manifest) {
+        charts.push((
+            "importance.svg",
+            svg::bars("Feature importance (share of split gain)", &items)?,
+        ));
+    }
+    if !charts.is_empty() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    }
+    charts
+        .into_iter()
+        .map(|(file, text)| {
+            let path = dir.join(file);
+            std::fs::write(&path, text).map_err(|e| Error::write(&path, e))?;
+            Ok(file.to_string())
+        })
+        .collect()
 }
 
 pub fn lineage_note(m: &Manifest) -> String {

@@ -34,6 +34,19 @@ fn steps_chain_through_the_report_folder() {
         }
     }
     assert!(!git(&root, &["branch", "--list", "mlgate/promote/churn"]).is_empty());
+    for chart in ["confusion.svg", "roc.svg", "pr.svg"] {
+        let svg = std::fs::read_to_string(root.join("out/churn/charts").join(chart)).unwrap();
+        assert!(
+            svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"),
+            "{chart}"
+        );
+    }
+    let evaluate = std::fs::read_to_string(root.join("out/churn/evaluate.md")).unwrap();
+    assert!(
+        evaluate.contains("```mermaid\nxychart-beta")
+            && evaluate.contains("confusion.svg, roc.svg, pr.svg"),
+        "{evaluate}"
+    );
     let (_, json, _) = step(&root, &["compare", "--format", "json"]);
     let reports: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(reports[0]["data"]["baseline"]["kind"], "reevaluated");
@@ -337,6 +350,16 @@ fn regression_and_multiclass_models_run_end_to_end() {
     assert!(
         contract["metrics"].get("brier").is_none(),
         "brier is binary-only"
+    );
+    let residuals = root.join("examples/churn/.mlgate/reports/charges/charts/residuals.svg");
+    assert!(std::fs::read_to_string(residuals)
+        .unwrap()
+        .contains("<circle"));
+    let contract_charts = root.join("examples/churn/.mlgate/reports/contract/charts");
+    assert!(
+        contract_charts.join("confusion.svg").is_file()
+            && !contract_charts.join("roc.svg").exists(),
+        "ROC is for binary models"
     );
     for branch in ["mlgate/promote/charges", "mlgate/promote/contract"] {
         assert!(
