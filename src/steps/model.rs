@@ -131,6 +131,11 @@ pub async fn evaluate(
             ));
         }
     }
+    for column in &model.validate.slices {
+        report
+            .tables
+            .push(slice_table(model, &candidate.model, &frame, column)?);
+    }
     let dir = ctx.model_out(name).join("charts");
     let charts = write_charts(
         &dir,
@@ -419,6 +424,49 @@ fn importance(m: &Manifest) -> Option<Vec<(String, f64)>> {
 /// Feature importance as a Mermaid bar chart for the train report.
 fn importance_chart(m: &Manifest) -> Option<String> {
     importance(m).map(|items| mermaid::bars("Feature importance", "share of split gain", &items))
+}
+
+/// Metrics of each slice of `column`, for the metrics the model is judged on (its gate
+/// and slice-gap rules, else the task's headline metrics), with the gap per metric.
+fn slice_table(config: &ModelConfig, model: &Model, frame: &Frame, column: &str) -> Result<Table> {
+    let slices = crate::evaluate::slices::slices(model, frame, column)?;
+    let mut metrics: Vec<&str> = config
+        .gate
+        .keys()
+        .chain(config.validate.max_slice_gap.keys())
+        .map(String::as_str)
+        .collect();
+    metrics.dedup();
+    if metrics.is_empty() {
+        metrics = match config.task {
+            crate::config::Task::Classification => vec!["accuracy", "roc_auc"],
+            crate::config::Task::Regression => vec!["rmse", "r2"],
+        };
+    }
+    let mut header = vec![format!("slice `{column}`"), "rows".into()];
+    header.extend(metrics.iter().map(|m| m.to_string()));
+    let mut rows: Vec<Vec<String>> = slices
+        .iter()
+        .map(|s| {
+            let values = metrics
+                .iter()
+                .map(|m| s.metrics.get(*m).map_or("—".into(), |v| num(*v)));
+            [s.value.clone(), s.rows.to_string()]
+                .into_iter()
+                .chain(values)
+                .collect()
+        })
+        .collect();
+    let gaps = metrics
+        .iter()
+        .map(|m| crate::evaluate::slices::gap(&slices, m).map_or("—".into(), |g| num(g.gap)));
+    rows.push(
+        ["**largest gap**".to_string(), String::new()]
+            .into_iter()
+            .chain(gaps)
+            .collect(),
+    );
+    Ok(Table { header, rows })
 }
 
 /// Truth and positive-class scores of a binary classifier's predictions, for curves.

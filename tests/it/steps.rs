@@ -301,7 +301,7 @@ fn regression_and_multiclass_models_run_end_to_end() {
     let config = root.join("examples/churn/other.yaml");
     std::fs::write(
         &config,
-        "version: 1\nmodels:\n  charges:\n    task: regression\n    target: monthly_charges\n    exclude: [customer_id, total_charges]\n    data: {train: data/train.csv, eval: data/eval.csv, schema: data/schema.yaml}\n    train: {algorithm: ridge, params: {alpha: 0.5}}\n    gate:\n      r2: {min: 0.5}\n      rmse: {max_relative_regression: 0.05}\n  contract:\n    task: classification\n    target: contract\n    exclude: [customer_id]\n    data: {train: data/train.csv, eval: data/eval.csv}\n    gate:\n      accuracy: {min: 0.4}\n      f1_macro: {min: 0.3}\n",
+        "version: 1\nmodels:\n  charges:\n    task: regression\n    target: monthly_charges\n    exclude: [customer_id, total_charges]\n    data: {train: data/train.csv, eval: data/eval.csv, schema: data/schema.yaml}\n    train: {algorithm: ridge, params: {alpha: 0.5}}\n    gate:\n      r2: {min: 0.5}\n      rmse: {max_relative_regression: 0.05}\n  contract:\n    task: classification\n    target: contract\n    exclude: [customer_id]\n    data: {train: data/train.csv, eval: data/eval.csv}\n    gate:\n      accuracy: {min: 0.4}\n      f1_macro: {min: 0.3}\n    validate: {slices: [internet_service]}\n",
     )
     .unwrap();
     git(&root, &["add", "-A"]);
@@ -350,6 +350,27 @@ fn regression_and_multiclass_models_run_end_to_end() {
     assert!(
         contract["metrics"].get("brier").is_none(),
         "brier is binary-only"
+    );
+    let evaluate = reports
+        .iter()
+        .find(|r| r["model"] == "contract" && r["step"] == "evaluate")
+        .unwrap();
+    let slice_table = evaluate["tables"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["header"][0] == "slice `internet_service`")
+        .expect("slice table");
+    let slice_rows: Vec<&str> = slice_table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[0].as_str().unwrap())
+        .collect();
+    assert_eq!(slice_rows, ["dsl", "fiber", "none", "**largest gap**"]);
+    assert_eq!(
+        slice_table["header"],
+        serde_json::json!(["slice `internet_service`", "rows", "accuracy", "f1_macro"])
     );
     let residuals = root.join("examples/churn/.mlgate/reports/charges/charts/residuals.svg");
     assert!(std::fs::read_to_string(residuals)
