@@ -36,6 +36,19 @@ pub fn bars(title: &str, axis: &str, items: &[(String, f64)]) -> String {
     out
 }
 
+/// A line of one value per labelled step (a metric over successive versions).
+pub fn series(title: &str, y_axis: &str, labels: &[String], values: &[f64]) -> String {
+    let names: Vec<String> = labels.iter().map(|l| format!("\"{}\"", label(l))).collect();
+    let ys: Vec<String> = values.iter().map(|v| fmt(*v)).collect();
+    let mut out = String::from("```mermaid\nxychart-beta\n");
+    let _ = writeln!(out, "    title \"{}\"", label(title));
+    let _ = writeln!(out, "    x-axis [{}]", names.join(", "));
+    let _ = writeln!(out, "    y-axis \"{}\"", label(y_axis));
+    let _ = writeln!(out, "    line [{}]", ys.join(", "));
+    out.push_str("```");
+    out
+}
+
 /// A line from (0, ys[0]) to (1, ys[n-1]) at evenly spaced x (e.g. an ROC curve).
 pub fn unit_line(title: &str, x_axis: &str, y_axis: &str, ys: &[f64]) -> String {
     let values: Vec<String> = ys.iter().map(|v| fmt(*v)).collect();

@@ -103,6 +103,48 @@ pub fn scatter(title: &str, x_desc: &str, y_desc: &str, points: &[(f64, f64)]) -
     })
 }
 
+/// One value per labelled step, joined by a line (a metric over successive versions).
+pub fn series(title: &str, y_desc: &str, labels: &[String], values: &[f64]) -> Result<String> {
+    // Integer ranges include their end: `0..n - 1` holds n steps.
+    let n = labels.len().max(1);
+    let (y0, y1) = bounds(values.iter().copied());
+    render(SIZE, |root| {
+        let mut chart = ChartBuilder::on(root)
+            .caption(title, (FONT, 18))
+            .margin(12)
+            .x_label_area_size(40)
+            .y_label_area_size(60)
+            .build_cartesian_2d((0..n - 1).into_segmented(), y0..y1)
+            .map_err(text)?;
+        let label = |v: &SegmentValue<usize>| match v {
+            SegmentValue::CenterOf(i) | SegmentValue::Exact(i) => {
+                labels.get(*i).cloned().unwrap_or_default()
+            }
+            SegmentValue::Last => String::new(),
+        };
+        chart
+            .configure_mesh()
+            .y_desc(y_desc)
+            .x_labels(n)
+            .x_label_formatter(&label)
+            .draw()
+            .map_err(text)?;
+        let points = || {
+            values
+                .iter()
+                .enumerate()
+                .map(|(i, v)| (SegmentValue::CenterOf(i), *v))
+        };
+        chart
+            .draw_series(LineSeries::new(points(), BLUE.stroke_width(2)))
+            .map_err(text)?;
+        chart
+            .draw_series(points().map(|p| Circle::new(p, 3, BLUE.filled())))
+            .map_err(text)?;
+        Ok(())
+    })
+}
+
 /// Range of the values with a little margin; a degenerate range is widened to stay drawable.
 fn bounds(values: impl Iterator<Item = f64>) -> (f64, f64) {
     let (lo, hi) = values

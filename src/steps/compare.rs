@@ -2,16 +2,19 @@
 //! on the same evaluation data whenever the production version can be loaded.
 
 use super::Ctx;
+use crate::chart::{mermaid, svg};
 use crate::config::ModelConfig;
 use crate::data::fingerprint;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::evaluate::evaluate as score;
+use crate::forge::git::Git;
 use crate::gate::{self, describe_rule, num, pct, MetricVerdict, Outcome};
 use crate::pointer::Pointer;
 use crate::report::{Case, Report, Status, Table};
 use crate::store::versions;
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
+use std::path::Path;
 
 /// How production's metrics were obtained.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -82,6 +85,9 @@ pub async fn compare(
         report.notes.push("⚠️ The model has no gate rules: any candidate passes. Add rules under `gate:` in mlgate.yaml.".into());
     }
     report.tables.push(diff_table(model, &verdicts));
+    report
+        .notes
+        .extend(history_charts(ctx, name, model, &id, &cand_metrics)?);
     report.cases = verdicts
         .iter()
         .map(|v| Case {
@@ -209,4 +215,74 @@ fn diff_table(model: &ModelConfig, verdicts: &[MetricVerdict]) -> Table {
         .to_vec(),
         rows,
     }
+}
+
+/// Production's metrics at each promotion, oldest first (at most the last 20), read from
+/// the pointer's git history: the GitOps record of what production was.
+fn production_history(ctx: &Ctx, name: &str) -> Vec<(String, IndexMap<String, f64>)> {
+    let git = Git::new(&ctx.project.root);
+    // Both the pathspec and `commit:./path` are relative to the project's folder.
+    let path = ctx.project.pointer_rel(name);
+    let log = git
+        .query(&["log", "--reverse", "--format=%H", "--", &path])
+        .unwrap_or_default();
+    let mut history: Vec<(String, IndexMap<String, f64>)> = Vec::new();
+    for commit in log.lines() {
+        let Some(text) = git.query(&["show", &format!("{commit}:./{path}")]) else {
+            continue;
+        };
+        let Ok(pointer) = Pointer::parse(Path::new(&path), &text, name) else {
+            continue;
+        };
+        match pointer.version {
+            Some(v) if history.last().map(|(last, _)| last) != Some(&v) => {
+                history.push((v, pointer.metrics))
+            }
+            _ => {}
+        }
+    }
+    let skip = history.len().saturating_sub(20);
+    history.split_off(skip)
+}
+
+/// Each gated metric over production's history and the candidate: a Mermaid chart for the
+/// report and an SVG file beside it. Nothing when production has no history in git.
+fn history_charts(
+    ctx: &Ctx,
+    name: &str,
+    model: &ModelConfig,
+    candidate: &str,
+    current: &IndexMap<String, f64>,
+) -> Result<Vec<String>> {
+    let history = production_history(ctx, name);
+    if history.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut labels: Vec<String> = history
+        .iter()
+        .map(|(v, _)| v[..v.len().min(8)].to_string())
+        .collect();
+    labels.push(format!(
+        "{} (candidate)",
+        &candidate[..candidate.len().min(8)]
+    ));
+    let dir = ctx.model_out(name).join("charts");
+    let mut notes = Vec::new();
+    for metric in model.gate.keys() {
+        let values: Vec<f64> = history
+            .iter()
+            .map(|(_, m)| m.get(metric).copied().unwrap_or(f64::NAN))
+            .chain([current.get(metric).copied().unwrap_or(f64::NAN)])
+            .collect();
+        if values.iter().any(|v| !v.is_finite()) {
+            continue;
+        }
+        let title = format!("{metric}: production history and candidate");
+        notes.push(mermaid::series(&title, metric, &labels, &values));
+        std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
+        let path = dir.join(format!("history-{metric}.svg"));
+        std::fs::write(&path, svg::series(&title, metric, &labels, &values)?)
+            .map_err(|e| Error::write(&path, e))?;
+    }
+    Ok(notes)
 }

@@ -43,6 +43,10 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         backend: trainer.backend().into(),
         details: trained.details,
         mlgate_version: crate::VERSION.into(),
+        libraries: BTreeMap::from([
+            ("mlgate".into(), crate::VERSION.into()),
+            ("rustc".into(), env!("MLGATE_RUSTC_VERSION").into()),
+        ]),
         created_at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         training_seconds: (seconds * 1000.0).round() / 1000.0,
     };

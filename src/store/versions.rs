@@ -41,6 +41,10 @@ pub struct Lineage {
     /// Backend-specific facts (iterations, job ids).
     pub details: serde_json::Map<String, serde_json::Value>,
     pub mlgate_version: String,
+    /// Versions of the software that trained it (mlgate, its compiler; the backend's own
+    /// when it reports them).
+    #[serde(default)]
+    pub libraries: std::collections::BTreeMap<String, String>,
     /// RFC 3339, UTC.
     pub created_at: String,
     pub training_seconds: f64,

@@ -79,6 +79,18 @@ fn first_run_promotes_and_rerun_changes_nothing() {
         out.contains("opened promotion branch `mlgate/promote/churn`"),
         "{out}"
     );
+    // The metric history comes from the pointer's git history: here, the shipped version.
+    assert!(
+        out.contains("title \"roc_auc: production history and candidate\""),
+        "{out}"
+    );
+    assert!(
+        out.contains("x-axis [\"26b02e29\", \"52b8b92c (candidate)\"]"),
+        "{out}"
+    );
+    assert!(root
+        .join("examples/churn/.mlgate/reports/churn/charts/history-roc_auc.svg")
+        .is_file());
     let head = git(&root, &["rev-parse", BRANCH]);
     let files = store_files(&root);
 

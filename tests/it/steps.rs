@@ -47,6 +47,15 @@ fn steps_chain_through_the_report_folder() {
             && evaluate.contains("confusion.svg, roc.svg, pr.svg"),
         "{evaluate}"
     );
+    let train: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(root.join("out/churn/train.json")).unwrap())
+            .unwrap();
+    let libraries = &train[0]["data"]["lineage"]["libraries"];
+    assert!(
+        libraries["rustc"].as_str().unwrap().starts_with("rustc "),
+        "{libraries}"
+    );
+    assert_eq!(libraries["mlgate"], env!("CARGO_PKG_VERSION"));
     let (_, json, _) = step(&root, &["compare", "--format", "json"]);
     let reports: serde_json::Value = serde_json::from_str(&json).unwrap();
     assert_eq!(reports[0]["data"]["baseline"]["kind"], "reevaluated");
