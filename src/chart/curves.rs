@@ -1,8 +1,15 @@
 //! ROC and precision–recall curves of a binary scorer, for charts (the metrics themselves
 //! are computed in `evaluate::metrics`, with scikit-learn's exact definitions).
 
-/// Cumulative (false positives, true positives) after each distinct score, highest first.
-fn sweep(truth: &[bool], scores: &[f64]) -> Option<(Vec<(usize, usize)>, usize, usize)> {
+/// Cumulative (false positives, true positives) after each distinct score, highest first,
+/// with the class totals.
+struct Sweep {
+    steps: Vec<(usize, usize)>,
+    positives: usize,
+    negatives: usize,
+}
+
+fn sweep(truth: &[bool], scores: &[f64]) -> Option<Sweep> {
     let positives = truth.iter().filter(|t| **t).count();
     let negatives = truth.len() - positives;
     if positives == 0 || negatives == 0 {
@@ -26,12 +33,20 @@ fn sweep(truth: &[bool], scores: &[f64]) -> Option<(Vec<(usize, usize)>, usize, 
             steps.push((fp, tp));
         }
     }
-    Some((steps, positives, negatives))
+    Some(Sweep {
+        steps,
+        positives,
+        negatives,
+    })
 }
 
 /// (false positive rate, true positive rate) from (0, 0) to (1, 1). `None` without both classes.
 pub fn roc_curve(truth: &[bool], scores: &[f64]) -> Option<Vec<(f64, f64)>> {
-    let (steps, p, n) = sweep(truth, scores)?;
+    let Sweep {
+        steps,
+        positives: p,
+        negatives: n,
+    } = sweep(truth, scores)?;
     let mut curve = vec![(0.0, 0.0)];
     curve.extend(
         steps
@@ -44,7 +59,11 @@ pub fn roc_curve(truth: &[bool], scores: &[f64]) -> Option<Vec<(f64, f64)>> {
 /// (recall, precision) at each threshold, starting at recall 0 with precision 1 like
 /// scikit-learn's `precision_recall_curve`. `None` without both classes.
 pub fn pr_curve(truth: &[bool], scores: &[f64]) -> Option<Vec<(f64, f64)>> {
-    let (steps, p, _) = sweep(truth, scores)?;
+    let Sweep {
+        steps,
+        positives: p,
+        ..
+    } = sweep(truth, scores)?;
     let mut curve = vec![(0.0, 1.0)];
     curve.extend(
         steps

@@ -124,7 +124,12 @@ pub async fn evaluate(
     );
     report.tables.push(metrics_table(&evaluation));
     let curve = binary_scores(&candidate.model, &frame, &predictions)?;
-    if let Some((truth, scores, positive)) = &curve {
+    if let Some(BinaryScores {
+        truth,
+        scores,
+        positive,
+    }) = &curve
+    {
         if let Some(tpr) = mermaid::roc_points(truth, scores, 20) {
             let title = format!("ROC curve (positive class `{positive}`)");
             report.notes.push(mermaid::unit_line(
@@ -473,12 +478,22 @@ fn slice_table(config: &ModelConfig, model: &Model, frame: &Frame, column: &str)
     Ok(Table { header, rows })
 }
 
+/// A binary classifier's predictions as curves need them.
+struct BinaryScores {
+    /// Whether each row is of the positive class.
+    truth: Vec<bool>,
+    /// The predicted probability of the positive class.
+    scores: Vec<f64>,
+    /// The positive class's label.
+    positive: String,
+}
+
 /// Truth and positive-class scores of a binary classifier's predictions, for curves.
 fn binary_scores(
     model: &Model,
     frame: &Frame,
     predictions: &Predictions,
-) -> Result<Option<(Vec<bool>, Vec<f64>, String)>> {
+) -> Result<Option<BinaryScores>> {
     let Predictions::Proba { proba, classes } = predictions else {
         return Ok(None);
     };
@@ -489,7 +504,11 @@ fn binary_scores(
     let y = crate::train::encode_labels(frame, &model.target, classes)?;
     let truth = y.iter().map(|c| *c == positive).collect();
     let scores = proba.chunks(2).map(|p| p[positive]).collect();
-    Ok(Some((truth, scores, classes[positive].clone())))
+    Ok(Some(BinaryScores {
+        truth,
+        scores,
+        positive: classes[positive].clone(),
+    }))
 }
 
 /// Writes the evaluation's SVG charts into `dir`; returns the file names written.
@@ -499,7 +518,7 @@ fn write_charts(
     frame: &Frame,
     predictions: &Predictions,
     evaluation: &Evaluation,
-    curve: Option<&(Vec<bool>, Vec<f64>, String)>,
+    curve: Option<&BinaryScores>,
 ) -> Result<Vec<String>> {
     let mut charts: Vec<(&str, String)> = Vec::new();
     if let Some(matrix) = &evaluation.confusion {
@@ -508,7 +527,12 @@ fn write_charts(
             svg::confusion("Confusion matrix", &evaluation.classes, matrix)?,
         ));
     }
-    if let Some((truth, scores, positive)) = curve {
+    if let Some(BinaryScores {
+        truth,
+        scores,
+        positive,
+    }) = curve
+    {
         if let Some(roc) = curves::roc_curve(truth, scores) {
             charts.push((
                 "roc.svg",
