@@ -255,6 +255,11 @@ pub fn confusion(title: &str, classes: &[String], matrix: &[Vec<u64>]) -> Result
 mod tests {
     use super::*;
 
+    /// plotters writes each text element's content on a line of its own.
+    fn has_text(svg: &str, text: &str) -> bool {
+        svg.lines().any(|line| line.trim() == text)
+    }
+
     #[test]
     fn charts_are_standalone_svg_with_their_labels() {
         let roc = unit_curve(
@@ -266,20 +271,26 @@ mod tests {
         )
         .unwrap();
         assert!(roc.starts_with("<svg") && roc.trim_end().ends_with("</svg>"));
-        assert!(roc.contains(">ROC<") && roc.contains("false positive rate"));
+        assert!(
+            has_text(&roc, "ROC") && has_text(&roc, "false positive rate"),
+            "{roc}"
+        );
         let cm = confusion(
             "Confusion",
             &["no".into(), "yes".into()],
             &[vec![90, 10], vec![5, 45]],
         )
         .unwrap();
-        assert!(cm.contains(">90<") && cm.contains(">45<") && cm.contains("yes (true)"));
+        assert!(
+            has_text(&cm, "90") && has_text(&cm, "45") && has_text(&cm, "yes (true)"),
+            "{cm}"
+        );
         let b = bars(
             "Importance",
             &[("tenure".into(), 0.6), ("contract".into(), 0.4)],
         )
         .unwrap();
-        assert!(b.contains(">tenure<") && b.contains(">0.600<"));
+        assert!(has_text(&b, "tenure") && has_text(&b, "0.600"), "{b}");
         let r = scatter(
             "Residuals",
             "predicted",
@@ -288,6 +299,14 @@ mod tests {
         )
         .unwrap();
         assert!(r.contains("<circle"));
+        let h = series(
+            "roc_auc",
+            "value",
+            &["v1".into(), "candidate".into()],
+            &[0.79, 0.81],
+        )
+        .unwrap();
+        assert!(has_text(&h, "candidate") && h.contains("<polyline"), "{h}");
     }
 
     #[test]
