@@ -1,8 +1,6 @@
 //! The CI contract seen from outside: what a step leaves for GitHub Actions and GitLab CI.
 
-use crate::common::{example_repo, mlgate};
-
-const CONFIG: &str = "examples/churn/mlgate.yaml";
+use crate::common::{example_repo, mlgate, EXAMPLE_CONFIG as CONFIG};
 
 #[test]
 fn github_gets_outputs_summary_and_annotations() {

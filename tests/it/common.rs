@@ -60,3 +60,21 @@ pub fn example_repo() -> (tempfile::TempDir, PathBuf) {
     git(&root, &["commit", "-q", "-m", "example"]);
     (dir, root)
 }
+
+/// The churn example's config, relative to an [`example_repo`].
+pub const EXAMPLE_CONFIG: &str = "examples/churn/mlgate.yaml";
+
+/// `mlgate run` on the example: exit code and stdout, after checking nothing panicked.
+pub fn run_example(root: &Path) -> (i32, String) {
+    let out = mlgate()
+        .current_dir(root)
+        .args(["run", "--config", EXAMPLE_CONFIG])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    (
+        out.status.code().unwrap(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+    )
+}

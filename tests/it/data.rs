@@ -480,18 +480,7 @@ fn train_stores_the_profile_that_becomes_the_drift_reference() {
 #[test]
 fn every_schema_key_is_documented() {
     let schema = serde_json::to_value(schemars::schema_for!(mlgate::data::DataSchema)).unwrap();
-    let mut keys = Vec::new();
-    crate::docs::collect_properties(&schema, &mut keys);
-    let doc =
-        std::fs::read_to_string(crate::common::repo_root().join("docs/data-schema.md")).unwrap();
-    let missing: Vec<_> = keys
-        .iter()
-        .filter(|k| !doc.contains(&format!("`{k}`")))
-        .collect();
-    assert!(
-        missing.is_empty(),
-        "keys missing from docs/data-schema.md: {missing:?}"
-    );
+    crate::docs::assert_keys_documented(&schema, "docs/data-schema.md");
 }
 
 #[test]

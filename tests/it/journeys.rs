@@ -1,25 +1,10 @@
 //! The user journeys of the README on the churn example, in a fresh repository each:
 //! pull request → promotion branch → merge → deploy → revert → rollback.
 
-use crate::common::{example_repo, git, mlgate};
+use crate::common::{example_repo, git, mlgate, run_example as run, EXAMPLE_CONFIG as CONFIG};
 use std::path::Path;
 
-const CONFIG: &str = "examples/churn/mlgate.yaml";
 const BRANCH: &str = "mlgate/promote/churn";
-
-fn run(root: &Path) -> (i32, String) {
-    let out = mlgate()
-        .current_dir(root)
-        .args(["run", "--config", CONFIG])
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (
-        out.status.code().unwrap(),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-    )
-}
 
 fn store_files(root: &Path) -> Vec<String> {
     let store = root.join("examples/churn/.mlgate/store");

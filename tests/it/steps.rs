@@ -1,9 +1,7 @@
 //! Steps run one by one, as separate CI jobs would, and their failure modes.
 
-use crate::common::{example_repo, git, mlgate};
+use crate::common::{example_repo, git, mlgate, run_example, EXAMPLE_CONFIG as CONFIG};
 use std::path::Path;
-
-const CONFIG: &str = "examples/churn/mlgate.yaml";
 
 fn step(root: &Path, args: &[&str]) -> (i32, String, String) {
     let out = mlgate()
@@ -108,12 +106,7 @@ fn bad_rows_fail_validation_naming_row_column_and_value() {
     assert!(out.contains("| eval | contract | allowed | 1 | value not among the allowed values | row 3: `monthly` |"), "{out}");
     assert!(out.contains("| eval | tenure_months | type | 1 | not an integer (integer expected) | row 7: `many` |"), "{out}");
     // `run` stops at the failed step: nothing is trained.
-    let out = mlgate()
-        .current_dir(&root)
-        .args(["run", "--config", CONFIG])
-        .output()
-        .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(run_example(&root).0, 1);
     assert!(!root
         .join("examples/churn/.mlgate/reports/churn/train.json")
         .exists());
@@ -191,13 +184,8 @@ fn tampered_store_is_detected() {
 fn missing_production_artifact_falls_back_to_recorded_metrics_with_a_warning() {
     let (_tmp, root) = example_repo();
     std::fs::remove_dir_all(root.join("examples/churn/.mlgate/store")).unwrap();
-    let out = mlgate()
-        .current_dir(&root)
-        .args(["run", "--config", CONFIG])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let (code, stdout) = run_example(&root);
+    assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("could not be re-evaluated"), "{stdout}");
     assert!(stdout.contains("| roc_auc ↑ | 0.7920 |"), "{stdout}");
 }
@@ -208,13 +196,8 @@ fn no_production_means_no_baseline() {
     let pointer = root.join("examples/churn/models/churn/production.yaml");
     std::fs::write(&pointer, "model: churn\nversion: null\n").unwrap();
     git(&root, &["commit", "-qam", "no production"]);
-    let out = mlgate()
-        .current_dir(&root)
-        .args(["run", "--config", CONFIG])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert_eq!(out.status.code(), Some(0), "{stdout}");
+    let (code, stdout) = run_example(&root);
+    assert_eq!(code, 0, "{stdout}");
     assert!(
         stdout.contains("(no baseline: no production model yet)"),
         "{stdout}"
