@@ -5,6 +5,7 @@
 
 pub mod chart;
 pub mod ci;
+pub mod cloud;
 pub mod config;
 pub mod data;
 pub mod error;

@@ -95,7 +95,7 @@ enum Command {
     Predict {
         #[command(flatten)]
         common: Common,
-        /// CSV file to score.
+        /// CSV file to score (with `--backend sagemaker`, also `s3://BUCKET/KEY`).
         #[arg(long)]
         input: PathBuf,
         /// Where to write the input with prediction columns appended.
@@ -103,6 +103,10 @@ enum Command {
         output: PathBuf,
         #[arg(long)]
         version: Option<String>,
+        /// `local` (in-process) or `sagemaker` (a batch-transform job; for versions
+        /// trained by SageMaker).
+        #[arg(long, value_enum, default_value_t = steps::PredictBackend::Local)]
+        backend: steps::PredictBackend,
     },
     /// validate-data → train → evaluate → validate-model → compare → promote.
     #[command(after_help = EXIT_CODES)]
@@ -267,17 +271,19 @@ async fn execute(command: Command, ci: &mut Ci) -> Result<u8> {
             input,
             output,
             version,
+            backend,
         } => (
             common,
             Step::Predict(PredictOptions {
                 input,
                 output,
                 version,
+                backend,
             }),
         ),
         Command::Run(c) => (c, Step::Run),
     };
-    let ctx = Ctx::open(&common.config, common.out.clone())?;
+    let ctx = Ctx::open(&common.config, common.out.clone()).await?;
     let mut reports = Vec::new();
     let mut outcome = Ok(());
     for (name, model) in ctx.project.models(common.model.as_deref())? {

@@ -150,6 +150,33 @@ pub enum Estimator {
         seed: u64,
         files: std::collections::BTreeMap<String, String>,
     },
+    /// A SageMaker training job's model: scored by SageMaker (batch transform), judged
+    /// by the metrics the job reported on the validation channel.
+    #[serde(rename = "sagemaker")]
+    SageMaker {
+        /// Inference image (the training image).
+        image: String,
+        /// `s3://…/model.tar.gz`.
+        model_data: String,
+        /// Digest of `model.tar.gz`, so the version is content-addressed.
+        model_sha256: String,
+        job_name: String,
+        job_arn: String,
+        /// What the container is sent.
+        input: SageMakerInput,
+        /// Metrics the job reported, under mlgate's names.
+        metrics: indexmap::IndexMap<String, f64>,
+    },
+}
+
+/// How rows are sent to a SageMaker model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SageMakerInput {
+    /// Headerless CSV of the encoded features (the built-in XGBoost).
+    Xgboost,
+    /// The file as it is (the team's own container).
+    Raw,
 }
 
 /// What a model says about each row.
@@ -199,9 +226,24 @@ impl Model {
         kinds
     }
 
+    /// Metrics reported by the training job, for models mlgate cannot score itself.
+    pub fn reported_metrics(&self) -> Option<&indexmap::IndexMap<String, f64>> {
+        match &self.estimator {
+            Estimator::SageMaker { metrics, .. } => Some(metrics),
+            _ => None,
+        }
+    }
+
     pub fn predict(&self, frame: &Frame) -> Result<Predictions> {
-        if let Estimator::Command { .. } = self.estimator {
-            return crate::train::command::predict(self, frame);
+        match &self.estimator {
+            Estimator::Command { .. } => return crate::train::command::predict(self, frame),
+            Estimator::SageMaker { job_name, .. } => {
+                return Err(Error::input(format!(
+                    "this model was trained by SageMaker job {job_name} and is scored by SageMaker"
+                ))
+                .with_hint("use `mlgate predict --backend sagemaker`"))
+            }
+            _ => {}
         }
         let x = design_matrix(&self.features, frame)?;
         Ok(match &self.estimator {
@@ -238,7 +280,10 @@ impl Model {
                 let outputs = self.classes.len().max(1);
                 self.predictions_of(forest::predict(trees, outputs, &x, parallel::threads()))
             }
-            Estimator::Command { .. } => return crate::train::command::predict(self, frame),
+            // Answered above; kept apart so the built-in arms stay exhaustive.
+            Estimator::Command { .. } | Estimator::SageMaker { .. } => {
+                return Err(Error::input("not a built-in model"))
+            }
         })
     }
 
@@ -247,6 +292,7 @@ impl Model {
     pub fn algorithm_name(&self) -> &'static str {
         match self.estimator {
             Estimator::Command { .. } => "command",
+            Estimator::SageMaker { .. } => "sagemaker",
             _ => self.algorithm.as_str(),
         }
     }

@@ -65,7 +65,19 @@ fn check_model(project: &Project, name: &str, model: &ModelConfig, errors: &mut 
     ] {
         if let Some(path) = path {
             let resolved = project.resolve(path);
-            if !resolved.is_file() {
+            if key == "data.schema" && crate::store::is_remote(path) {
+                errors.push(project.error_at(
+                    &at(key),
+                    "the schema is part of the project: give a path in the repository",
+                ));
+            } else if crate::store::is_remote(path) {
+                if crate::store::s3::split_uri(path).is_none_or(|(_, k)| k.is_empty()) {
+                    errors.push(project.error_at(
+                        &at(key),
+                        format!("`{path}` is not an S3 object (s3://BUCKET/KEY)"),
+                    ));
+                }
+            } else if !resolved.is_file() {
                 errors.push(
                     project.error_at(&at(key), format!("file not found: {}", resolved.display())),
                 );
@@ -104,7 +116,7 @@ fn check_model(project: &Project, name: &str, model: &ModelConfig, errors: &mut 
         errors.push(project.error_at(&at(&format!("drift.{key}")), message));
     }
     if let Some(reference) = &model.drift.reference {
-        if !project.resolve(reference).is_file() {
+        if !crate::store::is_remote(reference) && !project.resolve(reference).is_file() {
             let message = format!("file not found: {}", project.resolve(reference).display());
             errors.push(project.error_at(&at("drift.reference"), message));
         }
@@ -260,8 +272,147 @@ fn check_backend(project: &Project, name: &str, model: &ModelConfig, errors: &mu
                 errors.push(project.error_at(&at("command.timeout_seconds"), "must be at least 1"));
             }
         }
-        (super::Backend::Builtin, None) => {}
+        (super::Backend::Builtin | super::Backend::Sagemaker, None) => {}
+        (super::Backend::Sagemaker, Some(_)) => errors.push(project.error_at(
+            &at("command"),
+            "`command` applies to `backend: command` only",
+        )),
     }
+    match (t.backend, &t.sagemaker) {
+        (super::Backend::Sagemaker, None) => errors.push(project.error_at(
+            &at("backend"),
+            "the sagemaker backend needs `sagemaker` (at least `role_arn` and `image` or `algorithm`)",
+        )),
+        (super::Backend::Sagemaker, Some(sm)) => {
+            if t.algorithm.is_some() || !set_params(&t.params).is_empty() {
+                errors.push(project.error_at(
+                    &at("algorithm"),
+                    "`algorithm` and `params` are for the builtin backend; give SageMaker its settings in `sagemaker` (`algorithm: xgboost`, `hyperparameters`)",
+                ));
+            }
+            for (key, message) in sagemaker_problems(project, model, sm) {
+                errors.push(project.error_at(&at(&format!("sagemaker.{key}")), message));
+            }
+        }
+        (_, Some(_)) => errors.push(project.error_at(
+            &at("sagemaker"),
+            "`sagemaker` applies to `backend: sagemaker` only",
+        )),
+        (_, None) => {}
+    }
+}
+
+/// What SageMaker would refuse, said before any job is created.
+fn sagemaker_problems(
+    project: &Project,
+    model: &ModelConfig,
+    sm: &crate::cloud::sagemaker::SageMakerConfig,
+) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    let mut add = |key: &str, message: String| problems.push((key.to_string(), message));
+    let role = regex::Regex::new(r"^arn:aws[a-z-]*:iam::\d{12}:role/\S+$").expect("valid regex");
+    if !role.is_match(&sm.role_arn) {
+        add(
+            "role_arn",
+            format!(
+                "`{}` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+                sm.role_arn
+            ),
+        );
+    }
+    match (&sm.image, sm.algorithm) {
+        (None, None) => add(
+            "image",
+            "give `image` (your container's ECR URI) or `algorithm: xgboost`".into(),
+        ),
+        (Some(_), Some(_)) => add("algorithm", "give `image` or `algorithm`, not both".into()),
+        _ => {}
+    }
+    for (key, value) in [
+        ("instance_count", sm.instance_count),
+        ("volume_size_gb", sm.volume_size_gb),
+        ("max_runtime_seconds", sm.max_runtime_seconds),
+        ("max_wait_seconds", sm.max_wait_seconds),
+        ("transform.instance_count", sm.transform.instance_count),
+        ("transform.max_payload_mb", sm.transform.max_payload_mb),
+    ] {
+        if value.is_some_and(|v| v < 1) {
+            add(key, "must be at least 1".into());
+        }
+    }
+    if let (Some(wait), true) = (sm.max_wait_seconds, sm.spot) {
+        if wait < sm.max_runtime_seconds() {
+            add(
+                "max_wait_seconds",
+                format!(
+                    "must be at least max_runtime_seconds ({})",
+                    sm.max_runtime_seconds()
+                ),
+            );
+        }
+    }
+    if !sm.spot && (sm.max_wait_seconds.is_some() || sm.checkpoint_uri.is_some()) {
+        add(
+            "spot",
+            "`max_wait_seconds` and `checkpoint_uri` apply to spot training: set `spot: true`"
+                .into(),
+        );
+    }
+    let s3_store = project.config.store.starts_with("s3://");
+    if !s3_store && sm.output_path.is_none() {
+        add(
+            "output_path",
+            "required unless the store is `s3://…` (jobs write their output there)".into(),
+        );
+    }
+    if !s3_store && sm.channels.is_empty() {
+        add(
+            "channels",
+            "required unless the store is `s3://…` (mlgate uploads the model's data there)".into(),
+        );
+    }
+    let uris = sm
+        .channels
+        .iter()
+        .map(|(k, v)| (format!("channels.{k}"), v))
+        .chain(
+            sm.output_path
+                .iter()
+                .map(|v| ("output_path".to_string(), v)),
+        )
+        .chain(
+            sm.checkpoint_uri
+                .iter()
+                .map(|v| ("checkpoint_uri".to_string(), v)),
+        )
+        .chain(
+            sm.transform
+                .output_path
+                .iter()
+                .map(|v| ("transform.output_path".to_string(), v)),
+        );
+    for (key, uri) in uris {
+        if crate::store::s3::split_uri(uri).is_none() {
+            add(
+                &key,
+                format!("`{uri}` is not an S3 location (s3://BUCKET/PREFIX)"),
+            );
+        }
+    }
+    let known = evaluate::metric_names(model.task);
+    for metric in sm.metrics.keys() {
+        if !known.contains(&metric.as_str()) {
+            let hint = super::suggest::did_you_mean(metric, known.iter().copied());
+            add(
+                &format!("metrics.{metric}"),
+                format!("`{metric}` is not a {} metric{hint}", model.task.as_str()),
+            );
+        }
+    }
+    if sm.poll_seconds.is_some_and(|p| p.is_nan() || p <= 0.0) {
+        add("poll_seconds", "must be above 0".into());
+    }
+    problems
 }
 
 /// The parameters each built-in algorithm takes.

@@ -12,7 +12,8 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Format version of this file. Only `1` exists.
     pub version: u32,
-    /// Where model versions are stored: `file://PATH` (relative to this file's folder).
+    /// Where model versions are stored: `file://PATH` (relative to this file's folder) or
+    /// `s3://BUCKET/PREFIX`.
     #[serde(default = "default_store")]
     pub store: String,
     /// The models of this project, by name (lowercase letters, digits, `-`, `_`).
@@ -20,6 +21,19 @@ pub struct Config {
     /// Where pull requests, reports and deployment tags go (see docs/forges.md).
     #[serde(default)]
     pub forge: ForgeConfig,
+    /// AWS settings shared by the S3 store and SageMaker (see docs/aws.md).
+    #[serde(default)]
+    pub aws: AwsConfig,
+}
+
+/// Credentials always come from the standard AWS chain (environment, profile, web
+/// identity, instance role); never from this file.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AwsConfig {
+    /// Region of the S3 store and SageMaker. Default: the chain's (`AWS_REGION`, profile).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
 }
 
 pub fn default_store() -> String {
@@ -122,12 +136,16 @@ pub struct DataConfig {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
-    /// Training backend: `builtin` (in-process) or `command` (the team's own code, see `command`).
+    /// Training backend: `builtin` (in-process), `command` (the team's own code, see
+    /// `command`) or `sagemaker` (a SageMaker training job, see `sagemaker`).
     #[serde(default)]
     pub backend: Backend,
     /// The `command` backend: the team's own training and prediction commands.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub command: Option<CommandConfig>,
+    /// The `sagemaker` backend: the training job, its registry group and batch transform.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sagemaker: Option<crate::cloud::sagemaker::SageMakerConfig>,
     /// Built-in algorithm: `logistic_regression`, `ridge`, `linear_regression`, `random_forest`
     /// or `gradient_boosting`. Default: `logistic_regression` for classification, `ridge` for regression.
     #[serde(default)]
@@ -143,6 +161,7 @@ pub enum Backend {
     #[default]
     Builtin,
     Command,
+    Sagemaker,
 }
 
 /// The team's own code, run under the contract of docs/training.md.

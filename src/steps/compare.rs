@@ -46,9 +46,14 @@ pub async fn compare(
 ) -> Result<Report> {
     let candidate = ctx.candidate(name, version).await?;
     let eval_path = &model.data.eval;
-    let eval_fp = fingerprint(&ctx.project.resolve(eval_path))?;
-    let frame = ctx.read_frame(model, eval_path, candidate.model.column_kinds())?;
-    let cand_metrics = score(&candidate.model, &frame, &eval_fp)?.metrics;
+    let eval_fp = fingerprint(&ctx.data_path(eval_path).await?)?;
+    let frame = ctx
+        .read_frame(model, eval_path, candidate.model.column_kinds())
+        .await?;
+    let cand_metrics = match candidate.model.reported_metrics() {
+        Some(reported) => reported.clone(),
+        None => score(&candidate.model, &frame, &eval_fp)?.metrics,
+    };
     let pointer = Pointer::read(&ctx.project.resolve(&ctx.project.pointer_rel(name)), name)?;
     let (baseline, prod_metrics) =
         production_metrics(ctx, name, model, &pointer, eval_path, &eval_fp).await?;
@@ -119,9 +124,15 @@ async fn production_metrics(
         return Ok((Baseline::None, None));
     };
     let reason = match versions::load(ctx.store.as_ref(), name, &version).await {
+        Ok(production) if production.model.reported_metrics().is_some() => {
+            "SageMaker models are compared on the metrics their training jobs reported on the \
+             evaluation data (the validation channel)"
+                .to_string()
+        }
         Ok(production) => {
             match ctx
                 .read_frame(model, eval_path, production.model.column_kinds())
+                .await
                 .and_then(|f| score(&production.model, &f, eval_fp))
             {
                 Ok(e) => return Ok((Baseline::Reevaluated { version }, Some(e.metrics))),

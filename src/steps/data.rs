@@ -33,7 +33,7 @@ pub async fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result
     };
     let mut scans = Vec::new();
     for (role, path) in [("train", &model.data.train), ("eval", &model.data.eval)] {
-        let mut s = scan(&ctx.project.resolve(path), schema.as_ref(), &options)?;
+        let mut s = scan(&ctx.data_path(path).await?, schema.as_ref(), &options)?;
         if schema.is_none() {
             s.check.findings.extend(model_columns(model, &s.check));
         }
@@ -62,7 +62,7 @@ pub async fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result
 }
 
 /// The profile of one of the model's data files, read with its schema's types.
-pub(super) fn profile_of(ctx: &Ctx, model: &ModelConfig, path: &str) -> Result<Profile> {
+pub(super) async fn profile_of(ctx: &Ctx, model: &ModelConfig, path: &str) -> Result<Profile> {
     let schema = match &model.data.schema {
         Some(p) => Some(DataSchema::load(&ctx.project.resolve(p))?),
         None => None,
@@ -71,7 +71,7 @@ pub(super) fn profile_of(ctx: &Ctx, model: &ModelConfig, path: &str) -> Result<P
         keep_values: 0,
         bad_rows: 0,
     };
-    Ok(scan(&ctx.project.resolve(path), schema.as_ref(), &options)?.profile)
+    Ok(scan(&ctx.data_path(path).await?, schema.as_ref(), &options)?.profile)
 }
 
 fn side_of(s: &Scan) -> Side<'_> {
@@ -109,7 +109,7 @@ async fn reference(
     options: &ScanOptions,
 ) -> Result<Option<Reference>> {
     if let Some(path) = &model.drift.reference {
-        let resolved = ctx.project.resolve(path);
+        let resolved = ctx.data_path(path).await?;
         if path.ends_with(".json") {
             let bytes = std::fs::read(&resolved).map_err(|e| Error::read(&resolved, e))?;
             let profile = Profile::from_json(&bytes, path)?;

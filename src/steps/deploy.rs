@@ -3,6 +3,7 @@
 //! of the pointer deploys the older version the same way.
 
 use super::Ctx;
+use crate::cloud::sagemaker;
 use crate::config::ModelConfig;
 use crate::error::{Error, Result};
 use crate::forge::{self, git::Git, Event};
@@ -10,7 +11,7 @@ use crate::pointer::Pointer;
 use crate::report::{Case, Report, Status};
 use crate::store::versions;
 
-pub async fn deploy(ctx: &Ctx, name: &str, _model: &ModelConfig) -> Result<Report> {
+pub async fn deploy(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
     let path = ctx.project.resolve(&ctx.project.pointer_rel(name));
     let pointer = Pointer::read(&path, name)?;
     let Some(version) = pointer.version.clone() else {
@@ -46,6 +47,7 @@ pub async fn deploy(ctx: &Ctx, name: &str, _model: &ModelConfig) -> Result<Repor
     if published {
         ctx.store.put(&key, text.as_bytes()).await?;
     }
+    let approval = approve(ctx, name, model, &stored).await?;
     let (forge, event) = forge::open(&ctx.project, &ctx.out)?;
     let last = forge.last_deploy_tag(name).await?;
     let tag = match last.as_ref() {
@@ -68,12 +70,58 @@ pub async fn deploy(ctx: &Ctx, name: &str, _model: &ModelConfig) -> Result<Repor
     if let Some(note) = pushed_change(ctx, &event, &ctx.project.pointer_rel(name)) {
         report.notes.push(note);
     }
+    if let Some(a) = &approval {
+        if let Some(arn) = &a.approved {
+            report.notes.push(format!(
+                "Model Registry: `{arn}` {}.",
+                if a.changed {
+                    "approved"
+                } else {
+                    "was already approved"
+                }
+            ));
+        }
+        for arn in &a.rejected {
+            report
+                .notes
+                .push(format!("Model Registry: `{arn}` rejected (rolled back)."));
+        }
+    }
     report.cases.push(Case {
         name: "deployed".into(),
         failure: None,
     });
-    report.data = serde_json::json!({ "version": version, "published": published, "tag": tag });
+    report.data = serde_json::json!({
+        "version": version, "published": published, "tag": tag, "registry": approval,
+    });
     Ok(report)
+}
+
+/// For SageMaker-trained versions: the registry follows git (approve production, reject
+/// anything approved after it).
+async fn approve(
+    ctx: &Ctx,
+    name: &str,
+    model: &ModelConfig,
+    version: &versions::Version,
+) -> Result<Option<sagemaker::registry::Approval>> {
+    let Some(cfg) = &model.train.sagemaker else {
+        return Ok(None);
+    };
+    let trained_by_sagemaker = version.model.reported_metrics().is_some();
+    let clients = sagemaker::Clients::new(ctx.project.config.aws.region.as_deref()).await?;
+    let git = Git::new(&ctx.project.root);
+    let reason = format!(
+        "deployed by mlgate: the production pointer in git at {}",
+        git.head().unwrap_or_else(|| "HEAD".into())
+    );
+    let production = (
+        version.manifest.version.as_str(),
+        trained_by_sagemaker.then_some(version),
+    );
+    sagemaker::registry::approve(&clients, cfg, name, production, &reason)
+        .await
+        .map(Some)
 }
 
 /// Whether the pushed commits changed the pointer, when the CI says what was pushed and

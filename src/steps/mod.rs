@@ -17,7 +17,7 @@ pub use data::validate_data;
 pub use deploy::deploy;
 pub use init::{init, InitOptions};
 pub use model::{evaluate, train, validate_model};
-pub use predict::{predict, PredictOptions};
+pub use predict::{predict, PredictBackend, PredictOptions};
 pub use promote::promote;
 
 use crate::config::{ModelConfig, Project};
@@ -34,6 +34,9 @@ pub struct Ctx {
     pub project: Project,
     pub store: Box<dyn Store>,
     pub out: PathBuf,
+    /// Local copies of remote data files (`s3://…`), by URI, fetched once per process.
+    downloads: tokio::sync::Mutex<HashMap<String, PathBuf>>,
+    scratch: tempfile::TempDir,
 }
 
 /// Which model version the later steps act on, written by `train`.
@@ -46,15 +49,53 @@ pub struct Candidate {
 
 impl Ctx {
     /// Loads the config and opens its store. `out` defaults to `.mlgate/reports` beside the config.
-    pub fn open(config: &Path, out: Option<PathBuf>) -> Result<Ctx> {
+    pub async fn open(config: &Path, out: Option<PathBuf>) -> Result<Ctx> {
         let project = Project::load(config)?;
         crate::train::command::set_project_dir(&project.root);
-        let store = store::open(&project.config.store, &project.root)?;
+        let region = project.config.aws.region.clone();
+        let store = store::open(&project.config.store, &project.root, region.as_deref()).await?;
         let out = out.unwrap_or_else(|| project.root.join(".mlgate/reports"));
+        let scratch = tempfile::Builder::new()
+            .prefix("mlgate-data-")
+            .tempdir()
+            .map_err(|e| Error::external(format!("temporary folder: {e}")))?;
         Ok(Ctx {
             project,
             store,
             out,
+            downloads: Default::default(),
+            scratch,
+        })
+    }
+
+    /// A local path for a data file of the config: the project's file, or a copy of a
+    /// remote object, streamed to disk once per process.
+    pub async fn data_path(&self, path: &str) -> Result<PathBuf> {
+        if !store::is_remote(path) {
+            return Ok(self.project.resolve(path));
+        }
+        let mut downloads = self.downloads.lock().await;
+        if let Some(local) = downloads.get(path) {
+            return Ok(local.clone());
+        }
+        // The file name stays last, so the reader still sees `.csv.gz`, `.parquet`, ….
+        let name = path.rsplit('/').next().unwrap_or("data");
+        let local = self
+            .scratch
+            .path()
+            .join(format!("{}-{name}", downloads.len()));
+        let region = self.project.config.aws.region.as_deref();
+        store::download_uri(path, &local, region).await?;
+        downloads.insert(path.to_string(), local.clone());
+        Ok(local)
+    }
+
+    /// The data files a trainer reads.
+    pub async fn data_files(&self, model: &ModelConfig) -> Result<crate::train::DataFiles> {
+        Ok(crate::train::DataFiles {
+            train: self.data_path(&model.data.train).await?,
+            eval: self.data_path(&model.data.eval).await?,
+            store_uri: self.store.uri(),
         })
     }
 
@@ -102,7 +143,7 @@ impl Ctx {
     }
 
     /// Reads the model's data with column kinds from its schema, so types never depend on luck.
-    pub fn read_frame(
+    pub async fn read_frame(
         &self,
         model: &ModelConfig,
         path: &str,
@@ -119,7 +160,7 @@ impl Ctx {
             );
         }
         kinds.extend(extra);
-        Frame::read(&self.project.resolve(path), &kinds)
+        Frame::read(&self.data_path(path).await?, &kinds)
     }
 }
 

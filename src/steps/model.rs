@@ -18,9 +18,12 @@ use std::path::Path;
 use std::time::Instant;
 
 pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
-    let train_path = ctx.project.resolve(&model.data.train);
-    let frame = ctx.read_frame(model, &model.data.train, read_kinds(model))?;
-    let trainer = trainer_for(model, &ctx.project);
+    let files = ctx.data_files(model).await?;
+    let train_path = files.train.clone();
+    let frame = ctx
+        .read_frame(model, &model.data.train, read_kinds(model))
+        .await?;
+    let trainer = trainer_for(model, &ctx.project, files);
     let started = Instant::now();
     let trained = trainer
         .train(&TrainRequest {
@@ -30,7 +33,7 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         })
         .await?;
     let seconds = started.elapsed().as_secs_f64();
-    let evaluation = evaluate_on(ctx, model, &trained.model, &model.data.eval)?;
+    let evaluation = evaluate_on(ctx, model, &trained.model, &model.data.eval).await?;
     let git = Git::new(&ctx.project.root);
     let lineage = Lineage {
         git_commit: git.head(),
@@ -61,7 +64,7 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
     };
     let (id, created) = versions::save(ctx.store.as_ref(), name, &trained.model, manifest).await?;
     // The training data's profile: the drift reference once this version is in production.
-    let profile = super::data::profile_of(ctx, model, &model.data.train)?;
+    let profile = super::data::profile_of(ctx, model, &model.data.train).await?;
     versions::save_profile(ctx.store.as_ref(), name, &id, &profile.to_json()).await?;
     ctx.write_candidate(&Candidate {
         model: name.into(),
@@ -95,10 +98,57 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
     Ok(report)
 }
 
-/// Scores a model on a data file of the project.
-fn evaluate_on(ctx: &Ctx, config: &ModelConfig, model: &Model, path: &str) -> Result<Evaluation> {
-    let frame = ctx.read_frame(config, path, model.column_kinds())?;
-    score(model, &frame, &fingerprint(&ctx.project.resolve(path))?)
+/// Scores a model on a data file of the project; a model mlgate cannot score itself
+/// (SageMaker's) brings the metrics its job measured on the same file.
+async fn evaluate_on(
+    ctx: &Ctx,
+    config: &ModelConfig,
+    model: &Model,
+    path: &str,
+) -> Result<Evaluation> {
+    let frame = ctx.read_frame(config, path, model.column_kinds()).await?;
+    let data = fingerprint(&ctx.data_path(path).await?)?;
+    match model.reported_metrics() {
+        Some(metrics) => Ok(Evaluation {
+            data,
+            rows: frame.rows,
+            metrics: metrics.clone(),
+            confusion: None,
+            classes: model.classes.clone(),
+        }),
+        None => score(model, &frame, &data),
+    }
+}
+
+/// The report of a step on a model judged by its job's metrics: the metrics and why.
+fn reported_report(step: &str, name: &str, manifest: &Manifest, note: String) -> Report {
+    let id = &manifest.version;
+    let mut report = Report::new(
+        step,
+        name,
+        Status::Pass,
+        format!("`{id}`: metrics reported by its training job"),
+    );
+    report.notes.push(note);
+    report.tables.push(metrics_table(&manifest.evaluation));
+    report.cases.push(Case {
+        name: "artifact loads and matches its digest".into(),
+        failure: None,
+    });
+    report.data = serde_json::json!({ "version": id, "evaluation": manifest.evaluation });
+    report
+}
+
+/// Said in every report on a model whose metrics come from its training job.
+fn reported_note(model: &Model) -> Option<String> {
+    match &model.estimator {
+        crate::model::Estimator::SageMaker { job_name, .. } => Some(format!(
+            "Metrics reported by SageMaker training job `{job_name}` on the evaluation data \
+             (its validation channel); the model is scored by SageMaker, so per-row charts, \
+             slices and latency are not measured here."
+        )),
+        _ => None,
+    }
 }
 
 pub async fn evaluate(
@@ -110,9 +160,14 @@ pub async fn evaluate(
 ) -> Result<Report> {
     let candidate = ctx.candidate(name, version).await?;
     let path = data.unwrap_or(&model.data.eval);
-    let frame = ctx.read_frame(model, path, candidate.model.column_kinds())?;
+    if let Some(note) = reported_note(&candidate.model) {
+        return Ok(reported_report("evaluate", name, &candidate.manifest, note));
+    }
+    let frame = ctx
+        .read_frame(model, path, candidate.model.column_kinds())
+        .await?;
     let predictions = candidate.model.predict(&frame)?;
-    let fingerprint = fingerprint(&ctx.project.resolve(path))?;
+    let fingerprint = fingerprint(&ctx.data_path(path).await?)?;
     let evaluation =
         crate::evaluate::score(&candidate.model, &frame, predictions.clone(), &fingerprint)?;
     let id = &candidate.manifest.version;
@@ -185,13 +240,34 @@ pub async fn validate_model(
     const SAMPLE: usize = 1000;
     let candidate = ctx.candidate(name, version).await?;
     let rules = &model.validate;
+    if let Some(note) = reported_note(&candidate.model) {
+        let mut report = reported_report("validate-model", name, &candidate.manifest, note);
+        let evaluation = &candidate.manifest.evaluation;
+        report.cases.extend(limit_cases(rules, evaluation));
+        // Latency is SageMaker's to measure; the artifact budget still applies.
+        let size_only = ValidateConfig {
+            max_latency_ms_per_1000_rows: None,
+            ..rules.clone()
+        };
+        let size = candidate.model.to_json().len();
+        report.cases.extend(budget_cases(&size_only, 0.0, size));
+        if let Some(expected) = &rules.expected_classes {
+            report
+                .cases
+                .push(classes_case(expected, &candidate.model.classes));
+        }
+        if report.cases.iter().any(|c| c.failure.is_some()) {
+            report.status = Status::Fail;
+        }
+        return Ok(report);
+    }
     let mut kinds = candidate.model.column_kinds();
     for column in &rules.slices {
         kinds
             .entry(column.clone())
             .or_insert(crate::data::Kind::Categorical);
     }
-    let full = ctx.read_frame(model, &model.data.eval, kinds)?;
+    let full = ctx.read_frame(model, &model.data.eval, kinds).await?;
     let mut frame = full.clone();
     truncate(&mut frame, SAMPLE);
     let started = Instant::now();

@@ -1,12 +1,13 @@
-//! `predict`: local batch scoring of a CSV file, by default with the production version.
-//! The output is the input with prediction columns appended, like a batch transform
-//! that joins its input.
+//! `predict`: batch scoring of a CSV file, by default with the production version,
+//! in-process or by a SageMaker batch-transform job. The output is the input with
+//! prediction columns appended, like a batch transform that joins its input.
 
 use super::Ctx;
+use crate::cloud::sagemaker;
 use crate::config::ModelConfig;
 use crate::data::Frame;
 use crate::error::{Error, Result};
-use crate::model::Predictions;
+use crate::model::{Estimator, Predictions, SageMakerInput};
 use crate::pointer::Pointer;
 use crate::report::{Case, Report, Status};
 use std::path::PathBuf;
@@ -16,12 +17,20 @@ pub struct PredictOptions {
     pub output: PathBuf,
     /// A version id; default: the production version.
     pub version: Option<String>,
+    pub backend: PredictBackend,
+}
+
+/// Where scoring runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PredictBackend {
+    Local,
+    Sagemaker,
 }
 
 pub async fn predict(
     ctx: &Ctx,
     name: &str,
-    _model: &ModelConfig,
+    model: &ModelConfig,
     opts: &PredictOptions,
 ) -> Result<Report> {
     let id = match &opts.version {
@@ -40,9 +49,31 @@ pub async fn predict(
     let version = crate::store::versions::load(ctx.store.as_ref(), name, &id).await?;
     let mut kinds = version.model.column_kinds();
     kinds.remove(&version.model.target);
-    let frame = Frame::read_csv(&opts.input, &kinds)?;
-    let predictions = version.model.predict(&frame)?;
-    write_predictions(&opts.input, &opts.output, &predictions)?;
+    let input_text = opts.input.to_string_lossy().to_string();
+    // A local --input is relative to the working directory, unlike the config's paths.
+    let input = if crate::store::is_remote(&input_text) {
+        ctx.data_path(&input_text).await?
+    } else {
+        opts.input.clone()
+    };
+    let frame = Frame::read_csv(&input, &kinds)?;
+    let mut data = serde_json::json!({ "version": id, "rows": frame.rows, "output": opts.output });
+    match opts.backend {
+        PredictBackend::Local => {
+            let predictions = version.model.predict(&frame)?;
+            write_predictions(&input, &opts.output, &predictions)?;
+        }
+        PredictBackend::Sagemaker => {
+            let files = Files {
+                input: &input,
+                input_text: &input_text,
+                output: &opts.output,
+            };
+            let finished = transform(ctx, name, model, &version, &frame, files).await?;
+            data["job"] = finished.job.clone().into();
+            data["predictions_uri"] = finished.output_uri.clone().into();
+        }
+    }
     let mut report = Report::new(
         "predict",
         name,
@@ -57,17 +88,86 @@ pub async fn predict(
         name: "predict".into(),
         failure: None,
     });
-    report.data = serde_json::json!({ "version": id, "rows": frame.rows, "output": opts.output });
+    report.data = data;
     Ok(report)
 }
 
+/// Scores with a batch-transform job and writes its predictions like the local backend:
+/// joined to the input rows for the built-in XGBoost, as the container wrote them
+/// otherwise.
+async fn transform(
+    ctx: &Ctx,
+    name: &str,
+    model: &ModelConfig,
+    version: &crate::store::versions::Version,
+    frame: &Frame,
+    files: Files<'_>,
+) -> Result<sagemaker::transform::Finished> {
+    let Files {
+        input,
+        input_text,
+        output,
+    } = files;
+    let cfg = model.train.sagemaker.as_ref().ok_or_else(|| {
+        Error::config(format!(
+            "model `{name}` has no `train.sagemaker` settings, which `--backend sagemaker` needs (role, transform)"
+        ))
+    })?;
+    let clients = sagemaker::Clients::new(ctx.project.config.aws.region.as_deref()).await?;
+    let bytes = sagemaker::transform::input_bytes(version, frame, input)?;
+    let encoded = matches!(
+        version.model.estimator,
+        Estimator::SageMaker {
+            input: SageMakerInput::Xgboost,
+            ..
+        }
+    );
+    let uri = (!encoded && crate::store::is_remote(input_text)).then_some(input_text);
+    let request = sagemaker::transform::Input { bytes, uri };
+    let finished =
+        sagemaker::transform::run(&clients, cfg, ctx.store.as_ref(), name, version, request)
+            .await?;
+    if encoded {
+        let m = &version.model;
+        let text = String::from_utf8_lossy(&finished.output);
+        let predictions = sagemaker::xgboost::parse_predictions(
+            &text,
+            m.task,
+            &m.classes,
+            frame.rows,
+            &finished.output_uri,
+        )?;
+        write_predictions(input, output, &predictions)?;
+    } else {
+        create_parent(output)?;
+        std::fs::write(output, &finished.output).map_err(|e| Error::write(output, e))?;
+    }
+    Ok(finished)
+}
+
+/// The input (its local copy and as given) and where predictions go.
+struct Files<'a> {
+    input: &'a std::path::Path,
+    input_text: &'a str,
+    output: &'a std::path::Path,
+}
+
+fn create_parent(output: &std::path::Path) -> Result<()> {
+    match output.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e)),
+        None => Ok(()),
+    }
+}
+
 /// Copies the input rows and appends `prediction` (and `proba_<class>` for classifiers).
-fn write_predictions(input: &PathBuf, output: &PathBuf, predictions: &Predictions) -> Result<()> {
+fn write_predictions(
+    input: &std::path::Path,
+    output: &std::path::Path,
+    predictions: &Predictions,
+) -> Result<()> {
     let mut reader = csv::Reader::from_path(input)
         .map_err(|e| Error::input(format!("{}: {e}", input.display())))?;
-    if let Some(dir) = output.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
-    }
+    create_parent(output)?;
     let mut writer = csv::Writer::from_path(output)
         .map_err(|e| Error::external(format!("{}: {e}", output.display())))?;
     let werr = |e: csv::Error| Error::external(format!("{}: {e}", output.display()));

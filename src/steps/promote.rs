@@ -4,6 +4,7 @@
 use super::compare::Comparison;
 use super::model::lineage_note;
 use super::Ctx;
+use crate::cloud::sagemaker;
 use crate::config::ModelConfig;
 use crate::error::{Error, Result};
 use crate::forge::git::Git;
@@ -17,7 +18,7 @@ pub fn forge(ctx: &Ctx) -> Result<Box<dyn Forge>> {
     Ok(forge::open(&ctx.project, &ctx.out)?.0)
 }
 
-pub async fn promote(ctx: &Ctx, name: &str, _model: &ModelConfig) -> Result<Report> {
+pub async fn promote(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
     let compare_path = ctx.model_out(name).join("compare.json");
     let compare_report = read_json(&compare_path).map_err(|e| {
         e.with_hint("run `mlgate compare` first (with the same --out): promote acts on its verdict")
@@ -55,6 +56,8 @@ pub async fn promote(ctx: &Ctx, name: &str, _model: &ModelConfig) -> Result<Repo
         body: description(&compare_report, &version.manifest),
         files: vec![(pointer_path.clone(), pointer.render())],
     };
+    // Registered before the proposal, so the reviewer finds it pending in the registry.
+    let registered = register(ctx, name, model, &version).await?;
     let outcome = forge(ctx)?.propose(&proposal).await?;
     let head = outcome
         .head
@@ -84,12 +87,52 @@ pub async fn promote(ctx: &Ctx, name: &str, _model: &ModelConfig) -> Result<Repo
             outcome.branch, outcome.location
         ));
     }
+    report.notes.extend(registered.as_ref().map(|p| {
+        format!(
+            "Model Registry: `{}` ({}{}).",
+            p.arn,
+            p.status,
+            if p.created { ", registered now" } else { "" }
+        )
+    }));
     report.cases.push(Case {
         name: "promotion proposed".into(),
         failure: None,
     });
     report.data = serde_json::to_value(&outcome).unwrap_or_default();
+    if let Some(package) = registered {
+        report.data["model_package"] = serde_json::to_value(package).unwrap_or_default();
+    }
     Ok(report)
+}
+
+/// SageMaker-trained candidates are registered in the model's package group, pending
+/// approval, with their evaluation as the package's quality statistics.
+async fn register(
+    ctx: &Ctx,
+    name: &str,
+    model: &ModelConfig,
+    version: &versions::Version,
+) -> Result<Option<sagemaker::registry::Package>> {
+    let Some(cfg) = &model.train.sagemaker else {
+        return Ok(None);
+    };
+    if version.model.reported_metrics().is_none() {
+        return Ok(None);
+    }
+    let clients = sagemaker::Clients::new(ctx.project.config.aws.region.as_deref()).await?;
+    let metrics_uri = match ctx.store.uri() {
+        uri if uri.starts_with("s3://") => {
+            let key = versions::key(name, &version.manifest.version, "evaluation.json");
+            let json = serde_json::to_vec_pretty(&version.manifest.evaluation).unwrap_or_default();
+            ctx.store.put_if_absent(&key, &json).await?;
+            Some(sagemaker::join_s3(&uri, &key))
+        }
+        _ => None,
+    };
+    sagemaker::registry::register(&clients, cfg, name, version, metrics_uri.as_deref())
+        .await
+        .map(Some)
 }
 
 /// The pull-request description: the gate table and the candidate's lineage.

@@ -62,7 +62,7 @@ pub fn version_id(artifact: &[u8]) -> (String, String) {
     (digest[..ID_LEN].to_string(), format!("sha256:{digest}"))
 }
 
-fn key(model: &str, version: &str, file: &str) -> String {
+pub fn key(model: &str, version: &str, file: &str) -> String {
     format!("models/{model}/versions/{version}/{file}")
 }
 

@@ -41,15 +41,41 @@ pub trait Trainer: Send + Sync {
     async fn train(&self, request: &TrainRequest<'_>) -> Result<Trained>;
 }
 
-/// The trainer the model's config asks for; paths are those of the project's data.
-pub fn trainer_for(config: &ModelConfig, project: &crate::config::Project) -> Box<dyn Trainer> {
-    match (&config.train.backend, &config.train.command) {
-        (crate::config::Backend::Command, Some(command)) => Box::new(command::CommandTrainer {
+/// Where a trainer finds the model's data: local copies of its files (downloaded when
+/// the config names `s3://` objects) and the project's store.
+pub struct DataFiles {
+    pub train: std::path::PathBuf,
+    pub eval: std::path::PathBuf,
+    pub store_uri: String,
+}
+
+/// The trainer the model's config asks for.
+pub fn trainer_for(
+    config: &ModelConfig,
+    project: &crate::config::Project,
+    files: DataFiles,
+) -> Box<dyn Trainer> {
+    match (
+        &config.train.backend,
+        &config.train.command,
+        &config.train.sagemaker,
+    ) {
+        (crate::config::Backend::Command, Some(command), _) => Box::new(command::CommandTrainer {
             config: command.clone(),
             dir: project.root.clone(),
-            train_data: project.resolve(&config.data.train),
-            eval_data: project.resolve(&config.data.eval),
+            train_data: files.train,
+            eval_data: files.eval,
         }),
+        (crate::config::Backend::Sagemaker, _, Some(sagemaker)) => {
+            Box::new(crate::cloud::sagemaker::training::SageMakerTrainer {
+                config: sagemaker.clone(),
+                region: project.config.aws.region.clone(),
+                store_uri: files.store_uri,
+                root: project.root.clone(),
+                train_path: files.train,
+                eval_path: files.eval,
+            })
+        }
         _ => Box::new(Builtin),
     }
 }

@@ -45,6 +45,19 @@ fn config_reference_examples_parse() {
 }
 
 #[test]
+fn aws_example_parses_as_sagemaker_on_s3() {
+    let yaml = blocks(&read("docs/aws.md"), "yaml");
+    assert_eq!(yaml.len(), 1);
+    let project = Project::parse(Path::new("docs/aws.md"), yaml[0].clone()).unwrap();
+    assert_eq!(project.config.store, "s3://acme-ml/mlgate");
+    let train = &project.config.models["churn"].train;
+    assert_eq!(train.backend, mlgate::config::Backend::Sagemaker);
+    let sm = train.sagemaker.as_ref().unwrap();
+    assert!(sm.spot && sm.algorithm.is_some());
+    assert_eq!(sm.transform.instance_count, Some(2));
+}
+
+#[test]
 fn every_config_key_is_documented() {
     let schema: serde_json::Value = serde_json::from_str(&read("docs/mlgate.schema.json")).unwrap();
     assert!(assert_keys_documented(&schema, "docs/config.md") > 20);

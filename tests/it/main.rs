@@ -1,5 +1,7 @@
 //! Integration tests: one binary, one module per area.
 
+mod aws;
+mod aws_support;
 mod ci;
 mod common;
 mod config_errors;
