@@ -399,6 +399,14 @@ fn sagemaker_problems(
             );
         }
     }
+    if sm.algorithm.is_some()
+        && sm.transform.join_source == Some(crate::cloud::sagemaker::JoinSource::Input)
+    {
+        add(
+            "transform.join_source",
+            "with `algorithm: xgboost` mlgate joins predictions to the input itself; leave `join_source` out".into(),
+        );
+    }
     let known = evaluate::metric_names(model.task);
     for metric in sm.metrics.keys() {
         if !known.contains(&metric.as_str()) {

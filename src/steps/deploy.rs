@@ -105,11 +105,11 @@ async fn approve(
     model: &ModelConfig,
     version: &versions::Version,
 ) -> Result<Option<sagemaker::registry::Approval>> {
-    let Some(cfg) = &model.train.sagemaker else {
+    let region = ctx.project.config.aws.region.as_deref();
+    let Some((cfg, clients)) = sagemaker::registry::for_model(model, region).await? else {
         return Ok(None);
     };
     let trained_by_sagemaker = version.model.reported_metrics().is_some();
-    let clients = sagemaker::Clients::new(ctx.project.config.aws.region.as_deref()).await?;
     let git = Git::new(&ctx.project.root);
     let reason = format!(
         "deployed by mlgate: the production pointer in git at {}",
@@ -119,7 +119,7 @@ async fn approve(
         version.manifest.version.as_str(),
         trained_by_sagemaker.then_some(version),
     );
-    sagemaker::registry::approve(&clients, cfg, name, production, &reason)
+    sagemaker::registry::approve(&clients, &cfg, name, production, &reason)
         .await
         .map(Some)
 }

@@ -114,13 +114,13 @@ async fn register(
     model: &ModelConfig,
     version: &versions::Version,
 ) -> Result<Option<sagemaker::registry::Package>> {
-    let Some(cfg) = &model.train.sagemaker else {
-        return Ok(None);
-    };
     if version.model.reported_metrics().is_none() {
         return Ok(None);
     }
-    let clients = sagemaker::Clients::new(ctx.project.config.aws.region.as_deref()).await?;
+    let region = ctx.project.config.aws.region.as_deref();
+    let Some((cfg, clients)) = sagemaker::registry::for_model(model, region).await? else {
+        return Ok(None);
+    };
     let metrics_uri = match ctx.store.uri() {
         uri if uri.starts_with("s3://") => {
             let key = versions::key(name, &version.manifest.version, "evaluation.json");
@@ -130,7 +130,7 @@ async fn register(
         }
         _ => None,
     };
-    sagemaker::registry::register(&clients, cfg, name, version, metrics_uri.as_deref())
+    sagemaker::registry::register(&clients, &cfg, name, version, metrics_uri.as_deref())
         .await
         .map(Some)
 }

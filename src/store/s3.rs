@@ -6,6 +6,7 @@
 use super::Store;
 use crate::cloud::aws;
 use crate::error::{Error, Result};
+use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
@@ -74,6 +75,25 @@ impl S3Store {
 
     fn object_uri(&self, key: &str) -> String {
         format!("s3://{}/{}", self.bucket, self.key(key))
+    }
+
+    /// The object at `key`, its body not yet read; `None` if there is none.
+    async fn open(&self, key: &str) -> Result<Option<GetObjectOutput>> {
+        match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(self.key(key))
+            .send()
+            .await
+        {
+            Ok(object) => Ok(Some(object)),
+            Err(e) if missing_object(&e) => Ok(None),
+            Err(e) => Err(aws::error(
+                &format!("cannot read {}", self.object_uri(key)),
+                e,
+            )),
+        }
     }
 
     async fn put_conditional(&self, key: &str, bytes: &[u8]) -> Result<bool> {
@@ -194,24 +214,13 @@ impl Store for S3Store {
     }
 
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>> {
-        let what = format!("cannot read {}", self.object_uri(key));
-        let object = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(self.key(key))
-            .send()
-            .await
-        {
-            Ok(object) => object,
-            Err(e) if missing_object(&e) => return Ok(None),
-            Err(e) => return Err(aws::error(&what, e)),
+        let Some(object) = self.open(key).await? else {
+            return Ok(None);
         };
-        let bytes = object
-            .body
-            .collect()
-            .await
-            .map_err(|e| Error::external(format!("{what}: {e}")))?;
+        let bytes =
+            object.body.collect().await.map_err(|e| {
+                Error::external(format!("cannot read {}: {e}", self.object_uri(key)))
+            })?;
         Ok(Some(bytes.to_vec()))
     }
 
@@ -236,18 +245,8 @@ impl Store for S3Store {
     }
 
     async fn download(&self, key: &str, dest: &Path) -> Result<bool> {
-        let what = format!("cannot read {}", self.object_uri(key));
-        let object = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(self.key(key))
-            .send()
-            .await
-        {
-            Ok(object) => object,
-            Err(e) if missing_object(&e) => return Ok(false),
-            Err(e) => return Err(aws::error(&what, e)),
+        let Some(object) = self.open(key).await? else {
+            return Ok(false);
         };
         // Streamed to disk: data files may be far larger than memory.
         let mut reader = object.body.into_async_read();
@@ -256,7 +255,7 @@ impl Store for S3Store {
             .map_err(|e| Error::write(dest, e))?;
         tokio::io::copy(&mut reader, &mut file)
             .await
-            .map_err(|e| Error::external(format!("{what}: {e}")))?;
+            .map_err(|e| Error::external(format!("cannot read {}: {e}", self.object_uri(key))))?;
         Ok(true)
     }
 }

@@ -5,7 +5,7 @@
 //! container: they put `model.tar.gz` (and transform output) where the job would.
 
 use crate::aws_support::*;
-use crate::common::{example_repo, git, mlgate, EXAMPLE_CONFIG};
+use crate::common::{example_repo, git, mlgate, outcome, walk, EXAMPLE_CONFIG};
 use mlgate::store::{S3Store, Store};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -50,19 +50,13 @@ fn sagemaker_project(root: &Path, moto: &str) {
 fn run_step(root: &Path, moto: &str, sagemaker: &str, args: &[&str]) -> (i32, String, String) {
     let mut cmd = mlgate();
     aws_env(&mut cmd, moto, sagemaker);
-    let out = cmd
-        .current_dir(root)
-        .args(args)
-        .args(["--config", EXAMPLE_CONFIG])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
+    let (code, stdout, stderr) = outcome(
+        cmd.current_dir(root)
+            .args(args)
+            .args(["--config", EXAMPLE_CONFIG]),
     );
-    assert!(!stderr.contains("panicked"), "{stderr}");
     assert!(!stdout.contains("testing-secret-key") && !stderr.contains("testing-secret-key"));
-    (out.status.code().unwrap(), stdout, stderr)
+    (code, stdout, stderr)
 }
 
 /// What the SageMaker XGBoost container would leave: a model and our metrics.
@@ -275,19 +269,6 @@ fn run_on_s3_and_sagemaker_registers_promotes_deploys_and_rolls_back() {
     let (code, stdout, stderr) = run_step(&root, &moto.url, &moto.url, &["deploy"]);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert_eq!(model_packages(&moto.url)[0].1, "Rejected", "{stdout}");
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap().flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            files.extend(walk(&path));
-        } else {
-            files.push(path);
-        }
-    }
-    files
 }
 
 fn production_version_on(root: &Path, rev: &str) -> String {
@@ -617,4 +598,42 @@ async fn an_interrupted_wait_resumes_on_the_same_job() {
         "{stderr}"
     );
     assert_eq!(fake.created(), 1, "the rerun started no second job");
+}
+
+/// Data files may be S3 objects: `validate-data` streams them to a temporary file and
+/// validates them like local ones; a missing object is an input error naming it.
+#[test]
+fn validate_data_reads_s3_objects() {
+    let moto = start_moto();
+    create_bucket(&moto.url, BUCKET);
+    let (_tmp, root) = example_repo();
+    for file in ["train.csv", "eval.csv"] {
+        let bytes = std::fs::read(root.join("examples/churn/data").join(file)).unwrap();
+        put_object(&moto.url, &format!("s3://{BUCKET}/data/{file}"), bytes);
+    }
+    let config = root.join(EXAMPLE_CONFIG);
+    let text = std::fs::read_to_string(&config).unwrap();
+    let remote = text
+        .replace(
+            "train: data/train.csv",
+            &format!("train: s3://{BUCKET}/data/train.csv"),
+        )
+        .replace(
+            "eval: data/eval.csv",
+            &format!("eval: s3://{BUCKET}/data/eval.csv"),
+        );
+    std::fs::write(&config, &remote).unwrap();
+    let (code, stdout, stderr) = run_step(&root, &moto.url, &moto.url, &["validate-data"]);
+    assert_eq!(code, 0, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains("6000"),
+        "the 6 000 training rows were read: {stdout}"
+    );
+    std::fs::write(&config, remote.replace("data/eval.csv", "data/missing.csv")).unwrap();
+    let (code, _, stderr) = run_step(&root, &moto.url, &moto.url, &["validate-data"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(
+        stderr.contains(&format!("s3://{BUCKET}/data/missing.csv: no such object")),
+        "{stderr}"
+    );
 }

@@ -2,7 +2,7 @@
 //! answer is a refusal — a fork's pull request must not fail the step, a same-repository
 //! one must name the permission, and the token must never be printed or written.
 
-use crate::common::{example_repo, mlgate};
+use crate::common::{example_repo, mlgate, walk};
 use crate::forge_support::{webhook_examples, TOKEN};
 use mlgate::report::{Report, Status};
 use serde_json::json;
@@ -35,19 +35,6 @@ fn all_text_under(dir: &Path) -> String {
         text.push_str(&String::from_utf8_lossy(&std::fs::read(entry).unwrap()));
     }
     text
-}
-
-fn walk(dir: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    for e in std::fs::read_dir(dir).unwrap().flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files.extend(walk(&p));
-        } else {
-            files.push(p);
-        }
-    }
-    files
 }
 
 #[test]

@@ -1,7 +1,9 @@
 //! The user journeys of the README on the churn example, in a fresh repository each:
 //! pull request → promotion branch → merge → deploy → revert → rollback.
 
-use crate::common::{example_repo, git, mlgate, run_example as run, EXAMPLE_CONFIG as CONFIG};
+use crate::common::{
+    example_repo, git, mlgate, run_example as run, walk, EXAMPLE_CONFIG as CONFIG,
+};
 use std::path::Path;
 
 const BRANCH: &str = "mlgate/promote/churn";
@@ -14,22 +16,6 @@ fn store_files(root: &Path) -> Vec<String> {
         .collect();
     files.sort();
     files
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    std::fs::read_dir(dir)
-        .map(|rd| {
-            rd.flat_map(|e| {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    walk(&p)
-                } else {
-                    vec![p]
-                }
-            })
-            .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn production_version(root: &Path, rev: &str) -> String {

@@ -1,21 +1,15 @@
 //! Steps run one by one, as separate CI jobs would, and their failure modes.
 
-use crate::common::{example_repo, git, mlgate, run_example, EXAMPLE_CONFIG as CONFIG};
+use crate::common::{example_repo, git, mlgate, outcome, run_example, EXAMPLE_CONFIG as CONFIG};
 use std::path::Path;
 
 fn step(root: &Path, args: &[&str]) -> (i32, String, String) {
-    let out = mlgate()
-        .current_dir(root)
-        .args(args)
-        .args(["--config", CONFIG, "--out", "out"])
-        .output()
-        .unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (out.status.code().unwrap(), stdout, stderr)
+    outcome(
+        mlgate()
+            .current_dir(root)
+            .args(args)
+            .args(["--config", CONFIG, "--out", "out"]),
+    )
 }
 
 #[test]

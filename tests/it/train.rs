@@ -79,13 +79,7 @@ fn step(root: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, Strin
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let out = cmd.output().unwrap();
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    );
-    assert!(!stderr.contains("panicked"), "{stderr}");
-    (out.status.code().unwrap(), stdout, stderr)
+    outcome(&mut cmd)
 }
 
 fn train_json(root: &Path, env: &[(&str, &str)]) -> serde_json::Value {
