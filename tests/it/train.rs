@@ -1,7 +1,7 @@
 //! Built-in trainers end to end, their determinism, bad training input, and metrics
 //! checked against scikit-learn computed at test time.
 
-use crate::common::mlgate;
+use crate::common::{mlgate, outcome};
 use std::path::{Path, PathBuf};
 
 /// A small deterministic table: two numeric features (one with gaps), a categorical one,
