@@ -591,6 +591,14 @@ async fn an_interrupted_wait_resumes_on_the_same_job() {
         .await
         .unwrap();
     fake.script(&[Answer::Status("Completed", "Completed")]);
+    // How mlgate waits and prices a job is not part of its identity.
+    let config = root.join(EXAMPLE_CONFIG);
+    let text = std::fs::read_to_string(&config).unwrap();
+    let edited = text
+        .replace("poll_seconds: 0.05", "poll_seconds: 0.02")
+        .replace("0.23}", "0.25}");
+    assert_ne!(edited, text);
+    std::fs::write(&config, edited).unwrap();
     let (code, stdout, stderr) = train(&root, &moto.url, &server.uri()).await;
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(

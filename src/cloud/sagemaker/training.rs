@@ -60,10 +60,16 @@ impl Trainer for SageMakerTrainer {
             .await?;
         let hyperparameters = self.hyperparameters(request.config.task, classes.len());
         let commit = crate::forge::git::Git::new(&self.root).head();
+        // What decides the job's result: not how mlgate waits, prices, tags or registers it.
         let identity = json!({
             "model": request.name, "commit": commit, "image": image,
-            "hyperparameters": hyperparameters, "channels": channels,
-            "features": features, "config": cfg, "output": output,
+            "hyperparameters": hyperparameters, "channels": channels, "features": features,
+            "output": output, "content_type": cfg.content_type,
+            "instance_type": cfg.instance_type(), "instance_count": cfg.instance_count(),
+            "volume_gb": cfg.volume_size_gb, "max_runtime": cfg.max_runtime_seconds(),
+            "spot": cfg.spot, "max_wait": cfg.max_wait_seconds, "checkpoints": cfg.checkpoint_uri,
+            "subnets": cfg.subnets, "security_groups": cfg.security_group_ids, "kms": cfg.kms_key_id,
+            "metric_definitions": cfg.metric_definitions,
         });
         let job = resource_name("", request.name, &identity);
         let label = format!("training job {job}");
