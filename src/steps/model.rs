@@ -682,8 +682,19 @@ pub fn lineage_note(m: &Manifest) -> String {
         .iter()
         .map(|(k, v)| format!("{k} `{}`", &v[..v.len().min(19)]))
         .collect();
+    // Remote backends name their job, so the version leads back to it.
+    let job = match (
+        l.details.get("job_name"),
+        l.details.get("estimated_cost_usd"),
+    ) {
+        (Some(job), Some(cost)) => {
+            format!(" (job `{}`, ≈ ${cost})", job.as_str().unwrap_or_default())
+        }
+        (Some(job), None) => format!(" (job `{}`)", job.as_str().unwrap_or_default()),
+        _ => String::new(),
+    };
     format!(
-        "Lineage: commit `{commit}`{dirty}, {} backend, data {}, trained {} in {:.2}s, mlgate {}.",
+        "Lineage: commit `{commit}`{dirty}, {} backend{job}, data {}, trained {} in {:.2}s, mlgate {}.",
         l.backend,
         data.join(", "),
         l.created_at,

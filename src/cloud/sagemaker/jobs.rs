@@ -91,8 +91,13 @@ fn progress_line(
         .and_then(|c| SystemTime::now().duration_since(c).ok())
         .map(|d| format!("[{}] ", clock(d.as_secs())))
         .unwrap_or_default();
+    let so_far = if seen.state == State::Running {
+        " so far"
+    } else {
+        ""
+    };
     let price = cost(seen.billable_seconds)
-        .map(|usd| format!(" (≈ ${usd:.2} so far)"))
+        .map(|usd| format!(" (≈ ${usd:.2}{so_far})"))
         .unwrap_or_default();
     format!("{elapsed}{label}: {line}{price}")
 }
@@ -189,6 +194,9 @@ mod tests {
             line,
             "[0s] training job j: InProgress — Training (≈ $0.46 so far)"
         );
+        let done = seen(State::Completed, "Completed");
+        let line = progress_line("j", &done, "Completed", &|s| Some(0.23 * s / 3600.0));
+        assert_eq!(line, "[0s] j: Completed (≈ $0.46)");
         assert_eq!(clock(3723), "1h02m03s");
         assert_eq!(clock(125), "2m05s");
     }
