@@ -232,7 +232,7 @@ fn run_on_s3_and_sagemaker_registers_promotes_deploys_and_rolls_back() {
     put_object(&moto.url, &predictions, lines.into_bytes());
     let (code, stdout, stderr) = predict(&root);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stderr.contains("already exists, attaching"), "{stderr}");
+    assert!(stderr.contains("already exists (Completed), attaching"), "{stderr}");
     let scored = std::fs::read_to_string(&output).unwrap();
     let header = scored.lines().next().unwrap();
     assert!(
@@ -325,6 +325,9 @@ struct FakeState {
     describes: usize,
     script: VecDeque<Answer>,
     artifact: String,
+    /// While set, a completed job still reads as uploading: the test has yet to write
+    /// its artifact.
+    hold: bool,
 }
 
 impl FakeSageMaker {
@@ -364,7 +367,12 @@ impl Respond for FakeSageMaker {
             }
             "SageMaker.DescribeTrainingJob" => {
                 state.describes += 1;
-                let Some(job) = state.created.first().cloned() else {
+                let wanted = body["TrainingJobName"].as_str().unwrap_or_default();
+                let found = state
+                    .created
+                    .iter()
+                    .find(|j| j["TrainingJobName"] == wanted);
+                let Some(job) = found.cloned() else {
                     return amz_json(
                         400,
                         json!({"__type": "ValidationException", "message": "Requested resource not found."}),
@@ -376,6 +384,12 @@ impl Respond for FakeSageMaker {
                     state.script.front().cloned().unwrap()
                 };
                 let name = job["TrainingJobName"].as_str().unwrap();
+                let answer = match answer {
+                    Answer::Status("Completed", _) if state.hold => {
+                        Answer::Status("InProgress", "Uploading")
+                    }
+                    other => other,
+                };
                 match answer {
                     Answer::Throttle => amz_json(
                         400,
@@ -472,26 +486,9 @@ async fn training_waits_through_progress_retries_and_completes() {
     ]);
     // The container writes its artifact where the job's output path says.
     let artifact = format!("s3://{BUCKET}/mlgate/sagemaker/");
-    let (code, stdout, stderr) = {
-        let handle = {
-            let fake = fake.clone();
-            let moto_url = moto.url.clone();
-            tokio::spawn(async move {
-                while fake.created() == 0 {
-                    tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                }
-                let uri = fake.state.lock().unwrap().artifact.clone();
-                tokio::task::spawn_blocking(move || {
-                    put_object(&moto_url, &uri, trained_artifact(0.8))
-                })
-                .await
-                .unwrap();
-            })
-        };
-        let result = train(&root, &moto.url, &server.uri()).await;
-        handle.await.unwrap();
-        result
-    };
+    let putter = put_artifact_when_created(fake.clone(), moto.url.clone(), 1);
+    let (code, stdout, stderr) = train(&root, &moto.url, &server.uri()).await;
+    putter.await.unwrap();
     assert_eq!(code, 0, "{stdout}\n{stderr}");
     assert!(fake.state.lock().unwrap().artifact.starts_with(&artifact));
     for line in [
@@ -644,4 +641,96 @@ fn validate_data_reads_s3_objects() {
         stderr.contains(&format!("s3://{BUCKET}/data/missing.csv: no such object")),
         "{stderr}"
     );
+}
+
+/// Channels already in S3 are identified by their listing: the same objects attach to
+/// the same job (even a failed one, which fails again with its reason), new data under
+/// the prefix is a new job.
+#[tokio::test(flavor = "multi_thread")]
+async fn channel_data_decides_the_job() {
+    let moto = start_moto();
+    let (server, fake) = fake_sagemaker().await;
+    let (_tmp, root) = tokio::task::block_in_place(|| {
+        let (tmp, root) = fake_project(&moto.url);
+        put_object(
+            &moto.url,
+            &format!("s3://{BUCKET}/chan/train/part-0.csv"),
+            b"1,2\n".to_vec(),
+        );
+        let config = root.join(EXAMPLE_CONFIG);
+        let text = std::fs::read_to_string(&config).unwrap().replace(
+            "        algorithm: xgboost\n",
+            &format!("        algorithm: xgboost\n        channels: {{train: s3://{BUCKET}/chan/train/}}\n"),
+        );
+        std::fs::write(&config, text).unwrap();
+        git(&root, &["commit", "-qam", "channels in S3"]);
+        (tmp, root)
+    });
+    fake.script(&[Answer::Status("Completed", "Completed")]);
+    let putter = put_artifact_when_created(fake.clone(), moto.url.clone(), 1);
+    for _ in 0..2 {
+        let (code, _, stderr) = train(&root, &moto.url, &server.uri()).await;
+        assert_eq!(code, 0, "{stderr}");
+    }
+    putter.await.unwrap();
+    assert_eq!(fake.created(), 1, "the same data is the same job");
+    let request = fake.state.lock().unwrap().created[0].clone();
+    let channels = request["InputDataConfig"].as_array().unwrap();
+    assert_eq!(channels.len(), 1);
+    assert_eq!(
+        channels[0]["DataSource"]["S3DataSource"]["S3Uri"],
+        format!("s3://{BUCKET}/chan/train/")
+    );
+    let moto_url = moto.url.clone();
+    tokio::task::spawn_blocking(move || {
+        put_object(
+            &moto_url,
+            &format!("s3://{BUCKET}/chan/train/part-1.csv"),
+            b"3,4\n".to_vec(),
+        )
+    })
+    .await
+    .unwrap();
+    fake.script(&[Answer::Status("Failed", "Failed")]);
+    let (code, _, stderr) = train(&root, &moto.url, &server.uri()).await;
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("label column has 3 values"), "{stderr}");
+    assert_eq!(fake.created(), 2, "new data under the prefix is a new job");
+    // Rerunning after a failure is a retry: the next attempt, under the same name + `-2`.
+    let (code, _, stderr) = train(&root, &moto.url, &server.uri()).await;
+    assert_eq!(code, 3, "{stderr}");
+    assert!(stderr.contains("attempt 1 ended Failed"), "{stderr}");
+    let names: Vec<String> = fake
+        .state
+        .lock()
+        .unwrap()
+        .created
+        .iter()
+        .map(|j| j["TrainingJobName"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(names.len(), 3);
+    assert_eq!(names[2], format!("{}-2", names[1]));
+    assert!(names[2].len() <= 63);
+}
+
+/// Plays the container: once the fake has `count` jobs, writes the last one's artifact;
+/// until then the fake's completed jobs read as still uploading.
+fn put_artifact_when_created(
+    fake: FakeSageMaker,
+    moto: String,
+    count: usize,
+) -> tokio::task::JoinHandle<()> {
+    fake.state.lock().unwrap().hold = true;
+    tokio::spawn(put_artifact(fake, moto, count))
+}
+
+async fn put_artifact(fake: FakeSageMaker, moto: String, count: usize) {
+    while fake.created() < count {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
+    let uri = fake.state.lock().unwrap().artifact.clone();
+    tokio::task::spawn_blocking(move || put_object(&moto, &uri, trained_artifact(0.8)))
+        .await
+        .unwrap();
+    fake.state.lock().unwrap().hold = false;
 }

@@ -102,6 +102,48 @@ fn progress_line(
     format!("{elapsed}{label}: {line}{price}")
 }
 
+/// Reruns of a failed or stopped job are retries, up to this many attempts.
+const MAX_ATTEMPTS: u32 = 5;
+
+/// The job a run waits for: the first attempt (`BASE`, then `BASE-2`, …) that did not
+/// fail or stop, with its status if it exists. A rerun after a killed runner finds the
+/// running attempt; a rerun after a failure starts the next one.
+pub async fn attempt<F, Fut>(
+    kind: &str,
+    base: &str,
+    mut look: F,
+) -> Result<(String, Option<String>)>
+where
+    F: FnMut(String) -> Fut,
+    Fut: Future<Output = Result<Option<Observation>>>,
+{
+    let mut last_failure = String::new();
+    for n in 1..=MAX_ATTEMPTS {
+        let name = if n == 1 {
+            base.to_string()
+        } else {
+            format!("{base}-{n}")
+        };
+        let Some(seen) = look(name.clone()).await? else {
+            return Ok((name, None));
+        };
+        match seen.state {
+            State::Failed(reason) | State::Stopped(reason) => {
+                eprintln!(
+                    "{kind} {name}: attempt {n} ended {} ({reason}); retrying",
+                    seen.status
+                );
+                last_failure = reason;
+            }
+            _ => return Ok((name, Some(seen.status))),
+        }
+    }
+    Err(Error::external(format!(
+        "{kind} {base}: all {MAX_ATTEMPTS} attempts failed; the last: {last_failure}"
+    ))
+    .with_hint("fix the cause, then change the config, code or data (a new job name)"))
+}
+
 /// `1h02m03s`, `2m05s`, `9s`.
 pub fn clock(seconds: u64) -> String {
     let (h, m, s) = (seconds / 3600, seconds / 60 % 60, seconds % 60);

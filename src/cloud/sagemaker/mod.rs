@@ -17,8 +17,8 @@ pub use config::*;
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
 
-/// SageMaker's limit on job, model and package names.
-const NAME_LIMIT: usize = 63;
+/// SageMaker allows 63 characters; 3 stay free for a retry's `-N` suffix.
+const NAME_LIMIT: usize = 60;
 
 /// Clients for one project: SageMaker and S3 under the same credentials and region.
 #[derive(Clone)]
@@ -43,7 +43,7 @@ impl Clients {
 }
 
 /// `mlgate-<model>-<16 hex digits of what the resource is made of>`, within SageMaker's
-/// 63 characters and its alphabet (letters, digits, single hyphens).
+/// 63 characters (with room for `-N`) and its alphabet (letters, digits, single hyphens).
 pub fn resource_name(kind: &str, model: &str, identity: &serde_json::Value) -> String {
     let digest = Sha256::digest(identity.to_string().as_bytes());
     let hash = &hex::encode(digest)[..16];

@@ -71,16 +71,15 @@ impl Trainer for SageMakerTrainer {
             "subnets": cfg.subnets, "security_groups": cfg.security_group_ids, "kms": cfg.kms_key_id,
             "metric_definitions": cfg.metric_definitions,
         });
-        let job = resource_name("", request.name, &identity);
+        let base = resource_name("", request.name, &identity);
+        let (job, found) = jobs::attempt("training job", &base, |name| {
+            let clients = &clients;
+            async move { Ok(describe(clients, &name).await?.map(|d| observe(&d))) }
+        })
+        .await?;
         let label = format!("training job {job}");
-        match describe(&clients, &job).await? {
-            Some(found) => eprintln!(
-                "{label}: already exists ({}), attaching to it",
-                found
-                    .training_job_status()
-                    .map(|s| s.as_str())
-                    .unwrap_or("?")
-            ),
+        match found {
+            Some(status) => eprintln!("{label}: already exists ({status}), attaching to it"),
             None => {
                 self.create(&clients, &job, &image, &output, &channels, &hyperparameters)
                     .await?;

@@ -75,15 +75,16 @@ pub async fn run(
             ))
         }
     };
-    let job = resource_name(
-        "bt",
-        model,
-        &json!({"version": id, "input": digest, "uri": input_uri, "transform": t}),
-    );
+    let identity = json!({"version": id, "input": digest, "uri": input_uri, "transform": t});
+    let base = resource_name("bt", model, &identity);
+    let (job, found) = jobs::attempt("transform job", &base, |name| async move {
+        Ok(describe(clients, &name).await?.map(|d| observe(&d)))
+    })
+    .await?;
     let label = format!("transform job {job}");
     let output_path = join_s3(&output_root, &job);
-    match describe(clients, &job).await? {
-        Some(_) => eprintln!("{label}: already exists, attaching to it"),
+    match found {
+        Some(status) => eprintln!("{label}: already exists ({status}), attaching to it"),
         None => {
             create(clients, cfg, &job, &sm_model, &input_uri, &output_path).await?;
             eprintln!(
