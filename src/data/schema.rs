@@ -340,7 +340,7 @@ pub fn parse_number(kind: Option<ColumnType>, text: &str) -> Option<f64> {
 pub struct ColumnCheck<'a> {
     name: &'a str,
     rules: &'a ColumnSchema,
-    allowed: Option<HashSet<&'a str>>,
+    allowed: Option<HashSet<&'a str, foldhash::fast::FixedState>>,
     pattern: Option<regex::Regex>,
     seen: HashSet<u64, foldhash::fast::FixedState>,
     nulls: u64,
@@ -423,6 +423,10 @@ impl<'a> ColumnCheck<'a> {
                 self.note(row, cell, "range", format!("value outside {range}"));
             }
         }
+        if self.allowed.is_none() && self.pattern.is_none() && !self.rules.unique {
+            // Nothing below needs the value as text (formatting a number is not free).
+            return;
+        }
         let shown = match text {
             Some(t) => std::borrow::Cow::Borrowed(t),
             None => std::borrow::Cow::Owned(cell.shown()),
@@ -477,6 +481,28 @@ impl<'a> ColumnCheck<'a> {
                 line: row + 1,
                 value: cell.shown(),
             });
+        }
+    }
+
+    /// Folds in the checks of the rows that follow this one's (a later part of the file,
+    /// its rows numbered from 1): counts add up, examples stay the first ones by row.
+    /// Uniqueness is not merged: a file with a `unique` column is read in one part.
+    pub fn merge(&mut self, next: ColumnCheck<'a>, rows_before: u64) {
+        self.nulls += next.nulls;
+        for (check, (message, count, examples)) in next.found {
+            let entry = self
+                .found
+                .entry(check)
+                .or_insert_with(|| (message, 0, Vec::new()));
+            entry.1 += count;
+            let room = MAX_EXAMPLES.saturating_sub(entry.2.len());
+            entry
+                .2
+                .extend(examples.into_iter().take(room).map(|e| Example {
+                    row: e.row + rows_before,
+                    line: e.line + rows_before,
+                    value: e.value,
+                }));
         }
     }
 

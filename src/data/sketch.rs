@@ -69,7 +69,11 @@ impl Kll {
         self.levels[0].push(x);
         self.n += 1;
         self.size += 1;
-        if self.size >= self.max_size {
+        // Level 0 may run `k / 2` items over the sketch's capacity: in a deep sketch its
+        // own capacity is a handful of items, and compacting it a few items at a time
+        // (a sort per update) was the main cost of an update. One larger compaction
+        // adds no more rank error than several small ones.
+        if self.size >= self.max_size + self.k / 2 {
             self.compress();
         }
     }
@@ -89,7 +93,13 @@ impl Kll {
                     self.add_level();
                 }
                 let mut items = std::mem::take(&mut self.levels[h]);
-                items.sort_unstable_by(f64::total_cmp);
+                if h == 0 {
+                    items.sort_unstable_by(f64::total_cmp);
+                } else {
+                    // Levels above 0 are a few sorted runs (each compaction promotes a
+                    // sorted half): the stable sort finds and merges them in linear time.
+                    items.sort_by(f64::total_cmp);
+                }
                 // An odd item out stays at this level.
                 if items.len() % 2 == 1 {
                     if let Some(last) = items.pop() {
