@@ -150,7 +150,7 @@ impl ColumnBuilder {
         // A value already counted by name was seen whole before: its hash is in the
         // distinct counter and it told the type flags all they learn from it.
         if number.is_none() {
-            if let Some(c) = self.counts.as_mut().and_then(|m| m.get_mut(text)) {
+            if let Some(c) = self.counts.as_mut().and_then(|m| count_of(m, text)) {
                 *c += 1;
                 return;
             }
@@ -346,6 +346,22 @@ impl ColumnBuilder {
             histogram: histogram(&self.sketch, self.min, self.max, self.numbers),
             sketch: self.sketch.clone(),
         }
+    }
+}
+
+/// The count of `text`, if counted: a few values are compared in order, which is
+/// cheaper than hashing the value.
+fn count_of<'m>(
+    counts: &'m mut IndexMap<String, u64, foldhash::fast::FixedState>,
+    text: &str,
+) -> Option<&'m mut u64> {
+    const FEW: usize = 8;
+    if counts.len() <= FEW {
+        counts
+            .iter_mut()
+            .find_map(|(k, c)| (k == text).then_some(c))
+    } else {
+        counts.get_mut(text)
     }
 }
 

@@ -759,7 +759,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.parquet");
         let props = parquet::file::properties::WriterProperties::builder()
-            .set_max_row_group_size(1000)
+            .set_max_row_group_row_count(Some(1000))
             .build();
         let file = std::fs::File::create(&path).unwrap();
         let mut w =

@@ -336,11 +336,38 @@ pub fn parse_number(kind: Option<ColumnType>, text: &str) -> Option<f64> {
     }
 }
 
+/// The allowed values of a column. A short list is searched in order: comparing a few
+/// short strings is cheaper than hashing the value.
+enum Allowed<'a> {
+    Few(Vec<&'a str>),
+    Many(HashSet<&'a str, foldhash::fast::FixedState>),
+}
+
+impl<'a> Allowed<'a> {
+    const FEW: usize = 8;
+
+    fn new(values: &'a [String]) -> Self {
+        let values = values.iter().map(String::as_str);
+        if values.len() <= Self::FEW {
+            Allowed::Few(values.collect())
+        } else {
+            Allowed::Many(values.collect())
+        }
+    }
+
+    fn contains(&self, value: &str) -> bool {
+        match self {
+            Allowed::Few(list) => list.contains(&value),
+            Allowed::Many(set) => set.contains(value),
+        }
+    }
+}
+
 /// Running state of the checks on one column.
 pub struct ColumnCheck<'a> {
     name: &'a str,
     rules: &'a ColumnSchema,
-    allowed: Option<HashSet<&'a str, foldhash::fast::FixedState>>,
+    allowed: Option<Allowed<'a>>,
     pattern: Option<regex::Regex>,
     seen: HashSet<u64, foldhash::fast::FixedState>,
     nulls: u64,
@@ -352,10 +379,7 @@ pub struct ColumnCheck<'a> {
 
 impl<'a> ColumnCheck<'a> {
     pub fn new(name: &'a str, rules: &'a ColumnSchema) -> Self {
-        let allowed = rules
-            .allowed
-            .as_ref()
-            .map(|a| a.iter().map(String::as_str).collect());
+        let allowed = rules.allowed.as_ref().map(|a| Allowed::new(a));
         // Anchored so the whole value must match; validated when the schema loads.
         let pattern = rules
             .pattern
@@ -431,11 +455,7 @@ impl<'a> ColumnCheck<'a> {
             Some(t) => std::borrow::Cow::Borrowed(t),
             None => std::borrow::Cow::Owned(cell.shown()),
         };
-        if self
-            .allowed
-            .as_ref()
-            .is_some_and(|a| !a.contains(shown.as_ref()))
-        {
+        if self.allowed.as_ref().is_some_and(|a| !a.contains(&shown)) {
             self.note(
                 row,
                 cell,
