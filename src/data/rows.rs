@@ -1,13 +1,14 @@
-//! CSV rows decoded straight from bytes with csv-core (the parser under Arrow's CSV
-//! reader) into batches of field slices, without building Arrow string arrays; and the
+//! CSV rows decoded straight from bytes (simple records by a byte loop, the rest by
+//! csv-core, the parser under Arrow's CSV reader) into batches of field slices, without
+//! building Arrow string arrays; and the
 //! split of a plain file into byte ranges that several threads decode at once.
 //!
 //! A range other than the first starts right after a line break chosen by position,
 //! which is only a row boundary if the break is not inside a quoted field. Whether it is
 //! can only be known by parsing from the start of the file, so each range's reader
 //! checks it for the next range: it parses on past its own end until a row ends, and
-//! that row must end exactly at the next range's start (`Aligned`). When it does not,
-//! the split was wrong and the caller reads the file again in one range.
+//! that row must end exactly at the next range's start (else `misaligned` is set), and
+//! the caller reads the file again in one range.
 
 /// Rows per batch: fewer than Arrow batches hold, so that a batch's text and field
 /// ends stay in the core's cache while each column is read from them in turn.
@@ -102,7 +103,7 @@ pub struct RowReader<R> {
 }
 
 impl<R: BufRead> RowReader<R> {
-    /// `start` is the range's offset in the file, against which `stop` is given.
+    /// A reader of `columns` fields per record; offsets count from where `input` starts.
     pub fn new(input: R, delimiter: u8, quote: u8, columns: usize) -> Self {
         let csv = csv_core::ReaderBuilder::new()
             .delimiter(delimiter)
