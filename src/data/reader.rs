@@ -90,9 +90,9 @@ impl ReadError {
         let at = self
             .row
             .map(|r| r + rows_before)
-            .map(|r| format!(" row {r} (line {})", r + 1))
+            .map(|r| format!(": row {r} (line {})", r + 1))
             .unwrap_or_default();
-        Error::input(format!("{}:{at}: {}", self.source, self.detail))
+        Error::input(format!("{}{at}: {}", self.source, self.detail))
     }
 }
 
@@ -512,6 +512,23 @@ mod tests {
         assert_eq!(sniff_delimiter(b"a\tb"), b'\t');
         assert_eq!(sniff_delimiter(b"\"x;y\",b,c"), b',');
         assert_eq!(sniff_delimiter(b"single"), b',');
+    }
+
+    #[test]
+    fn errors_name_the_row_after_earlier_parts() {
+        let e = |row| ReadError {
+            source: "d.csv".into(),
+            row,
+            detail: "bad".into(),
+        };
+        assert_eq!(
+            e(Some(3)).into_error(10).to_string(),
+            Error::input("d.csv: row 13 (line 14): bad").to_string()
+        );
+        assert_eq!(
+            e(None).into_error(10).to_string(),
+            Error::input("d.csv: bad").to_string()
+        );
     }
 
     #[test]
