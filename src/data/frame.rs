@@ -80,22 +80,33 @@ impl Frame {
     /// Reads any format `validate-data` reads (CSV, gzip, Parquet, JSON Lines), typing
     /// columns as [`Frame::read_csv`] does. Plain CSV goes through `read_csv` itself.
     pub fn read(path: &Path, kinds: &HashMap<String, Kind>) -> Result<Frame> {
-        use super::reader::{self, CsvOptions, Format};
+        use super::reader::{self, Batch, CsvOptions, Format};
         if reader::format_of(path) == (Format::Csv, false) {
             return Frame::read_csv(path, kinds);
         }
         let table = reader::open(path, &CsvOptions::default())?;
         let mut raw: Vec<Vec<String>> = vec![Vec::new(); table.names.len()];
         while let Some(batch) = table.next_batch() {
-            let batch = batch?;
-            for (column, array) in raw.iter_mut().zip(batch.columns()) {
-                for i in 0..array.len() {
-                    column.push(if array.is_null(i) {
-                        String::new()
-                    } else {
-                        arrow_cast::display::array_value_to_string(array, i)
-                            .map_err(|e| Error::input(format!("{}: {e}", table.source)))?
-                    });
+            match batch.map_err(|e| e.into_error(0))? {
+                Batch::Arrow(batch) => {
+                    for (column, array) in raw.iter_mut().zip(batch.columns()) {
+                        for i in 0..array.len() {
+                            column.push(if array.is_null(i) {
+                                String::new()
+                            } else {
+                                arrow_cast::display::array_value_to_string(array, i)
+                                    .map_err(|e| Error::input(format!("{}: {e}", table.source)))?
+                            });
+                        }
+                    }
+                }
+                Batch::Rows(rows) => {
+                    for (c, column) in raw.iter_mut().enumerate() {
+                        column.extend(
+                            (0..rows.num_rows())
+                                .map(|r| rows.text(r, c).unwrap_or_default().to_string()),
+                        );
+                    }
                 }
             }
         }

@@ -5,6 +5,7 @@ pub mod frame;
 pub mod infer;
 pub mod profile;
 pub mod reader;
+pub mod rows;
 pub mod scan;
 pub mod schema;
 pub mod sketch;

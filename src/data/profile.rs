@@ -5,7 +5,6 @@ use super::schema::ColumnType;
 use super::sketch::{hash_bytes, hash_f64, Hll, Kll, KLL_RANK_ERROR};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
 
 /// Distinct values counted exactly per column; past this the rest go to `other`.
 pub const MAX_CATEGORIES: usize = 1000;
@@ -91,9 +90,13 @@ pub struct ColumnBuilder {
     max: f64,
     numbers: u64,
     sketch: Kll,
-    /// Counts by value, while below the cap (categorical and undecided columns).
-    counts: Option<HashMap<String, u64, foldhash::fast::FixedState>>,
+    /// Counts by value, while below the cap (categorical and undecided columns), in
+    /// the order first seen: which values make the cap depends on it.
+    counts: Option<IndexMap<String, u64, foldhash::fast::FixedState>>,
     other: u64,
+    /// A later part's values past its own cap were merged into `other`: the counts by
+    /// name may then differ from one pass's.
+    lossy: bool,
     /// What every present value so far fits (for undeclared columns).
     all_int: bool,
     all_num: bool,
@@ -117,8 +120,9 @@ impl ColumnBuilder {
             max: f64::NEG_INFINITY,
             numbers: 0,
             sketch: Kll::default(),
-            counts: (!numeric).then(HashMap::default),
+            counts: (!numeric).then(IndexMap::default),
             other: 0,
+            lossy: false,
             all_int: true,
             all_num: true,
             all_bool: true,
@@ -143,6 +147,14 @@ impl ColumnBuilder {
     /// A present text value, with its number when it parses as one.
     pub fn text(&mut self, text: &str, number: Option<f64>) {
         self.count += 1;
+        // A value already counted by name was seen whole before: its hash is in the
+        // distinct counter and it told the type flags all they learn from it.
+        if number.is_none() {
+            if let Some(c) = self.counts.as_mut().and_then(|m| count_of(m, text)) {
+                *c += 1;
+                return;
+            }
+        }
         match number {
             Some(x) => {
                 self.hll.insert_hash(hash_f64(x));
@@ -185,6 +197,83 @@ impl ColumnBuilder {
             } else {
                 self.values = None;
             }
+        }
+    }
+
+    /// Folds in the builder of the rows that follow this one's (a later part of the
+    /// file): the same statistics as one pass over both, except the quantile sketch
+    /// (merged, within its error bound) and rounding in the mean and deviation.
+    pub fn merge(&mut self, next: ColumnBuilder) {
+        self.count += next.count;
+        self.nulls += next.nulls;
+        self.hll.merge(&next.hll);
+        self.merge_moments(&next);
+        self.sketch.merge(&next.sketch);
+        self.all_int &= next.all_int;
+        self.all_num &= next.all_num;
+        self.all_bool &= next.all_bool;
+        self.merge_counts(next.counts, next.other);
+        self.values = match (self.values.take(), next.values) {
+            (Some(mut a), Some(b)) if a.len() + b.len() <= self.keep_limit => {
+                a.extend(b);
+                Some(a)
+            }
+            _ => None,
+        };
+    }
+
+    /// Chan et al.'s pairwise update of count, mean and squared deviations.
+    fn merge_moments(&mut self, next: &ColumnBuilder) {
+        let n = self.numbers + next.numbers;
+        if next.numbers > 0 {
+            let delta = next.mean - self.mean;
+            let share = next.numbers as f64 / n as f64;
+            self.mean += delta * share;
+            self.m2 += next.m2 + delta * delta * self.numbers as f64 * share;
+        }
+        self.numbers = n;
+        self.min = self.min.min(next.min);
+        self.max = self.max.max(next.max);
+    }
+
+    /// Counts as one pass would have them: the next part's values in the order it first
+    /// saw them, named while below the cap. Exact unless the next part itself ran past
+    /// the cap (its overflow has no names), which [`ColumnBuilder::lossy`] reports.
+    fn merge_counts(
+        &mut self,
+        next: Option<IndexMap<String, u64, foldhash::fast::FixedState>>,
+        other: u64,
+    ) {
+        if let (Some(counts), Some(next)) = (&mut self.counts, next) {
+            for (value, c) in next {
+                if let Some(n) = counts.get_mut(&value) {
+                    *n += c;
+                } else if counts.len() < MAX_CATEGORIES {
+                    counts.insert(value, c);
+                } else {
+                    self.other += c;
+                }
+            }
+        }
+        self.other += other;
+        self.lossy |= other > 0;
+    }
+
+    /// Whether merging this builder as a later part would lose named counts that the
+    /// profile reports (a numeric column drops its counts once they overflow).
+    pub fn lossy_as_later_part(&self) -> bool {
+        self.other > 0 && !self.numeric_so_far()
+    }
+
+    /// Whether merged parts lost named counts that the profile reports.
+    pub fn lossy(&self) -> bool {
+        self.lossy && !self.numeric_so_far()
+    }
+
+    fn numeric_so_far(&self) -> bool {
+        match self.declared {
+            Some(t) => t.is_numeric(),
+            None => self.all_num && self.count > 0,
         }
     }
 
@@ -257,6 +346,22 @@ impl ColumnBuilder {
             histogram: histogram(&self.sketch, self.min, self.max, self.numbers),
             sketch: self.sketch.clone(),
         }
+    }
+}
+
+/// The count of `text`, if counted: a few values are compared in order, which is
+/// cheaper than hashing the value.
+fn count_of<'m>(
+    counts: &'m mut IndexMap<String, u64, foldhash::fast::FixedState>,
+    text: &str,
+) -> Option<&'m mut u64> {
+    const FEW: usize = 8;
+    if counts.len() <= FEW {
+        counts
+            .iter_mut()
+            .find_map(|(k, c)| (k == text).then_some(c))
+    } else {
+        counts.get_mut(text)
     }
 }
 

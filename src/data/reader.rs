@@ -3,12 +3,14 @@
 //! through a bounded channel, so decoding and checking use two cores and memory stays
 //! at a few batches whatever the file size.
 
+use super::rows::{self, Boundary, RowBatch, RowError, RowReader};
 use crate::error::{Error, Result};
 use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema};
 use std::fs::File;
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver};
 use std::sync::Arc;
 
@@ -18,6 +20,8 @@ pub const BATCH_ROWS: usize = 16 * 1024;
 const AHEAD: usize = 4;
 /// Read-buffer size; also the most a CSV header line may take.
 const BUFFER: usize = 1 << 20;
+/// Smallest share of a file worth a reader of its own.
+pub const MIN_PART_BYTES: u64 = 4 << 20;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -42,20 +46,65 @@ pub struct CsvOptions {
     pub quote: Option<char>,
 }
 
-/// An open data file: its column names and the batches still to come.
+/// An open data file, or one part of it: its column names and the batches still to come.
 pub struct Table {
     pub source: String,
     pub format: Format,
     pub names: Vec<String>,
     /// Arrow type of each column as stored (CSV and JSON Lines: always text).
     pub types: Vec<DataType>,
-    batches: Receiver<Result<RecordBatch>>,
+    batches: Receiver<std::result::Result<Batch, ReadError>>,
+    /// Set when this part read past the next part's start: the split was not on a row
+    /// boundary (a quoted line break), so the parts do not add up to the file.
+    misaligned: Arc<AtomicBool>,
+}
+
+/// Decoded rows: Arrow arrays (Parquet, JSON Lines) or CSV fields as text.
+pub enum Batch {
+    Arrow(RecordBatch),
+    Rows(RowBatch),
+}
+
+impl Batch {
+    pub fn num_rows(&self) -> usize {
+        match self {
+            Batch::Arrow(b) => b.num_rows(),
+            Batch::Rows(r) => r.num_rows(),
+        }
+    }
+}
+
+/// A reading error. Row-level problems keep their row counted from the part's first
+/// row, so a part read on its own thread can be renumbered once the rows before it are
+/// counted.
+#[derive(Debug)]
+pub struct ReadError {
+    source: String,
+    row: Option<u64>,
+    detail: String,
+}
+
+impl ReadError {
+    /// The error, its row numbered after the `rows_before` rows of earlier parts.
+    pub fn into_error(self, rows_before: u64) -> Error {
+        let at = self
+            .row
+            .map(|r| r + rows_before)
+            .map(|r| format!(": row {r} (line {})", r + 1))
+            .unwrap_or_default();
+        Error::input(format!("{}{at}: {}", self.source, self.detail))
+    }
 }
 
 impl Table {
     /// The next batch, or the error that stopped reading.
-    pub fn next_batch(&self) -> Option<Result<RecordBatch>> {
+    pub fn next_batch(&self) -> Option<std::result::Result<Batch, ReadError>> {
         self.batches.recv().ok()
+    }
+
+    /// Whether this part read past the next one's start; known once it is read.
+    pub fn misaligned(&self) -> bool {
+        self.misaligned.load(Ordering::SeqCst)
     }
 }
 
@@ -80,18 +129,42 @@ pub fn format_of(path: &Path) -> (Format, bool) {
 
 /// Opens `path` and starts decoding it on a background thread.
 pub fn open(path: &Path, csv: &CsvOptions) -> Result<Table> {
+    let mut tables = open_parts(path, csv, 1)?;
+    Ok(tables.remove(0))
+}
+
+/// Opens `path` as up to `parts` tables, each decoded on a thread of its own: byte
+/// ranges of a plain CSV file, ranges of row groups of a Parquet file. Other files, and
+/// small ones, are one table.
+pub fn open_parts(path: &Path, csv: &CsvOptions, parts: usize) -> Result<Vec<Table>> {
+    open_parts_of(path, csv, parts, MIN_PART_BYTES)
+}
+
+/// [`open_parts`] with parts of at least `min_bytes` (tests split small files).
+pub(crate) fn open_parts_of(
+    path: &Path,
+    csv: &CsvOptions,
+    parts: usize,
+    min_bytes: u64,
+) -> Result<Vec<Table>> {
     let source = path.display().to_string();
     let (format, gz) = format_of(path);
     let file = File::open(path).map_err(|e| Error::read(path, e))?;
-    if file.metadata().map(|m| m.len()).unwrap_or(0) == 0 {
+    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
+    if len == 0 {
         return Err(Error::input(format!(
             "{source}: the file is empty (no header row)"
         )));
     }
+    let parts = if gz {
+        1
+    } else {
+        parts.min((len / min_bytes.max(1)) as usize).max(1)
+    };
     match format {
-        Format::Parquet => open_parquet(source, file),
-        Format::Csv => open_csv(source, decompress(file, gz), csv),
-        Format::JsonLines => open_json(source, decompress(file, gz)),
+        Format::Parquet => open_parquet(source, path, file, parts),
+        Format::Csv => open_csv(source, path, decompress(file, gz), csv, parts),
+        Format::JsonLines => Ok(vec![open_json(source, decompress(file, gz))?]),
     }
 }
 
@@ -105,9 +178,9 @@ fn decompress(file: File, gz: bool) -> BufReader<Box<dyn Read + Send>> {
 }
 
 /// Runs `produce` on its own thread, feeding a bounded channel.
-fn spawn<I>(produce: I) -> Receiver<Result<RecordBatch>>
+fn spawn<I>(produce: I) -> Receiver<std::result::Result<Batch, ReadError>>
 where
-    I: Iterator<Item = Result<RecordBatch>> + Send + 'static,
+    I: Iterator<Item = std::result::Result<Batch, ReadError>> + Send + 'static,
 {
     let (tx, rx) = sync_channel(AHEAD);
     std::thread::spawn(move || {
@@ -121,21 +194,25 @@ where
     rx
 }
 
-fn io_error(source: &str, e: &std::io::Error) -> Error {
-    if e.kind() == std::io::ErrorKind::UnexpectedEof || e.to_string().contains("corrupt deflate") {
-        Error::input(format!(
-            "{source}: the gzip stream is truncated or corrupt ({e})"
-        ))
+fn io_detail(kind: std::io::ErrorKind, message: &str) -> String {
+    if kind == std::io::ErrorKind::UnexpectedEof || message.contains("corrupt deflate") {
+        format!("the gzip stream is truncated or corrupt ({message})")
     } else {
-        Error::input(format!("{source}: cannot read: {e}"))
+        format!("cannot read: {message}")
     }
+}
+
+fn io_error(source: &str, e: &std::io::Error) -> Error {
+    Error::input(format!("{source}: {}", io_detail(e.kind(), &e.to_string())))
 }
 
 fn open_csv(
     source: String,
+    path: &Path,
     mut input: BufReader<Box<dyn Read + Send>>,
     options: &CsvOptions,
-) -> Result<Table> {
+    parts: usize,
+) -> Result<Vec<Table>> {
     let head = input.fill_buf().map_err(|e| io_error(&source, &e))?;
     if head.is_empty() {
         return Err(Error::input(format!(
@@ -167,30 +244,65 @@ fn open_csv(
             .with_hint("fix `csv.delimiter` in the data schema, or leave it out to detect it"));
         }
     }
-    let schema = Arc::new(Schema::new(
-        names
-            .iter()
-            .enumerate()
-            .map(|(i, _)| Field::new(format!("c{i}"), DataType::Utf8, true))
-            .collect::<Vec<_>>(),
-    ));
-    let reader = arrow_csv::ReaderBuilder::new(schema)
-        .with_header(true)
-        .with_delimiter(delimiter)
-        .with_quote(quote)
-        .with_batch_size(BATCH_ROWS)
-        .build_buffered(input)
-        .map_err(|e| Error::input(format!("{source}: {e}")))?;
-    let src = source.clone();
-    let columns = names.clone();
-    let batches = spawn(reader.map(move |b| b.map_err(|e| csv_error(&src, &columns, &e))));
-    Ok(Table {
-        source,
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let boundaries = if parts > 1 {
+        rows::split(path, len, parts).map_err(|e| io_error(&source, &e))?
+    } else {
+        Vec::new()
+    };
+    let table =
+        |input: Box<dyn BufRead + Send>, start: u64, header: bool, stop: Option<&Boundary>| {
+            let mut reader = RowReader::new(input, delimiter, quote, names.len());
+            if header {
+                reader = reader.skipping_header();
+            }
+            if let Some(b) = stop {
+                reader = reader.stopping_at(Boundary {
+                    breaks_at: b.breaks_at - start,
+                    next: b.next - start,
+                });
+            }
+            csv_table(&source, &names, reader)
+        };
+    let mut tables = vec![table(Box::new(input), 0, true, boundaries.first())];
+    for (i, b) in boundaries.iter().enumerate() {
+        let mut file = File::open(path).map_err(|e| Error::read(path, e))?;
+        file.seek(SeekFrom::Start(b.next))
+            .map_err(|e| io_error(&source, &e))?;
+        let input = Box::new(BufReader::with_capacity(BUFFER, file));
+        tables.push(table(input, b.next, false, boundaries.get(i + 1)));
+    }
+    Ok(tables)
+}
+
+/// A CSV part decoded on its own thread.
+fn csv_table<R: BufRead + Send + 'static>(
+    source: &str,
+    names: &[String],
+    mut reader: RowReader<R>,
+) -> Table {
+    let misaligned = Arc::new(AtomicBool::new(false));
+    let flag = misaligned.clone();
+    let (src, columns) = (source.to_string(), names.to_vec());
+    let batches = spawn(std::iter::from_fn(move || {
+        let next = reader.next_batch();
+        if next.is_none() && reader.misaligned {
+            flag.store(true, Ordering::SeqCst);
+        }
+        Some(
+            next?
+                .map(Batch::Rows)
+                .map_err(|e| row_error(&src, &columns, e)),
+        )
+    }));
+    Table {
+        source: source.to_string(),
         format: Format::Csv,
         types: vec![DataType::Utf8; names.len()],
-        names,
+        names: names.to_vec(),
         batches,
-    })
+        misaligned,
+    }
 }
 
 /// The bytes of the first line, BOM removed (quoted newlines in a header are not supported).
@@ -261,65 +373,80 @@ fn parse_header(source: &str, line: &[u8], delimiter: u8, quote: u8) -> Result<V
     Ok(names)
 }
 
-/// Arrow's CSV messages say "line N" counting the header as line 1; we add the row.
-fn csv_error(source: &str, names: &[String], e: &arrow_schema::ArrowError) -> Error {
-    let text = match e {
-        arrow_schema::ArrowError::CsvError(m) => m.clone(),
-        arrow_schema::ArrowError::IoError(_, io) => return io_error(source, io),
-        other => other.to_string(),
-    };
-    let line = text.split("line ").nth(1).and_then(|rest| {
-        rest.split(|c: char| !c.is_ascii_digit())
-            .next()?
-            .parse::<u64>()
-            .ok()
-    });
-    let at = line
-        .map(|l| format!(" row {} (line {l})", l.saturating_sub(1)))
-        .unwrap_or_default();
-    let detail = if let Some(rest) = text.strip_prefix("incorrect number of fields for line ") {
-        let counts = rest.split_once(", ").map(|x| x.1).unwrap_or(rest);
-        format!("a row has the wrong number of fields ({counts}): ragged row or wrong delimiter")
-    } else if text.starts_with("Encountered invalid UTF-8") {
-        let field = text
-            .rsplit("field ")
-            .next()
-            .and_then(|f| f.trim().parse::<usize>().ok())
-            .and_then(|f| names.get(f.wrapping_sub(1)));
-        match field {
-            Some(name) => format!("column `{name}`: invalid UTF-8 text (the file must be UTF-8)"),
-            None => "invalid UTF-8 text (the file must be UTF-8)".to_string(),
+/// A CSV reading error, worded for the user.
+fn row_error(source: &str, names: &[String], e: RowError) -> ReadError {
+    let (row, detail) = match e {
+        RowError::Fields { row, expected, got } => {
+            let got = got.map_or(format!("more than {expected}"), |g| g.to_string());
+            let detail = format!(
+                "a row has the wrong number of fields (expected {expected} got {got}): ragged row or wrong delimiter"
+            );
+            (Some(row), detail)
         }
-    } else {
-        text
+        RowError::Utf8 { row, column } => {
+            let name = names.get(column).map_or("?", String::as_str);
+            let detail = format!("column `{name}`: invalid UTF-8 text (the file must be UTF-8)");
+            (Some(row), detail)
+        }
+        RowError::Io(message, kind) => (None, io_detail(kind, &message)),
     };
-    Error::input(format!("{source}:{at}: {detail}"))
+    ReadError {
+        source: source.to_string(),
+        row,
+        detail,
+    }
 }
 
-fn open_parquet(source: String, file: File) -> Result<Table> {
-    use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
-        .map_err(|e| Error::input(format!("{source}: not a readable Parquet file: {e}")))?;
-    let schema = builder.schema().clone();
-    let reader = builder
-        .with_batch_size(BATCH_ROWS)
-        .build()
-        .map_err(|e| Error::input(format!("{source}: {e}")))?;
-    let src = source.clone();
-    let batches = spawn(reader.map(move |b| {
-        b.map_err(|e| Error::input(format!("{src}: cannot decode Parquet data: {e}")))
-    }));
-    Ok(Table {
-        source,
-        format: Format::Parquet,
-        names: schema.fields().iter().map(|f| f.name().clone()).collect(),
-        types: schema
-            .fields()
-            .iter()
-            .map(|f| f.data_type().clone())
-            .collect(),
-        batches,
-    })
+fn plain_error(source: &str, detail: String) -> ReadError {
+    ReadError {
+        source: source.to_string(),
+        row: None,
+        detail,
+    }
+}
+
+/// Parquet in up to `parts` tables of consecutive row groups.
+fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result<Vec<Table>> {
+    use parquet::arrow::arrow_reader::{
+        ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
+    };
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Error::input(format!("{source}: not a readable Parquet file: {e}"))
+    };
+    let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
+        .map_err(|e| unreadable(&e))?;
+    let schema = metadata.schema().clone();
+    let groups = metadata.metadata().num_row_groups();
+    let parts = parts.min(groups).max(1);
+    (0..parts)
+        .map(|p| {
+            // A file of its own: clones of one share the read offset across threads.
+            let file = File::open(path).map_err(|e| Error::read(path, e))?;
+            let range: Vec<usize> = (groups * p / parts..groups * (p + 1) / parts).collect();
+            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone())
+                .with_row_groups(range)
+                .with_batch_size(BATCH_ROWS)
+                .build()
+                .map_err(|e| Error::input(format!("{source}: {e}")))?;
+            let src = source.clone();
+            let batches = spawn(reader.map(move |b| {
+                b.map(Batch::Arrow)
+                    .map_err(|e| plain_error(&src, format!("cannot decode Parquet data: {e}")))
+            }));
+            Ok(Table {
+                source: source.clone(),
+                format: Format::Parquet,
+                names: schema.fields().iter().map(|f| f.name().clone()).collect(),
+                types: schema
+                    .fields()
+                    .iter()
+                    .map(|f| f.data_type().clone())
+                    .collect(),
+                batches,
+                misaligned: Arc::default(),
+            })
+        })
+        .collect()
 }
 
 /// JSON Lines: field names come from the first records; every value is read as text so
@@ -358,11 +485,12 @@ fn open_json(source: String, mut input: BufReader<Box<dyn Read + Send>>) -> Resu
     let batches = spawn(reader.map(move |b| match b {
         Ok(b) => {
             row += b.num_rows() as u64;
-            Ok(b)
+            Ok(Batch::Arrow(b))
         }
-        Err(e) => Err(Error::input(format!(
-            "{src}: after row {row}: not valid JSON Lines: {e}"
-        ))),
+        Err(e) => Err(plain_error(
+            &src,
+            format!("after row {row}: not valid JSON Lines: {e}"),
+        )),
     }));
     Ok(Table {
         source,
@@ -370,6 +498,7 @@ fn open_json(source: String, mut input: BufReader<Box<dyn Read + Send>>) -> Resu
         types: vec![DataType::Utf8; names.len()],
         names,
         batches,
+        misaligned: Arc::default(),
     })
 }
 
@@ -383,6 +512,23 @@ mod tests {
         assert_eq!(sniff_delimiter(b"a\tb"), b'\t');
         assert_eq!(sniff_delimiter(b"\"x;y\",b,c"), b',');
         assert_eq!(sniff_delimiter(b"single"), b',');
+    }
+
+    #[test]
+    fn errors_name_the_row_after_earlier_parts() {
+        let e = |row| ReadError {
+            source: "d.csv".into(),
+            row,
+            detail: "bad".into(),
+        };
+        assert_eq!(
+            e(Some(3)).into_error(10).to_string(),
+            Error::input("d.csv: row 13 (line 14): bad").to_string()
+        );
+        assert_eq!(
+            e(None).into_error(10).to_string(),
+            Error::input("d.csv: bad").to_string()
+        );
     }
 
     #[test]

@@ -2,18 +2,20 @@
 //! bad rows, batch by batch as the reader decodes them on its own thread.
 
 use super::profile::{ColumnBuilder, Profile};
-use super::reader::{self, Format, Table};
+use super::reader::{self, Batch, Format, ReadError, Table};
+use super::rows::RowBatch;
 use super::schema::{
     file_finding, header_findings, parse_number, Cell, ColumnCheck, ColumnType, DataSchema,
     DuplicateRows, Example, Finding, SchemaCheck, MAX_EXAMPLES,
 };
 use super::sketch::{hash_bytes, hash_f64};
 use crate::error::Result;
-use arrow_array::{Array, ArrayRef, Float64Array, RecordBatch, StringArray};
+use arrow_array::{Array, ArrayRef, Float64Array, StringArray};
 use arrow_schema::DataType;
 use indexmap::IndexMap;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -59,104 +61,257 @@ struct ColumnState<'a> {
 }
 
 pub fn scan(path: &Path, schema: Option<&DataSchema>, options: &ScanOptions) -> Result<Scan> {
+    scan_in(path, schema, options, cores(), reader::MIN_PART_BYTES)
+}
+
+/// [`scan`] in up to `parts` parts of at least `min_bytes`.
+fn scan_in(
+    path: &Path,
+    schema: Option<&DataSchema>,
+    options: &ScanOptions,
+    parts: usize,
+    min_bytes: u64,
+) -> Result<Scan> {
     let csv = schema.map(|s| s.csv.clone()).unwrap_or_default();
-    let table = reader::open(path, &csv)?;
-    let mut findings = schema
-        .map(|s| header_findings(&table.names, s))
-        .unwrap_or_default();
-    let mut columns: Vec<ColumnState> = table
-        .names
-        .iter()
-        .zip(&table.types)
-        .map(|(name, stored)| {
-            let rules = schema.and_then(|s| s.columns.get(name));
-            let typed = table.format == Format::Parquet;
-            if let Some(f) = rules
-                .filter(|_| typed)
-                .and_then(|r| storage_finding(name, stored, r.kind))
-            {
-                findings.push(f);
-            }
-            ColumnState {
-                check: rules.map(|r| ColumnCheck::new(name, r)),
-                profile: ColumnBuilder::new(rules.map(|r| r.kind), options.keep_values),
-                declared: rules.map(|r| r.kind),
-                readable: readable(stored),
-            }
-        })
-        .collect();
-    let mut duplicates = schema
-        .filter(|s| s.duplicate_rows == DuplicateRows::Error)
-        .map(|_| Duplicates::default());
-    let mut bad_rows = BadRows {
-        header: table.names.clone(),
-        rows: Vec::new(),
+    let parts = if schema.is_some_and(needs_one_part) {
+        1
+    } else {
+        parts
     };
-    let rows = read_all(
-        &table,
-        &mut columns,
-        duplicates.as_mut(),
-        &mut bad_rows,
-        options,
-    )?;
-    findings.extend(rows_findings(rows, schema));
-    let mut values = HashMap::new();
-    let mut profiles = IndexMap::new();
-    for (name, state) in table.names.iter().zip(columns) {
-        if let Some(check) = state.check {
-            findings.extend(check.findings(rows));
-        }
-        let mut builder = state.profile;
-        if let Some(v) = builder.take_values() {
-            values.insert(name.clone(), v);
-        }
-        profiles.insert(name.clone(), builder.finish());
+    let tables = reader::open_parts_of(path, &csv, parts, min_bytes)?;
+    if let Some(scan) = scan_parts(tables, schema, options)? {
+        return Ok(scan);
     }
-    if let Some(d) = duplicates.filter(|d| d.count > 0) {
-        findings.push(d.finding());
-    }
-    Ok(Scan {
-        check: SchemaCheck {
-            file: table.source.clone(),
-            rows,
-            columns: table.names.clone(),
-            findings,
-        },
-        profile: Profile::new(table.source.clone(), rows, profiles),
-        values,
-        bad_rows,
-        format: table.format,
+    // The parts did not add up to one pass (a quoted line break at a split point, or
+    // more distinct values than counted by name): read the file in one part.
+    scan_parts(vec![reader::open(path, &csv)?], schema, options)?.ok_or_else(|| {
+        crate::Error::input(format!("{}: could not be read in one pass", path.display()))
     })
 }
 
-fn read_all<'a>(
-    table: &Table,
-    columns: &mut [ColumnState<'a>],
-    mut duplicates: Option<&mut Duplicates>,
-    bad_rows: &mut BadRows,
-    options: &ScanOptions,
-) -> Result<u64> {
-    let mut rows = 0u64;
-    // Columns are split among worker threads for each batch; the reader has its own.
-    let workers = std::thread::available_parallelism()
+/// Uniqueness and duplicate rows need every earlier value: those files are read in one
+/// part.
+fn needs_one_part(schema: &DataSchema) -> bool {
+    schema.duplicate_rows == DuplicateRows::Error || schema.columns.values().any(|c| c.unique)
+}
+
+fn cores() -> usize {
+    std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .clamp(1, 8)
-        .min(columns.len().max(1));
-    let chunk = columns.len().div_ceil(workers).max(1);
+}
+
+/// Scans the parts of a file, each on a thread of its own, and merges them in order;
+/// `None` when they cannot stand for one pass.
+fn scan_parts(
+    tables: Vec<Table>,
+    schema: Option<&DataSchema>,
+    options: &ScanOptions,
+) -> Result<Option<Scan>> {
+    let first = &tables[0];
+    let mut findings = schema
+        .map(|s| header_findings(&first.names, s))
+        .unwrap_or_default();
+    let typed = first.format == Format::Parquet;
+    for (name, stored) in first.names.iter().zip(&first.types) {
+        let rules = schema.and_then(|s| s.columns.get(name));
+        if let Some(f) = rules
+            .filter(|_| typed)
+            .and_then(|r| storage_finding(name, stored, r.kind))
+        {
+            findings.push(f);
+        }
+    }
+    // Threads left for splitting each part's columns among.
+    let workers = (cores() / tables.len()).max(1);
+    let abort = AtomicBool::new(false);
+    let (source, format, names) = (first.source.clone(), first.format, first.names.clone());
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = tables
+            .into_iter()
+            .enumerate()
+            .map(|(i, table)| {
+                let abort = &abort;
+                s.spawn(move || {
+                    let part = Part::new(&table, schema, options);
+                    read_part(&table, part, workers, i > 0, abort, options.bad_rows)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
+            .collect()
+    });
+    if abort.load(Ordering::SeqCst) {
+        return Ok(None);
+    }
+    let mut merged: Option<Part> = None;
+    for result in results {
+        let rows_before = merged.as_ref().map_or(0, |m| m.rows);
+        let part = result.map_err(|e| e.into_error(rows_before))?;
+        // Checked before the next part's result: its errors count only if it started
+        // on a row boundary.
+        let misaligned = part.misaligned;
+        match &mut merged {
+            None => merged = Some(part),
+            Some(m) => m.merge(part, options.bad_rows),
+        }
+        if misaligned {
+            return Ok(None);
+        }
+    }
+    let Some(part) = merged else {
+        return Ok(None);
+    };
+    if part.columns.iter().any(|c| c.profile.lossy()) {
+        return Ok(None);
+    }
+    Ok(Some(part.finish(source, format, &names, schema, findings)))
+}
+
+/// What one part of a file taught: its rows are numbered from 1.
+struct Part<'a> {
+    columns: Vec<ColumnState<'a>>,
+    duplicates: Option<Duplicates>,
+    bad_rows: BadRows,
+    rows: u64,
+    /// The part read past the next one's start (see [`Table::misaligned`]).
+    misaligned: bool,
+}
+
+impl<'a> Part<'a> {
+    fn new(table: &Table, schema: Option<&'a DataSchema>, options: &ScanOptions) -> Self {
+        let columns = table
+            .names
+            .iter()
+            .zip(&table.types)
+            .map(|(name, stored)| {
+                let rules = schema.and_then(|s| s.columns.get_key_value(name));
+                ColumnState {
+                    check: rules.map(|(name, r)| ColumnCheck::new(name, r)),
+                    profile: ColumnBuilder::new(rules.map(|r| r.1.kind), options.keep_values),
+                    declared: rules.map(|r| r.1.kind),
+                    readable: readable(stored),
+                }
+            })
+            .collect();
+        Part {
+            columns,
+            duplicates: schema
+                .filter(|s| s.duplicate_rows == DuplicateRows::Error)
+                .map(|_| Duplicates::default()),
+            bad_rows: BadRows {
+                header: table.names.clone(),
+                rows: Vec::new(),
+            },
+            rows: 0,
+            misaligned: false,
+        }
+    }
+
+    /// Folds in the part that follows this one.
+    fn merge(&mut self, next: Part<'a>, cap: usize) {
+        for (state, next) in self.columns.iter_mut().zip(next.columns) {
+            if let (Some(check), Some(other)) = (&mut state.check, next.check) {
+                check.merge(other, self.rows);
+            }
+            state.profile.merge(next.profile);
+        }
+        let room = cap.saturating_sub(self.bad_rows.rows.len());
+        let rows_before = self.rows;
+        self.bad_rows.rows.extend(
+            next.bad_rows
+                .rows
+                .into_iter()
+                .take(room)
+                .map(|(row, why, values)| (row + rows_before, why, values)),
+        );
+        self.rows += next.rows;
+    }
+
+    fn finish(
+        self,
+        source: String,
+        format: Format,
+        names: &[String],
+        schema: Option<&DataSchema>,
+        mut findings: Vec<Finding>,
+    ) -> Scan {
+        let rows = self.rows;
+        findings.extend(rows_findings(rows, schema));
+        let mut values = HashMap::new();
+        let mut profiles = IndexMap::new();
+        for (name, state) in names.iter().zip(self.columns) {
+            if let Some(check) = state.check {
+                findings.extend(check.findings(rows));
+            }
+            let mut builder = state.profile;
+            if let Some(v) = builder.take_values() {
+                values.insert(name.clone(), v);
+            }
+            profiles.insert(name.clone(), builder.finish());
+        }
+        if let Some(d) = self.duplicates.filter(|d| d.count > 0) {
+            findings.push(d.finding());
+        }
+        Scan {
+            check: SchemaCheck {
+                file: source.clone(),
+                rows,
+                columns: names.to_vec(),
+                findings,
+            },
+            profile: Profile::new(source, rows, profiles),
+            values,
+            bad_rows: self.bad_rows,
+            format,
+        }
+    }
+}
+
+/// One column of a batch.
+#[derive(Clone, Copy)]
+enum Source<'b> {
+    Arrow(&'b ArrayRef),
+    Rows(&'b RowBatch, usize),
+}
+
+/// Reads a part to its end. A later part stops early, and says so through `abort`, when
+/// a column runs past the count of values named: merged, it would not equal one pass.
+fn read_part<'a>(
+    table: &Table,
+    mut part: Part<'a>,
+    workers: usize,
+    later: bool,
+    abort: &AtomicBool,
+    cap: usize,
+) -> std::result::Result<Part<'a>, ReadError> {
+    let workers = workers.min(part.columns.len().max(1));
+    let chunk = part.columns.len().div_ceil(workers).max(1);
     while let Some(batch) = table.next_batch() {
+        if abort.load(Ordering::Relaxed) {
+            break;
+        }
         let batch = batch?;
         let n = batch.num_rows();
-        let want_hashes = duplicates.is_some();
-        let arrays = batch.columns();
-        let work = |(group, (cols, arrays)): (usize, (&mut [ColumnState<'a>], &[ArrayRef]))| {
+        let want_hashes = part.duplicates.is_some();
+        let sources: Vec<Source> = match &batch {
+            Batch::Arrow(b) => b.columns().iter().map(Source::Arrow).collect(),
+            Batch::Rows(r) => (0..part.columns.len())
+                .map(|c| Source::Rows(r, c))
+                .collect(),
+        };
+        let first = part.rows + 1;
+        let work = |(group, (cols, sources)): (usize, (&mut [ColumnState<'a>], &[Source]))| {
             let mut bad: Vec<(usize, &'a str)> = Vec::new();
             let mut hashes = want_hashes.then(|| vec![0u64; n]);
-            for (k, (state, array)) in cols.iter_mut().zip(arrays).enumerate() {
+            for (k, (state, source)) in cols.iter_mut().zip(sources).enumerate() {
                 let index = group * chunk + k;
                 feed(
                     state,
-                    array,
-                    rows + 1,
+                    *source,
+                    first,
                     index,
                     hashes.as_deref_mut(),
                     &mut bad,
@@ -164,9 +319,10 @@ fn read_all<'a>(
             }
             (bad, hashes)
         };
-        let groups = columns
+        let groups = part
+            .columns
             .chunks_mut(chunk)
-            .zip(arrays.chunks(chunk))
+            .zip(sources.chunks(chunk))
             .enumerate();
         let results: Vec<_> = if workers == 1 {
             groups.map(work).collect()
@@ -187,23 +343,27 @@ fn read_all<'a>(
                 all.iter_mut().zip(h).for_each(|(a, x)| *a ^= x);
             }
         }
-        if let (Some(d), Some(h)) = (duplicates.as_deref_mut(), hashes) {
+        if let (Some(d), Some(h)) = (part.duplicates.as_mut(), hashes) {
             for (i, hash) in h.into_iter().enumerate() {
-                if d.add(rows + 1 + i as u64, hash) {
+                if d.add(part.rows + 1 + i as u64, hash) {
                     bad.push((i, "duplicate_rows"));
                 }
             }
         }
-        sample_bad_rows(&batch, rows, &mut bad, bad_rows, options.bad_rows);
-        rows += n as u64;
+        sample_bad_rows(&batch, part.rows, &mut bad, &mut part.bad_rows, cap);
+        part.rows += n as u64;
+        if later && part.columns.iter().any(|c| c.profile.lossy_as_later_part()) {
+            abort.store(true, Ordering::SeqCst);
+            break;
+        }
     }
-    Ok(rows)
+    part.misaligned = table.misaligned();
+    Ok(part)
 }
-
 /// Feeds one column of a batch; `first` is the row number of its first row.
 fn feed<'a>(
     state: &mut ColumnState<'a>,
-    array: &ArrayRef,
+    source: Source,
     first: u64,
     index: usize,
     mut hashes: Option<&mut [u64]>,
@@ -229,18 +389,14 @@ fn feed<'a>(
             h[i] ^= cell_hash(cell, number).rotate_left((index % 64) as u32);
         }
     };
-    match as_cells(array) {
-        Cells::Text(strings) => {
-            let parse = state.declared.is_none_or(ColumnType::is_numeric);
-            for (i, value) in strings.iter().enumerate() {
-                let cell = value.map_or(Cell::Null, Cell::of_text);
-                let number = match cell {
-                    Cell::Text(t) if parse => parse_number(state.declared, t),
-                    _ => None,
-                };
-                visit(i, cell, number, state);
-            }
+    let array = match source {
+        Source::Rows(rows, c) => {
+            return feed_texts(state, rows.column(c), &mut visit);
         }
+        Source::Arrow(array) => array,
+    };
+    match as_cells(array) {
+        Cells::Text(strings) => feed_texts(state, strings.iter(), &mut visit),
         Cells::Numbers(numbers, integer) => {
             for (i, value) in numbers.iter().enumerate() {
                 let cell = match value {
@@ -251,6 +407,24 @@ fn feed<'a>(
             }
         }
         Cells::Unreadable => {}
+    }
+}
+
+/// Text values (`None`: missing), each parsed once as a number when the column may hold
+/// numbers.
+fn feed_texts<'t, 'a, I, V>(state: &mut ColumnState<'a>, texts: I, visit: &mut V)
+where
+    I: Iterator<Item = Option<&'t str>>,
+    V: FnMut(usize, Cell<'t>, Option<f64>, &mut ColumnState<'a>),
+{
+    let parse = state.declared.is_none_or(ColumnType::is_numeric);
+    for (i, value) in texts.enumerate() {
+        let cell = value.map_or(Cell::Null, Cell::of_text);
+        let number = match cell {
+            Cell::Text(t) if parse => parse_number(state.declared, t),
+            _ => None,
+        };
+        visit(i, cell, number, state);
     }
 }
 
@@ -393,7 +567,7 @@ impl Duplicates {
 
 /// Keeps whole rows that broke a rule until `cap` rows are kept.
 fn sample_bad_rows(
-    batch: &RecordBatch,
+    batch: &Batch,
     offset: u64,
     bad: &mut [(usize, &str)],
     out: &mut BadRows,
@@ -411,7 +585,18 @@ fn sample_bad_rows(
             reasons.push(bad[i].1);
             i += 1;
         }
-        let values = batch
+        out.rows.push((
+            offset + 1 + index as u64,
+            reasons.join(" "),
+            row_values(batch, index),
+        ));
+    }
+}
+
+/// A row's values as read, missing ones empty.
+fn row_values(batch: &Batch, index: usize) -> Vec<String> {
+    match batch {
+        Batch::Arrow(b) => b
             .columns()
             .iter()
             .map(|a| {
@@ -421,9 +606,10 @@ fn sample_bad_rows(
                     arrow_cast::display::array_value_to_string(a, index).unwrap_or_default()
                 }
             })
-            .collect();
-        out.rows
-            .push((offset + 1 + index as u64, reasons.join(" "), values));
+            .collect(),
+        Batch::Rows(r) => (0..r.columns())
+            .map(|c| r.text(index, c).unwrap_or_default().to_string())
+            .collect(),
     }
 }
 
@@ -444,5 +630,168 @@ impl BadRows {
             let _ = w.write_record(&record);
         }
         w.into_inner().unwrap_or_default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fmt::Write;
+
+    const SCHEMA: &str = "columns:\n  id: {type: integer, min: 0}\n  x: {type: float, max: 90}\n  c: {type: string, allowed: [a, b, c]}\n";
+
+    fn schema(yaml: &str) -> DataSchema {
+        serde_yaml::from_str(yaml).unwrap()
+    }
+
+    /// Rows with a bad value now and then, so that every part has findings.
+    fn rows(n: usize, c: impl Fn(usize) -> String) -> String {
+        let mut text = String::from("id,x,c\n");
+        for i in 0..n {
+            let x = if i % 997 == 5 {
+                "oops".to_string()
+            } else {
+                (i % 100).to_string()
+            };
+            writeln!(text, "{i},{x},{}", c(i)).unwrap();
+        }
+        text
+    }
+
+    /// The file scanned in one part and in `parts` parts.
+    fn one_and_many(text: &str, yaml: &str, parts: usize) -> (Result<Scan>, Result<Scan>) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        std::fs::write(&path, text).unwrap();
+        let options = ScanOptions {
+            keep_values: 1000,
+            bad_rows: 7,
+        };
+        let schema = schema(yaml);
+        let scan = |parts| scan_in(&path, Some(&schema), &options, parts, 1);
+        (scan(1), scan(parts))
+    }
+
+    /// Everything but the sketch's own items and rounding in mean and deviation.
+    fn assert_same(one: &Scan, many: &Scan) {
+        assert_eq!(one.check, many.check);
+        assert_eq!(one.bad_rows.rows, many.bad_rows.rows);
+        assert_eq!(one.values, many.values);
+        for (a, b) in one
+            .profile
+            .columns
+            .values()
+            .zip(many.profile.columns.values())
+        {
+            assert_eq!(
+                (a.kind, a.count, a.nulls, a.distinct),
+                (b.kind, b.count, b.nulls, b.distinct)
+            );
+            assert_eq!(a.categories, b.categories);
+            if let (Some(x), Some(y)) = (&a.numeric, &b.numeric) {
+                assert_eq!((x.min, x.max), (y.min, y.max));
+                assert!((x.mean - y.mean).abs() <= 1e-9 * x.mean.abs().max(1.0));
+                assert!((x.std - y.std).abs() <= 1e-9 * x.std.max(1.0));
+            }
+        }
+    }
+
+    #[test]
+    fn parts_add_up_to_one_pass() {
+        let text = rows(20_000, |i| ["a", "b", "c", "d"][i % 4].to_string());
+        let (one, many) = one_and_many(&text, SCHEMA, 3);
+        let (one, many) = (one.unwrap(), many.unwrap());
+        assert_same(&one, &many);
+        assert_eq!(many.check.rows, 20_000);
+        let types = many
+            .check
+            .findings
+            .iter()
+            .find(|f| f.check == "type")
+            .unwrap();
+        assert_eq!(types.count, 21);
+        assert_eq!(types.examples[1].row, 998 + 5);
+    }
+
+    #[test]
+    fn quoted_line_breaks_at_split_points_fall_back_to_one_part() {
+        // Every value of `c` holds a line break: any split lands in one or next to one.
+        let text = rows(5_000, |i| format!("\"a\n{i}\""));
+        let yaml = SCHEMA.replace(", allowed: [a, b, c]", "");
+        let (one, many) = one_and_many(&text, &yaml, 4);
+        let (one, many) = (one.unwrap(), many.unwrap());
+        assert_same(&one, &many);
+        assert_eq!(many.check.rows, 5_000);
+    }
+
+    #[test]
+    fn many_distinct_values_fall_back_to_one_part() {
+        let text = rows(20_000, |i| format!("v{}", i % 3000));
+        let yaml = SCHEMA.replace(", allowed: [a, b, c]", "");
+        let (one, many) = one_and_many(&text, &yaml, 3);
+        let (one, many) = (one.unwrap(), many.unwrap());
+        assert_same(&one, &many);
+        let c = many.profile.columns["c"].categories.as_ref().unwrap();
+        assert_eq!(c.other, 20_000 - c.counts.values().sum::<u64>());
+    }
+
+    #[test]
+    fn parquet_row_group_parts_add_up_to_one_pass() {
+        use arrow_array::{Int64Array, RecordBatch, StringArray};
+        let n = 10_000i64;
+        let batch = RecordBatch::try_from_iter([
+            (
+                "id",
+                std::sync::Arc::new(Int64Array::from_iter_values(0..n)) as ArrayRef,
+            ),
+            (
+                "c",
+                std::sync::Arc::new(StringArray::from_iter_values((0..n).map(|i| {
+                    if i % 777 == 3 {
+                        "z"
+                    } else {
+                        "a"
+                    }
+                }))) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.parquet");
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(1000))
+            .build();
+        let file = std::fs::File::create(&path).unwrap();
+        let mut w =
+            parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let yaml =
+            "columns:\n  id: {type: integer, max: 9000}\n  c: {type: string, allowed: [a]}\n";
+        let options = ScanOptions::default();
+        let schema = schema(yaml);
+        let one = scan_in(&path, Some(&schema), &options, 1, 1).unwrap();
+        let many = scan_in(&path, Some(&schema), &options, 4, 1).unwrap();
+        assert_same(&one, &many);
+        assert_eq!(many.check.findings.len(), 2);
+        assert_eq!(many.check.findings[1].examples[2].row, 777 * 2 + 3 + 1);
+    }
+
+    #[test]
+    fn a_ragged_row_in_a_later_part_is_numbered_in_the_file() {
+        let mut text = rows(20_000, |_| "a".into());
+        text.push_str("1,2\n");
+        text.push_str(&rows(10, |_| "a".into())["id,x,c\n".len()..]);
+        let (one, many) = one_and_many(&text, SCHEMA, 3);
+        for e in [
+            one.err().unwrap().to_string(),
+            many.err().unwrap().to_string(),
+        ] {
+            assert!(e.contains("row 20001 (line 20002)"), "{e}");
+            assert!(
+                e.contains("wrong number of fields (expected 3 got 2)"),
+                "{e}"
+            );
+        }
     }
 }

@@ -336,11 +336,38 @@ pub fn parse_number(kind: Option<ColumnType>, text: &str) -> Option<f64> {
     }
 }
 
+/// The allowed values of a column. A short list is searched in order: comparing a few
+/// short strings is cheaper than hashing the value.
+enum Allowed<'a> {
+    Few(Vec<&'a str>),
+    Many(HashSet<&'a str, foldhash::fast::FixedState>),
+}
+
+impl<'a> Allowed<'a> {
+    const FEW: usize = 8;
+
+    fn new(values: &'a [String]) -> Self {
+        let values = values.iter().map(String::as_str);
+        if values.len() <= Self::FEW {
+            Allowed::Few(values.collect())
+        } else {
+            Allowed::Many(values.collect())
+        }
+    }
+
+    fn contains(&self, value: &str) -> bool {
+        match self {
+            Allowed::Few(list) => list.contains(&value),
+            Allowed::Many(set) => set.contains(value),
+        }
+    }
+}
+
 /// Running state of the checks on one column.
 pub struct ColumnCheck<'a> {
     name: &'a str,
     rules: &'a ColumnSchema,
-    allowed: Option<HashSet<&'a str>>,
+    allowed: Option<Allowed<'a>>,
     pattern: Option<regex::Regex>,
     seen: HashSet<u64, foldhash::fast::FixedState>,
     nulls: u64,
@@ -352,10 +379,7 @@ pub struct ColumnCheck<'a> {
 
 impl<'a> ColumnCheck<'a> {
     pub fn new(name: &'a str, rules: &'a ColumnSchema) -> Self {
-        let allowed = rules
-            .allowed
-            .as_ref()
-            .map(|a| a.iter().map(String::as_str).collect());
+        let allowed = rules.allowed.as_ref().map(|a| Allowed::new(a));
         // Anchored so the whole value must match; validated when the schema loads.
         let pattern = rules
             .pattern
@@ -423,15 +447,15 @@ impl<'a> ColumnCheck<'a> {
                 self.note(row, cell, "range", format!("value outside {range}"));
             }
         }
+        if self.allowed.is_none() && self.pattern.is_none() && !self.rules.unique {
+            // Nothing below needs the value as text (formatting a number is not free).
+            return;
+        }
         let shown = match text {
             Some(t) => std::borrow::Cow::Borrowed(t),
             None => std::borrow::Cow::Owned(cell.shown()),
         };
-        if self
-            .allowed
-            .as_ref()
-            .is_some_and(|a| !a.contains(shown.as_ref()))
-        {
+        if self.allowed.as_ref().is_some_and(|a| !a.contains(&shown)) {
             self.note(
                 row,
                 cell,
@@ -477,6 +501,28 @@ impl<'a> ColumnCheck<'a> {
                 line: row + 1,
                 value: cell.shown(),
             });
+        }
+    }
+
+    /// Folds in the checks of the rows that follow this one's (a later part of the file,
+    /// its rows numbered from 1): counts add up, examples stay the first ones by row.
+    /// Uniqueness is not merged: a file with a `unique` column is read in one part.
+    pub fn merge(&mut self, next: ColumnCheck<'a>, rows_before: u64) {
+        self.nulls += next.nulls;
+        for (check, (message, count, examples)) in next.found {
+            let entry = self
+                .found
+                .entry(check)
+                .or_insert_with(|| (message, 0, Vec::new()));
+            entry.1 += count;
+            let room = MAX_EXAMPLES.saturating_sub(entry.2.len());
+            entry
+                .2
+                .extend(examples.into_iter().take(room).map(|e| Example {
+                    row: e.row + rows_before,
+                    line: e.line + rows_before,
+                    value: e.value,
+                }));
         }
     }
 
