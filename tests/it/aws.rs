@@ -232,7 +232,10 @@ fn run_on_s3_and_sagemaker_registers_promotes_deploys_and_rolls_back() {
     put_object(&moto.url, &predictions, lines.into_bytes());
     let (code, stdout, stderr) = predict(&root);
     assert_eq!(code, 0, "{stdout}\n{stderr}");
-    assert!(stderr.contains("already exists (Completed), attaching"), "{stderr}");
+    assert!(
+        stderr.contains("already exists (Completed), attaching"),
+        "{stderr}"
+    );
     let scored = std::fs::read_to_string(&output).unwrap();
     let header = scored.lines().next().unwrap();
     assert!(
