@@ -526,7 +526,11 @@ async fn training_waits_through_progress_retries_and_completes() {
     assert_eq!(request["HyperParameters"]["objective"], "binary:logistic");
     assert_eq!(request["HyperParameters"]["max_depth"], "4");
     assert_eq!(request["RoleArn"], ROLE);
-    assert_eq!(request["InputDataConfig"].as_array().unwrap().len(), 2);
+    let channels = request["InputDataConfig"].as_array().unwrap();
+    assert_eq!(channels.len(), 2);
+    let source = &channels[0]["DataSource"]["S3DataSource"];
+    assert_eq!(source["S3DataDistributionType"], "FullyReplicated");
+    assert!(source["S3Uri"].as_str().unwrap().ends_with("/train.csv"));
 }
 
 /// A failed job and a stopped job exit 3 with SageMaker's reason; nothing is stored.
@@ -663,7 +667,7 @@ async fn channel_data_decides_the_job() {
         let config = root.join(EXAMPLE_CONFIG);
         let text = std::fs::read_to_string(&config).unwrap().replace(
             "        algorithm: xgboost\n",
-            &format!("        algorithm: xgboost\n        channels: {{train: s3://{BUCKET}/chan/train/}}\n"),
+            &format!("        algorithm: xgboost\n        data_distribution: sharded_by_s3_key\n        channels: {{train: s3://{BUCKET}/chan/train/}}\n"),
         );
         std::fs::write(&config, text).unwrap();
         git(&root, &["commit", "-qam", "channels in S3"]);
@@ -680,6 +684,10 @@ async fn channel_data_decides_the_job() {
     let request = fake.state.lock().unwrap().created[0].clone();
     let channels = request["InputDataConfig"].as_array().unwrap();
     assert_eq!(channels.len(), 1);
+    assert_eq!(
+        channels[0]["DataSource"]["S3DataSource"]["S3DataDistributionType"],
+        "ShardedByS3Key"
+    );
     assert_eq!(
         channels[0]["DataSource"]["S3DataSource"]["S3Uri"],
         format!("s3://{BUCKET}/chan/train/")

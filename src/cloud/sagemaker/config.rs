@@ -60,6 +60,11 @@ pub struct SageMakerConfig {
     /// (content-addressed) when they are local files.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub channels: IndexMap<String, String>,
+    /// How channel data reaches the instances: `fully_replicated` (each gets all of it,
+    /// the default) or `sharded_by_s3_key` (distributed training: each gets a share of
+    /// the objects).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub data_distribution: Option<DataDistribution>,
     /// Content type of the channels. Default `text/csv` for CSV data.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub content_type: Option<String>,
@@ -102,6 +107,13 @@ pub struct SageMakerConfig {
     /// Batch transform (`mlgate predict --backend sagemaker`).
     #[serde(default)]
     pub transform: TransformConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DataDistribution {
+    FullyReplicated,
+    ShardedByS3Key,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]

@@ -65,6 +65,7 @@ impl Trainer for SageMakerTrainer {
             "model": request.name, "commit": commit, "image": image,
             "hyperparameters": hyperparameters, "channels": channels, "features": features,
             "output": output, "content_type": cfg.content_type,
+            "distribution": cfg.data_distribution,
             "instance_type": cfg.instance_type(), "instance_count": cfg.instance_count(),
             "volume_gb": cfg.volume_size_gb, "max_runtime": cfg.max_runtime_seconds(),
             "spot": cfg.spot, "max_wait": cfg.max_wait_seconds, "checkpoints": cfg.checkpoint_uri,
@@ -299,6 +300,10 @@ impl SageMakerTrainer {
             .content_type
             .clone()
             .unwrap_or_else(|| "text/csv".into());
+        let distribution = match cfg.data_distribution {
+            Some(super::DataDistribution::ShardedByS3Key) => S3DataDistribution::ShardedByS3Key,
+            _ => S3DataDistribution::FullyReplicated,
+        };
         let mut algorithm = AlgorithmSpecification::builder()
             .training_image(image)
             .training_input_mode(TrainingInputMode::File);
@@ -338,7 +343,12 @@ impl SageMakerTrainer {
             )
             .enable_managed_spot_training(cfg.spot);
         for (name, source) in channels {
-            create = create.input_data_config(channel(name, &source.uri, &content_type));
+            create = create.input_data_config(channel(
+                name,
+                &source.uri,
+                &content_type,
+                distribution.clone(),
+            ));
         }
         if cfg.spot {
             let uri = cfg
@@ -424,7 +434,7 @@ impl SageMakerTrainer {
     }
 }
 
-fn channel(name: &str, uri: &str, content_type: &str) -> Channel {
+fn channel(name: &str, uri: &str, content_type: &str, distribution: S3DataDistribution) -> Channel {
     Channel::builder()
         .channel_name(name)
         .content_type(content_type)
@@ -434,7 +444,7 @@ fn channel(name: &str, uri: &str, content_type: &str) -> Channel {
                     S3DataSource::builder()
                         .s3_data_type(S3DataType::S3Prefix)
                         .s3_uri(uri)
-                        .s3_data_distribution_type(S3DataDistribution::FullyReplicated)
+                        .s3_data_distribution_type(distribution)
                         .build(),
                 )
                 .build(),
