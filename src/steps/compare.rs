@@ -47,12 +47,13 @@ pub async fn compare(
     let candidate = ctx.candidate(name, version).await?;
     let eval_path = &model.data.eval;
     let eval_fp = fingerprint(&ctx.data_path(eval_path).await?)?;
-    let frame = ctx
-        .read_frame(model, eval_path, candidate.model.column_kinds())
-        .await?;
     let cand_metrics = match candidate.model.reported_metrics() {
         Some(reported) => reported.clone(),
-        None => score(&candidate.model, &frame, &eval_fp)?.metrics,
+        None => {
+            let kinds = candidate.model.column_kinds();
+            let frame = ctx.read_frame(model, eval_path, kinds).await?;
+            score(&candidate.model, &frame, &eval_fp)?.metrics
+        }
     };
     let pointer = Pointer::read(&ctx.project.resolve(&ctx.project.pointer_rel(name)), name)?;
     let (baseline, prod_metrics) =

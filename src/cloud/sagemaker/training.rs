@@ -219,20 +219,31 @@ impl SageMakerTrainer {
         }
         let store = self.data_store(clients)?;
         let data = &request.config.data;
-        // The evaluation data typed the way training data was read.
-        let kinds = request
-            .train
-            .names
-            .iter()
-            .filter_map(|n| Some((n.clone(), request.train.column(n)?.kind())))
-            .collect();
-        let eval = crate::data::Frame::read(&self.eval_path, &kinds)?;
+        // XGBoost's channels are re-encoded: the evaluation data is read, typed the way
+        // the training data was. The team's container takes the files as they are.
+        let eval = match self.config.algorithm {
+            Some(BuiltinAlgorithm::Xgboost) => {
+                let kinds = request
+                    .train
+                    .names
+                    .iter()
+                    .filter_map(|n| Some((n.clone(), request.train.column(n)?.kind())))
+                    .collect();
+                Some(crate::data::Frame::read(&self.eval_path, &kinds)?)
+            }
+            None => None,
+        };
         for (name, frame, uri, path) in [
-            ("train", request.train, &data.train, &self.train_path),
-            ("validation", &eval, &data.eval, &self.eval_path),
+            (
+                "train",
+                eval.as_ref().map(|_| request.train),
+                &data.train,
+                &self.train_path,
+            ),
+            ("validation", eval.as_ref(), &data.eval, &self.eval_path),
         ] {
-            let bytes = match self.config.algorithm {
-                Some(BuiltinAlgorithm::Xgboost) => {
+            let bytes = match frame {
+                Some(frame) => {
                     let mut bytes = Vec::new();
                     xgboost::write_training_csv(
                         request.config,
