@@ -1,5 +1,6 @@
 //! Data: reading tables, checking them against a schema, fingerprinting them for lineage.
 
+mod bulk;
 pub mod drift;
 pub mod frame;
 pub mod infer;

@@ -83,12 +83,7 @@ pub struct ColumnBuilder {
     count: u64,
     nulls: u64,
     hll: Hll,
-    // Welford's running mean and sum of squared deviations.
-    mean: f64,
-    m2: f64,
-    min: f64,
-    max: f64,
-    numbers: u64,
+    moments: Moments,
     sketch: Kll,
     /// Counts by value, while below the cap (categorical and undecided columns), in
     /// the order first seen: which values make the cap depends on it.
@@ -114,11 +109,7 @@ impl ColumnBuilder {
             count: 0,
             nulls: 0,
             hll: Hll::default(),
-            mean: 0.0,
-            m2: 0.0,
-            min: f64::INFINITY,
-            max: f64::NEG_INFINITY,
-            numbers: 0,
+            moments: Moments::default(),
             sketch: Kll::default(),
             counts: (!numeric).then(IndexMap::default),
             other: 0,
@@ -140,60 +131,77 @@ impl ColumnBuilder {
         self.count += 1;
         self.hll.insert_hash(hash_f64(x));
         self.add_number(x);
-        self.all_int &= x.fract() == 0.0;
+        self.all_int &= x.fract() == 0.0 || !x.is_finite();
         self.all_bool = false;
+    }
+
+    /// Present numbers of a declared numeric column, in row order: what [`Self::text`]
+    /// does for each, in bulk.
+    pub fn numbers(&mut self, xs: &[f64]) {
+        self.count += xs.len() as u64;
+        for &x in xs {
+            self.hll.insert_hash(hash_f64(x));
+            self.sketch.update(x);
+        }
+        self.moments.merge(&Moments::of(xs));
+        self.keep(xs);
     }
 
     /// A present text value, with its number when it parses as one.
     pub fn text(&mut self, text: &str, number: Option<f64>) {
+        let Some(x) = number else {
+            return self.repeated_text(text, 1);
+        };
         self.count += 1;
-        // A value already counted by name was seen whole before: its hash is in the
-        // distinct counter and it told the type flags all they learn from it.
-        if number.is_none() {
-            if let Some(c) = self.counts.as_mut().and_then(|m| count_of(m, text)) {
-                *c += 1;
-                return;
-            }
-        }
-        match number {
-            Some(x) => {
-                self.hll.insert_hash(hash_f64(x));
-                self.add_number(x);
-                if self.all_int && self.declared.is_none() {
-                    self.all_int = text.parse::<i64>().is_ok();
-                }
-            }
-            None => {
-                self.hll.insert_hash(hash_bytes(text.as_bytes()));
-                self.all_num = false;
-                self.all_int = false;
-            }
+        self.hll.insert_hash(hash_f64(x));
+        self.add_number(x);
+        if self.all_int && self.declared.is_none() {
+            self.all_int = text.parse::<i64>().is_ok();
         }
         if self.all_bool && self.declared.is_none() {
             self.all_bool = is_bool_token(text);
         }
         if let Some(counts) = &mut self.counts {
-            if let Some(c) = counts.get_mut(text) {
-                *c += 1;
-            } else if counts.len() < MAX_CATEGORIES {
-                counts.insert(text.to_string(), 1);
-            } else {
-                self.other += 1;
-            }
+            count(counts, &mut self.other, text, 1);
         }
     }
 
+    /// `n` present values that are `text`, which does not read as a number.
+    pub fn repeated_text(&mut self, text: &str, n: u64) {
+        self.count += n;
+        // A value already counted by name was seen whole before: its hash is in the
+        // distinct counter and it told the type flags all they learn from it.
+        if let Some(c) = self.counts.as_mut().and_then(|m| count_of(m, text)) {
+            *c += n;
+            return;
+        }
+        self.hll.insert_hash(hash_bytes(text.as_bytes()));
+        self.all_num = false;
+        self.all_int = false;
+        if self.all_bool && self.declared.is_none() {
+            self.all_bool = is_bool_token(text);
+        }
+        if let Some(counts) = &mut self.counts {
+            count(counts, &mut self.other, text, n);
+        }
+    }
+
+    /// Infinite values are present numbers but are left out of the numeric statistics:
+    /// one would make the mean and deviation meaningless.
     fn add_number(&mut self, x: f64) {
-        self.numbers += 1;
-        let delta = x - self.mean;
-        self.mean += delta / self.numbers as f64;
-        self.m2 += delta * (x - self.mean);
-        self.min = self.min.min(x);
-        self.max = self.max.max(x);
+        if !x.is_finite() {
+            return;
+        }
+        self.moments.add(x);
         self.sketch.update(x);
+        self.keep(std::slice::from_ref(&x));
+    }
+
+    /// Keeps exact values while all of them fit under the limit.
+    fn keep(&mut self, xs: &[f64]) {
         if let Some(values) = &mut self.values {
-            if values.len() < self.keep_limit {
-                values.push(x);
+            if values.len() + xs.len() <= self.keep_limit {
+                values.extend_from_slice(xs);
             } else {
                 self.values = None;
             }
@@ -207,7 +215,7 @@ impl ColumnBuilder {
         self.count += next.count;
         self.nulls += next.nulls;
         self.hll.merge(&next.hll);
-        self.merge_moments(&next);
+        self.moments.merge(&next.moments);
         self.sketch.merge(&next.sketch);
         self.all_int &= next.all_int;
         self.all_num &= next.all_num;
@@ -220,20 +228,6 @@ impl ColumnBuilder {
             }
             _ => None,
         };
-    }
-
-    /// Chan et al.'s pairwise update of count, mean and squared deviations.
-    fn merge_moments(&mut self, next: &ColumnBuilder) {
-        let n = self.numbers + next.numbers;
-        if next.numbers > 0 {
-            let delta = next.mean - self.mean;
-            let share = next.numbers as f64 / n as f64;
-            self.mean += delta * share;
-            self.m2 += next.m2 + delta * delta * self.numbers as f64 * share;
-        }
-        self.numbers = n;
-        self.min = self.min.min(next.min);
-        self.max = self.max.max(next.max);
     }
 
     /// Counts as one pass would have them: the next part's values in the order it first
@@ -303,7 +297,7 @@ impl ColumnBuilder {
 
     pub fn finish(self) -> ColumnProfile {
         let kind = self.kind();
-        let numeric = matches!(kind, ColumnType::Integer | ColumnType::Float) && self.numbers > 0;
+        let numeric = matches!(kind, ColumnType::Integer | ColumnType::Float) && self.moments.n > 0;
         let categories = (!numeric || self.declared.is_none()).then(|| {
             let mut counts: Vec<(String, u64)> = self
                 .counts
@@ -334,16 +328,17 @@ impl ColumnBuilder {
     }
 
     fn numeric_profile(&self) -> NumericProfile {
+        let m = &self.moments;
         NumericProfile {
-            min: self.min,
-            max: self.max,
-            mean: self.mean,
-            std: (self.m2 / self.numbers as f64).sqrt(),
+            min: m.min,
+            max: m.max,
+            mean: m.mean,
+            std: (m.m2 / m.n as f64).sqrt(),
             quantiles: QUANTILES
                 .iter()
                 .map(|&q| (format!("{q}"), self.sketch.quantile(q).unwrap_or(f64::NAN)))
                 .collect(),
-            histogram: histogram(&self.sketch, self.min, self.max, self.numbers),
+            histogram: histogram(&self.sketch, m.min, m.max, m.n),
             sketch: self.sketch.clone(),
         }
     }
@@ -362,6 +357,93 @@ fn count_of<'m>(
             .find_map(|(k, c)| (k == text).then_some(c))
     } else {
         counts.get_mut(text)
+    }
+}
+
+/// Adds `n` to the count of `text`, or to `other` once the cap is reached.
+fn count(
+    counts: &mut IndexMap<String, u64, foldhash::fast::FixedState>,
+    other: &mut u64,
+    text: &str,
+    n: u64,
+) {
+    if let Some(c) = counts.get_mut(text) {
+        *c += n;
+    } else if counts.len() < MAX_CATEGORIES {
+        counts.insert(text.to_string(), n);
+    } else {
+        *other += n;
+    }
+}
+
+/// Count, mean, sum of squared deviations and range of numbers.
+#[derive(Debug, Clone, Copy)]
+struct Moments {
+    n: u64,
+    mean: f64,
+    m2: f64,
+    min: f64,
+    max: f64,
+}
+
+impl Default for Moments {
+    fn default() -> Self {
+        Moments {
+            n: 0,
+            mean: 0.0,
+            m2: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        }
+    }
+}
+
+impl Moments {
+    /// Two passes over a batch: no division per value, and loops the compiler
+    /// vectorises.
+    fn of(xs: &[f64]) -> Moments {
+        if xs.is_empty() {
+            return Moments::default();
+        }
+        let n = xs.len() as f64;
+        let mean = xs.iter().sum::<f64>() / n;
+        let m2 = xs.iter().map(|x| (x - mean) * (x - mean)).sum();
+        let (min, max) = xs
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &x| {
+                (lo.min(x), hi.max(x))
+            });
+        Moments {
+            n: xs.len() as u64,
+            mean,
+            m2,
+            min,
+            max,
+        }
+    }
+
+    /// Welford's update.
+    fn add(&mut self, x: f64) {
+        self.n += 1;
+        let delta = x - self.mean;
+        self.mean += delta / self.n as f64;
+        self.m2 += delta * (x - self.mean);
+        self.min = self.min.min(x);
+        self.max = self.max.max(x);
+    }
+
+    /// Chan et al.'s pairwise update.
+    fn merge(&mut self, next: &Moments) {
+        let n = self.n + next.n;
+        if next.n > 0 {
+            let delta = next.mean - self.mean;
+            let share = next.n as f64 / n as f64;
+            self.mean += delta * share;
+            self.m2 += next.m2 + delta * delta * self.n as f64 * share;
+        }
+        self.n = n;
+        self.min = self.min.min(next.min);
+        self.max = self.max.max(next.max);
     }
 }
 

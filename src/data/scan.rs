@@ -1,11 +1,12 @@
 //! The one pass over a data file: schema check, profile, duplicate rows and a sample of
 //! bad rows, batch by batch as the reader decodes them on its own thread.
 
+use super::bulk;
 use super::profile::{ColumnBuilder, Profile};
 use super::reader::{self, Batch, Format, ReadError, Table};
 use super::rows::RowBatch;
 use super::schema::{
-    file_finding, header_findings, parse_number, Cell, ColumnCheck, ColumnType, DataSchema,
+    file_finding, header_findings, parse_number, Bulk, Cell, ColumnCheck, ColumnType, DataSchema,
     DuplicateRows, Example, Finding, SchemaCheck, MAX_EXAMPLES,
 };
 use super::sketch::{hash_bytes, hash_f64};
@@ -372,6 +373,10 @@ fn feed<'a>(
     if !state.readable {
         return;
     }
+    // Row hashes for duplicate rows need every cell: only the per-cell path gives them.
+    if hashes.is_none() && feed_bulk(state, source, first, bad) {
+        return;
+    }
     let name: &'a str = state.check.as_ref().map_or("", ColumnCheck::name);
     let mut visit = |i: usize, cell: Cell, number: Option<f64>, state: &mut ColumnState<'a>| {
         match cell {
@@ -408,6 +413,41 @@ fn feed<'a>(
         }
         Cells::Unreadable => {}
     }
+}
+
+/// Feeds one column of a batch through a bulk path; false when its checks allow none.
+fn feed_bulk<'a>(
+    state: &mut ColumnState<'a>,
+    source: Source,
+    first: u64,
+    bad: &mut Vec<(usize, &'a str)>,
+) -> bool {
+    let (Some(check), Some(kind)) = (&mut state.check, state.declared) else {
+        return false;
+    };
+    let Some(rule) = check.bulk() else {
+        return false;
+    };
+    let f = bulk::Feed {
+        check,
+        profile: &mut state.profile,
+        first,
+        bad,
+    };
+    match (rule, source) {
+        (Bulk::Numbers { .. }, Source::Rows(rows, c)) => {
+            bulk::parsed_numbers(f, rule, kind, rows.column(c))
+        }
+        (Bulk::Texts, Source::Rows(rows, c)) => bulk::texts(f, rows.column(c)),
+        (_, Source::Arrow(array)) => match (rule, as_cells(array)) {
+            (Bulk::Numbers { .. }, Cells::Numbers(numbers, integer)) => {
+                bulk::typed_numbers(f, rule, integer, numbers.iter())
+            }
+            (Bulk::Texts, Cells::Text(strings)) => bulk::texts(f, strings.iter()),
+            _ => return false,
+        },
+    }
+    true
 }
 
 /// Text values (`None`: missing), each parsed once as a number when the column may hold
@@ -690,7 +730,7 @@ mod tests {
             assert_eq!(a.categories, b.categories);
             if let (Some(x), Some(y)) = (&a.numeric, &b.numeric) {
                 assert_eq!((x.min, x.max), (y.min, y.max));
-                assert!((x.mean - y.mean).abs() <= 1e-9 * x.mean.abs().max(1.0));
+                assert!((x.mean - y.mean).abs() <= 1e-9 * x.mean.abs().max(1.0), "{} {}", x.mean, y.mean);
                 assert!((x.std - y.std).abs() <= 1e-9 * x.std.max(1.0));
             }
         }
@@ -775,6 +815,125 @@ mod tests {
         assert_same(&one, &many);
         assert_eq!(many.check.findings.len(), 2);
         assert_eq!(many.check.findings[1].examples[2].row, 777 * 2 + 3 + 1);
+    }
+
+    /// Messy values: missing spellings, blanks, non-numbers, out of range, infinite,
+    /// fractions in an integer column, values not allowed or not matching.
+    fn messy(n: usize) -> String {
+        let mut text = String::from("id,age,x,flag,city,plan\n");
+        for i in 0..n {
+            let age = match i % 211 {
+                3 => "NA".to_string(),
+                7 => "x".to_string(),
+                11 => "2.5".to_string(),
+                13 => "-4".to_string(),
+                _ => (18 + i % 70).to_string(),
+            };
+            let x = match i % 157 {
+                2 => "inf".to_string(),
+                5 => String::new(),
+                9 => " 1.5 ".to_string(),
+                12 => "1e999".to_string(),
+                _ => format!("{}.{}", i % 1000, i % 7),
+            };
+            let flag = ["yes", "no", "maybe", "", "true"][i % 5];
+            let city = format!("city_{:02}", i % 43).replace("city_42", "Town");
+            let plan = ["basic", "pro", "NULL", "gold", " basic"][(i / 3) % 5];
+            writeln!(text, "{i},{age},{x},{flag},{city},{plan}").unwrap();
+        }
+        text
+    }
+
+    const MESSY: &str = "columns:
+  id: {type: integer}
+  age: {type: integer, min: 0, max: 80}
+  x: {type: float, nullable: true, max: 900}
+  flag: {type: boolean, max_null_share: 0.1}
+  city: {type: string, pattern: 'city_[0-9]{2}'}
+  plan: {type: string, nullable: true, allowed: [basic, pro]}
+";
+
+    #[test]
+    fn bulk_paths_match_the_per_cell_path() {
+        // With `duplicate_rows: error` every cell goes through the per-cell path (row
+        // hashes need them all); the ids are distinct, so the findings must not differ.
+        let dir = tempfile::tempdir().unwrap();
+        let csv = dir.path().join("d.csv");
+        std::fs::write(&csv, messy(30_000)).unwrap();
+        let options = ScanOptions {
+            keep_values: 100_000,
+            bad_rows: 50,
+        };
+        let bulk = schema(MESSY);
+        let per_cell = schema(&format!("{MESSY}duplicate_rows: error\n"));
+        let a = scan_in(&csv, Some(&bulk), &options, 1, 1).unwrap();
+        let b = scan_in(&csv, Some(&per_cell), &options, 1, 1).unwrap();
+        assert_same(&a, &b);
+        let checks: Vec<_> = a
+            .check
+            .findings
+            .iter()
+            .map(|f| (f.column.clone().unwrap_or_default(), f.check.as_str()))
+            .collect();
+        for expected in [
+            ("age", "null"),
+            ("age", "type"),
+            ("age", "range"),
+            ("x", "type"),
+            ("flag", "type"),
+            ("city", "pattern"),
+            ("plan", "allowed"),
+        ] {
+            assert!(
+                checks.contains(&(expected.0.to_string(), expected.1)),
+                "{expected:?} not in {checks:?}"
+            );
+        }
+        // The same rows as Parquet: typed numbers and strings.
+        let pq = dir.path().join("d.parquet");
+        let table = reader::open(&csv, &Default::default()).unwrap();
+        let mut batches = Vec::new();
+        while let Some(b) = table.next_batch() {
+            if let Batch::Rows(rows) = b.unwrap() {
+                batches.push(rows);
+            }
+        }
+        write_typed_parquet(&pq, &table.names, &batches);
+        let a = scan_in(&pq, Some(&bulk), &options, 1, 1).unwrap();
+        let b = scan_in(&pq, Some(&per_cell), &options, 1, 1).unwrap();
+        assert_same(&a, &b);
+        assert!(a.check.findings.len() >= 5, "{:?}", a.check.findings);
+    }
+
+    /// `id`, `age` as Int64 and `x` as Float64 where they parse, the rest as strings.
+    fn write_typed_parquet(path: &Path, names: &[String], batches: &[RowBatch]) {
+        use arrow_array::{Float64Array, Int64Array, RecordBatch, StringArray};
+        let column = |c: usize| {
+            batches
+                .iter()
+                .flat_map(move |b| b.column(c).map(|v| v.map(str::to_string)))
+        };
+        let arrays: Vec<(String, ArrayRef)> = names
+            .iter()
+            .enumerate()
+            .map(|(c, name)| {
+                let array: ArrayRef = match c {
+                    0 | 1 => std::sync::Arc::new(Int64Array::from_iter(
+                        column(c).map(|v| v.and_then(|v| v.parse::<i64>().ok())),
+                    )),
+                    2 => std::sync::Arc::new(Float64Array::from_iter(
+                        column(c).map(|v| v.and_then(|v| v.trim().parse::<f64>().ok())),
+                    )),
+                    _ => std::sync::Arc::new(StringArray::from_iter(column(c))),
+                };
+                (name.clone(), array)
+            })
+            .collect();
+        let batch = RecordBatch::try_from_iter(arrays).unwrap();
+        let file = std::fs::File::create(path).unwrap();
+        let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
     }
 
     #[test]

@@ -363,6 +363,26 @@ impl<'a> Allowed<'a> {
     }
 }
 
+/// A column whose cells may be checked in bulk.
+#[derive(Debug, Clone, Copy)]
+pub enum Bulk {
+    /// Present numbers pass when finite, within `min..=max` and, for `integer`, whole.
+    Numbers { integer: bool, min: f64, max: f64 },
+    /// Present values pass or fail by their text alone: see [`ColumnCheck::text_passes`].
+    Texts,
+}
+
+impl Bulk {
+    pub fn number_passes(self, x: f64) -> bool {
+        match self {
+            Bulk::Numbers { integer, min, max } => {
+                x.is_finite() && x >= min && x <= max && (!integer || x.fract() == 0.0)
+            }
+            Bulk::Texts => false,
+        }
+    }
+}
+
 /// Running state of the checks on one column.
 pub struct ColumnCheck<'a> {
     name: &'a str,
@@ -399,6 +419,36 @@ impl<'a> ColumnCheck<'a> {
 
     pub fn name(&self) -> &'a str {
         self.name
+    }
+
+    /// How this column's cells may be checked in bulk: `None` when each needs the
+    /// general check (uniqueness, allowed values or patterns on numbers).
+    pub fn bulk(&self) -> Option<Bulk> {
+        let r = self.rules;
+        if r.unique {
+            return None;
+        }
+        match r.kind {
+            ColumnType::Integer | ColumnType::Float
+                if self.allowed.is_none() && self.pattern.is_none() =>
+            {
+                Some(Bulk::Numbers {
+                    integer: r.kind == ColumnType::Integer,
+                    min: r.min.unwrap_or(f64::NEG_INFINITY),
+                    max: r.max.unwrap_or(f64::INFINITY),
+                })
+            }
+            ColumnType::String | ColumnType::Boolean => Some(Bulk::Texts),
+            _ => None,
+        }
+    }
+
+    /// Whether a present text value of a [`Bulk::Texts`] column passes every check:
+    /// they depend on the value alone, so a value need only be checked once.
+    pub fn text_passes(&self, text: &str) -> bool {
+        type_problem(self.rules.kind, Cell::Text(text), None).is_none()
+            && self.allowed.as_ref().is_none_or(|a| a.contains(text))
+            && self.pattern.as_ref().is_none_or(|p| p.is_match(text))
     }
 
     /// Checks one cell; `number` is the text's value from [`parse_number`]. Returns

@@ -1,0 +1,181 @@
+//! The scan's bulk paths, for columns whose checks allow them (see [`Bulk`]): a batch of
+//! numbers is parsed and checked in one loop and profiled at once; a batch of text is
+//! checked and counted once per distinct value. Missing values and values that break a
+//! rule still go through the per-cell check, in row order, so findings and examples are
+//! the same as the per-cell path's.
+
+use super::profile::ColumnBuilder;
+use super::schema::{parse_number, Bulk, Cell, ColumnCheck, ColumnType};
+use std::collections::HashMap;
+
+/// One column of one batch, and where its findings go.
+pub struct Feed<'s, 'a> {
+    pub check: &'s mut ColumnCheck<'a>,
+    pub profile: &'s mut ColumnBuilder,
+    /// Row number of the batch's first row.
+    pub first: u64,
+    /// Rows (index in the batch) that broke a rule, and the column's name.
+    pub bad: &'s mut Vec<(usize, &'a str)>,
+}
+
+impl Feed<'_, '_> {
+    /// The per-cell check of row `i`.
+    fn check(&mut self, i: usize, cell: Cell, number: Option<f64>) {
+        if self.check.cell(self.first + i as u64, cell, number) {
+            self.bad.push((i, self.check.name()));
+        }
+    }
+}
+
+/// Text values (CSV, JSON Lines; `None`: empty) of a [`Bulk::Numbers`] column declared
+/// `kind`.
+pub fn parsed_numbers<'t>(
+    mut f: Feed,
+    bulk: Bulk,
+    kind: ColumnType,
+    cells: impl Iterator<Item = Option<&'t str>>,
+) {
+    let mut xs = Vec::with_capacity(cells.size_hint().0);
+    for (i, value) in cells.enumerate() {
+        let cell = value.map_or(Cell::Null, Cell::of_text);
+        let number = match cell {
+            Cell::Text(t) => parse_number(Some(kind), t),
+            _ => None,
+        };
+        match number {
+            Some(x) => {
+                if !bulk.number_passes(x) {
+                    f.check(i, cell, number);
+                }
+                match cell {
+                    Cell::Text(t) if !x.is_finite() => f.profile.text(t, number),
+                    _ => xs.push(x),
+                }
+            }
+            None => {
+                match cell {
+                    Cell::Text(t) => f.profile.text(t, None),
+                    _ => f.profile.null(),
+                }
+                f.check(i, cell, None);
+            }
+        }
+    }
+    f.profile.numbers(&xs);
+}
+
+/// Typed numbers (`integer`: stored as integers; `None`: missing) of a
+/// [`Bulk::Numbers`] column.
+pub fn typed_numbers(
+    mut f: Feed,
+    bulk: Bulk,
+    integer: bool,
+    cells: impl Iterator<Item = Option<f64>>,
+) {
+    let mut xs = Vec::with_capacity(cells.size_hint().0);
+    for (i, value) in cells.enumerate() {
+        match value.filter(|x| !x.is_nan()) {
+            Some(x) => {
+                if !bulk.number_passes(x) {
+                    f.check(i, Cell::Number(x, integer), None);
+                }
+                if x.is_finite() {
+                    xs.push(x);
+                } else {
+                    f.profile.number(x);
+                }
+            }
+            None => {
+                f.profile.null();
+                f.check(i, Cell::Null, None);
+            }
+        }
+    }
+    f.profile.numbers(&xs);
+}
+
+/// Text values (`None`: empty or missing) of a [`Bulk::Texts`] column.
+pub fn texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
+    const MISSING: u32 = u32::MAX;
+    let mut distinct = Distinct::default();
+    let ids: Vec<u32> = cells
+        .map(|value| match value.map_or(Cell::Null, Cell::of_text) {
+            Cell::Text(t) => distinct.id(t),
+            _ => MISSING,
+        })
+        .collect();
+    // Values in the order first seen, as the per-cell path counts them.
+    let passes: Vec<bool> = distinct
+        .values
+        .iter()
+        .map(|&(t, n)| {
+            f.profile.repeated_text(t, n);
+            f.check.text_passes(t)
+        })
+        .collect();
+    if passes.iter().all(|&p| p) && !ids.contains(&MISSING) {
+        return;
+    }
+    for (i, &id) in ids.iter().enumerate() {
+        if id == MISSING {
+            f.profile.null();
+            f.check(i, Cell::Null, None);
+        } else if !passes[id as usize] {
+            f.check(i, Cell::Text(distinct.values[id as usize].0), None);
+        }
+    }
+}
+
+/// The distinct values of a batch's column with their counts, in the order first seen.
+#[derive(Default)]
+struct Distinct<'t> {
+    values: Vec<(&'t str, u64)>,
+    /// Index of `values`, built once there are more than [`Distinct::FEW`].
+    index: HashMap<&'t str, u32, foldhash::fast::FixedState>,
+}
+
+impl<'t> Distinct<'t> {
+    /// Up to this many values are searched in order: cheaper than hashing the value.
+    const FEW: usize = 8;
+
+    fn id(&mut self, text: &'t str) -> u32 {
+        let found = if self.values.len() <= Self::FEW {
+            self.values.iter().position(|v| v.0 == text)
+        } else {
+            self.index.get(text).map(|&i| i as usize)
+        };
+        if let Some(i) = found {
+            self.values[i].1 += 1;
+            return i as u32;
+        }
+        let id = self.values.len() as u32;
+        self.values.push((text, 1));
+        if self.values.len() > Self::FEW {
+            if self.index.is_empty() {
+                self.index = self.values.iter().zip(0..).map(|(v, i)| (v.0, i)).collect();
+            } else {
+                self.index.insert(text, id);
+            }
+        }
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn distinct_values_keep_first_seen_order_past_the_linear_search() {
+        let mut d = Distinct::default();
+        let words: Vec<String> = (0..20).map(|i| format!("v{}", i % 13)).collect();
+        let ids: Vec<u32> = words.iter().map(|w| d.id(w)).collect();
+        assert_eq!(
+            &ids[..15],
+            &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 1]
+        );
+        assert_eq!(d.values.len(), 13);
+        assert_eq!(d.values[0], ("v0", 2));
+        assert_eq!(d.values[12], ("v12", 1));
+    }
+}
