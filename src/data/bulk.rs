@@ -35,6 +35,8 @@ pub fn parsed_numbers<'t>(
     kind: ColumnType,
     cells: impl Iterator<Item = Option<&'t str>>,
 ) {
+    // An integer column's text is read as an i64.
+    let whole = kind == ColumnType::Integer;
     let mut xs = Vec::with_capacity(cells.size_hint().0);
     for (i, value) in cells.enumerate() {
         let cell = value.map_or(Cell::Null, Cell::of_text);
@@ -44,7 +46,7 @@ pub fn parsed_numbers<'t>(
         };
         match number {
             Some(x) => {
-                if !bulk.number_passes(x) {
+                if !bulk.number_passes(x, whole) {
                     f.check(i, cell, number);
                 }
                 match cell {
@@ -76,7 +78,7 @@ pub fn typed_numbers(
     for (i, value) in cells.enumerate() {
         match value.filter(|x| !x.is_nan()) {
             Some(x) => {
-                if !bulk.number_passes(x) {
+                if !bulk.number_passes(x, integer) {
                     f.check(i, Cell::Number(x, integer), None);
                 }
                 if x.is_finite() {

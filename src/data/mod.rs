@@ -4,6 +4,7 @@ mod bulk;
 pub mod drift;
 pub mod frame;
 pub mod infer;
+mod number;
 pub mod profile;
 pub mod reader;
 pub mod rows;

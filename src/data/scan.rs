@@ -730,7 +730,12 @@ mod tests {
             assert_eq!(a.categories, b.categories);
             if let (Some(x), Some(y)) = (&a.numeric, &b.numeric) {
                 assert_eq!((x.min, x.max), (y.min, y.max));
-                assert!((x.mean - y.mean).abs() <= 1e-9 * x.mean.abs().max(1.0), "{} {}", x.mean, y.mean);
+                assert!(
+                    (x.mean - y.mean).abs() <= 1e-9 * x.mean.abs().max(1.0),
+                    "{} {}",
+                    x.mean,
+                    y.mean
+                );
                 assert!((x.std - y.std).abs() <= 1e-9 * x.std.max(1.0));
             }
         }

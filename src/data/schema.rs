@@ -330,9 +330,9 @@ impl Cell<'_> {
 /// How a text value of a column reads as a number: parsed once, shared by check and profile.
 pub fn parse_number(kind: Option<ColumnType>, text: &str) -> Option<f64> {
     match kind {
-        Some(ColumnType::Integer) => text.parse::<i64>().ok().map(|i| i as f64),
+        Some(ColumnType::Integer) => super::number::parse_i64(text).map(|i| i as f64),
         Some(ColumnType::String | ColumnType::Boolean) => None,
-        Some(ColumnType::Float) | None => text.parse::<f64>().ok(),
+        Some(ColumnType::Float) | None => super::number::parse_f64(text),
     }
 }
 
@@ -373,10 +373,12 @@ pub enum Bulk {
 }
 
 impl Bulk {
-    pub fn number_passes(self, x: f64) -> bool {
+    /// Whether a present number passes; `whole`: known to be an integer (read as one),
+    /// which spares the test.
+    pub fn number_passes(self, x: f64, whole: bool) -> bool {
         match self {
             Bulk::Numbers { integer, min, max } => {
-                x.is_finite() && x >= min && x <= max && (!integer || x.fract() == 0.0)
+                x.is_finite() && x >= min && x <= max && (whole || !integer || x.fract() == 0.0)
             }
             Bulk::Texts => false,
         }

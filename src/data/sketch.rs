@@ -2,6 +2,7 @@
 //! a KLL quantile sketch and a HyperLogLog distinct counter.
 
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 
 /// KLL sketch (Karnin, Lang, Liberty 2016) of `f64` values. With `k` = [`KLL_K`] the
 /// rank error of any quantile or CDF query is below [`KLL_RANK_ERROR`] of the count
@@ -111,6 +112,30 @@ impl Kll {
         }
     }
 
+    /// `count` copies of `x`, as items at the levels of the bits of `count`: exact.
+    fn insert_weighted(&mut self, x: f64, count: u64) {
+        let mut bits = count;
+        while bits != 0 {
+            let h = bits.trailing_zeros() as usize;
+            while self.levels.len() <= h {
+                self.add_level();
+            }
+            self.levels[h].push(x);
+            self.size += 1;
+            bits &= bits - 1;
+        }
+        self.n += count;
+    }
+
+    /// A sketch of values with their counts; exact, however many items that takes.
+    pub fn of_counts(counts: impl IntoIterator<Item = (f64, u64)>) -> Kll {
+        let mut sketch = Kll::default();
+        for (x, c) in counts {
+            sketch.insert_weighted(x, c);
+        }
+        sketch
+    }
+
     /// Folds another sketch in: the result summarises both streams.
     pub fn merge(&mut self, other: &Kll) {
         // A sketch read back from JSON has no cached sizes or coin state.
@@ -125,6 +150,11 @@ impl Kll {
             self.levels[h].extend_from_slice(items);
         }
         self.n += other.n;
+        self.fit();
+    }
+
+    /// Compacts until the items fit the sketch's capacity.
+    fn fit(&mut self) {
         self.size = self.levels.iter().map(Vec::len).sum();
         while self.size >= self.max_size {
             self.compress();
@@ -200,6 +230,116 @@ fn sort_total(items: &mut [f64], runs: bool) {
     items.iter_mut().zip(keys).for_each(|(x, k)| *x = value(k));
 }
 
+/// Most distinct values a [`Distribution`] counts by value before it turns to sketches.
+pub const EXACT_DISTINCT: usize = 512;
+
+/// The distribution of a column's finite numbers: counts by value while there are
+/// few distinct values (ages, counts, codes: exact, and cheaper per value than the
+/// sketches), a KLL sketch and a HyperLogLog counter past [`EXACT_DISTINCT`].
+#[derive(Debug, Clone)]
+pub struct Distribution {
+    /// Counts by the value's bits (`-0.0` counted as `0.0`); `None` past the limit.
+    exact: Option<HashMap<u64, u64, foldhash::fast::FixedState>>,
+    sketch: Kll,
+    distinct: Hll,
+}
+
+impl Default for Distribution {
+    fn default() -> Self {
+        Distribution {
+            exact: Some(HashMap::default()),
+            sketch: Kll::default(),
+            distinct: Hll::default(),
+        }
+    }
+}
+
+impl Distribution {
+    pub fn add(&mut self, xs: &[f64]) {
+        if let Some(counts) = &mut self.exact {
+            for (i, &x) in xs.iter().enumerate() {
+                *counts.entry(key(x)).or_insert(0) += 1;
+                if counts.len() > EXACT_DISTINCT {
+                    self.spill();
+                    return self.add(&xs[i + 1..]);
+                }
+            }
+            return;
+        }
+        for &x in xs {
+            self.distinct.insert_hash(hash_f64(x));
+            self.sketch.update(x);
+        }
+    }
+
+    /// Folds in the distribution of the values that follow.
+    pub fn merge(&mut self, next: Distribution) {
+        self.distinct.merge(&next.distinct);
+        match (&mut self.exact, next.exact) {
+            (Some(counts), Some(more)) => {
+                for (k, c) in more {
+                    *counts.entry(k).or_insert(0) += c;
+                }
+                if counts.len() > EXACT_DISTINCT {
+                    self.spill();
+                }
+            }
+            (Some(_), None) => {
+                self.spill();
+                self.sketch.merge(&next.sketch);
+            }
+            (None, Some(more)) => {
+                self.sketch.merge(&next.sketch);
+                self.add_counts(more);
+            }
+            (None, None) => self.sketch.merge(&next.sketch),
+        }
+    }
+
+    /// Turns counts by value into sketch items.
+    fn spill(&mut self) {
+        if let Some(counts) = self.exact.take() {
+            self.add_counts(counts);
+        }
+    }
+
+    fn add_counts(&mut self, counts: HashMap<u64, u64, foldhash::fast::FixedState>) {
+        for (k, c) in counts {
+            let x = f64::from_bits(k);
+            self.distinct.insert_hash(hash_f64(x));
+            self.sketch.insert_weighted(x, c);
+        }
+        self.sketch.fit();
+    }
+
+    /// The quantile sketch (exact while values were counted), the distinct counter and,
+    /// while values were counted, the exact number of distinct values.
+    pub fn finish(self) -> (Kll, Hll, Option<usize>) {
+        let (mut sketch, mut distinct) = (self.sketch, self.distinct);
+        let exact = self.exact.as_ref().map(HashMap::len);
+        if let Some(counts) = self.exact {
+            let mut counts: Vec<(f64, u64)> = counts
+                .into_iter()
+                .map(|(k, c)| (f64::from_bits(k), c))
+                .collect();
+            counts.sort_by(|a, b| a.0.total_cmp(&b.0));
+            counts
+                .iter()
+                .for_each(|c| distinct.insert_hash(hash_f64(c.0)));
+            sketch = Kll::of_counts(counts);
+        }
+        (sketch, distinct, exact)
+    }
+}
+
+fn key(x: f64) -> u64 {
+    if x == 0.0 {
+        0
+    } else {
+        x.to_bits()
+    }
+}
+
 /// HyperLogLog with 2^14 registers: relative standard error 1.04/√16384 ≈ 0.8%.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Hll {
@@ -225,6 +365,10 @@ impl Hll {
         if rank > self.registers[index] {
             self.registers[index] = rank;
         }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.registers.iter().all(|&r| r == 0)
     }
 
     pub fn merge(&mut self, other: &Hll) {
@@ -364,6 +508,57 @@ mod tests {
         (1..=100).for_each(|x| s.update(f64::from(x)));
         assert_eq!(s.quantile(0.5), Some(50.0));
         assert_eq!(s.cdf(10.0), 0.1);
+    }
+
+    fn sorted(data: &[f64]) -> Vec<f64> {
+        let mut s = data.to_vec();
+        s.sort_by(f64::total_cmp);
+        s
+    }
+
+    #[test]
+    fn few_distinct_values_are_counted_exactly() {
+        // Ages: 73 distinct values, skewed.
+        let data: Vec<f64> = stream(100_000, 3)
+            .iter()
+            .map(|x| 18.0 + (x * 0.49).floor())
+            .collect();
+        let (mut a, mut b) = (Distribution::default(), Distribution::default());
+        a.add(&data[..40_000]);
+        b.add(&data[40_000..]);
+        a.merge(b);
+        let (sketch, _, distinct) = a.finish();
+        assert_eq!(sketch.n, 100_000);
+        assert_eq!(max_rank_error(&sketch, &sorted(&data)), 0.0);
+        let expected = sorted(&data).windows(2).filter(|w| w[0] != w[1]).count() + 1;
+        assert_eq!(distinct, Some(expected));
+    }
+
+    #[test]
+    fn many_distinct_values_turn_to_sketches_within_the_bound() {
+        let data = stream(200_000, 4);
+        let few: Vec<f64> = (0..50_000).map(|i| f64::from(i % 7)).collect();
+        // Exact then spilled, spilled then exact, both spilled.
+        for (first, second) in [(&few, &data), (&data, &few), (&data, &data)] {
+            let (mut a, mut b) = (Distribution::default(), Distribution::default());
+            a.add(first);
+            b.add(second);
+            a.merge(b);
+            let (sketch, distinct, exact) = a.finish();
+            assert_eq!(exact, None);
+            let all: Vec<f64> = first.iter().chain(second.iter()).copied().collect();
+            assert_eq!(sketch.n, all.len() as u64);
+            assert!(max_rank_error(&sketch, &sorted(&all)) <= KLL_RANK_ERROR);
+            assert!(sketch.levels.iter().map(Vec::len).sum::<usize>() < 4 * KLL_K);
+            let d = distinct.estimate()
+                / (200_000.0
+                    + if std::ptr::eq(first, second) {
+                        0.0
+                    } else {
+                        7.0
+                    });
+            assert!((d - 1.0).abs() < 0.03, "distinct ratio {d}");
+        }
     }
 
     #[test]
