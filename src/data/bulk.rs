@@ -142,7 +142,7 @@ impl<'t> Distinct<'t> {
 
     fn id(&mut self, text: &'t str) -> u32 {
         let found = if self.values.len() <= Self::FEW {
-            self.values.iter().position(|v| v.0 == text)
+            self.values.iter().position(|v| same(v.0, text))
         } else {
             self.index.get(text).map(|&i| i as usize)
         };
@@ -163,9 +163,62 @@ impl<'t> Distinct<'t> {
     }
 }
 
+/// String equality by word loads: values are short, and a `memcmp` call per
+/// comparison costs more than comparing them.
+fn same(a: &str, b: &str) -> bool {
+    let (a, b) = (a.as_bytes(), b.as_bytes());
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    // Two overlapping words cover the value.
+    match n {
+        0 => true,
+        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
+        4..=7 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4),
+        8..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
+        _ => a == b,
+    }
+}
+
+fn word<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
+    bytes[at..at + N].try_into().unwrap_or([0; N])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_is_string_equality() {
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "abd",
+            "xbc",
+            "city_01",
+            "city_10",
+            "city_0",
+            "enterprise",
+            "enterprisf",
+            "fnterprise",
+            "0123456789abcdef",
+            "0123456789abcdeg",
+            "0123456789abcdef0",
+            "0123456789abcdef1",
+            "é",
+            "è",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(same(a, b), a == b, "{a:?} {b:?}");
+            }
+        }
+    }
 
     #[test]
     fn distinct_values_keep_first_seen_order_past_the_linear_search() {

@@ -133,7 +133,7 @@ impl ColumnBuilder {
     pub fn number(&mut self, x: f64) {
         self.count += 1;
         self.add_number(x);
-        self.all_int &= x.fract() == 0.0 || !x.is_finite();
+        self.all_int &= !x.is_finite() || super::schema::is_whole(x);
         self.all_bool = false;
     }
 

@@ -378,11 +378,18 @@ impl Bulk {
     pub fn number_passes(self, x: f64, whole: bool) -> bool {
         match self {
             Bulk::Numbers { integer, min, max } => {
-                x.is_finite() && x >= min && x <= max && (whole || !integer || x.fract() == 0.0)
+                x.is_finite() && x >= min && x <= max && (whole || !integer || is_whole(x))
             }
             Bulk::Texts => false,
         }
     }
+}
+
+/// Whether `x` is a finite integer. Not `fract`: without SSE4.1 it is a libm call,
+/// which the compiler evaluates even where a condition before it makes it moot.
+pub fn is_whole(x: f64) -> bool {
+    // Doubles of magnitude 2^52 and above are all integers.
+    x.is_finite() && (x.abs() >= 4_503_599_627_370_496.0 || (x as i64) as f64 == x)
 }
 
 /// Running state of the checks on one column.
@@ -617,7 +624,7 @@ fn fmt_bound(b: Option<f64>) -> String {
 fn type_problem(t: ColumnType, cell: Cell, number: Option<f64>) -> Option<&'static str> {
     match (t, cell) {
         (_, Cell::Null) => None,
-        (ColumnType::Integer, Cell::Number(x, _)) => (x.fract() != 0.0).then_some("not an integer"),
+        (ColumnType::Integer, Cell::Number(x, _)) => (!is_whole(x)).then_some("not an integer"),
         (ColumnType::Float, Cell::Number(x, _)) => (!x.is_finite()).then_some("infinite"),
         (ColumnType::Boolean, Cell::Number(x, _)) => {
             (x != 0.0 && x != 1.0).then_some("not a boolean")
