@@ -4,8 +4,9 @@
 //! rule still go through the per-cell check, in row order, so findings and examples are
 //! the same as the per-cell path's.
 
+use super::number::{parse_f64, parse_i64};
 use super::profile::ColumnBuilder;
-use super::schema::{parse_number, Bulk, Cell, ColumnCheck, ColumnType};
+use super::schema::{Bulk, Cell, ColumnCheck, ColumnType};
 use std::collections::HashMap;
 
 /// One column of one batch, and where its findings go.
@@ -30,23 +31,42 @@ impl Feed<'_, '_> {
 /// Text values (CSV, JSON Lines; `None`: empty) of a [`Bulk::Numbers`] column declared
 /// `kind`.
 pub fn parsed_numbers<'t>(
-    mut f: Feed,
+    f: Feed,
     bulk: Bulk,
     kind: ColumnType,
     cells: impl Iterator<Item = Option<&'t str>>,
 ) {
-    // An integer column's text is read as an i64.
-    let whole = kind == ColumnType::Integer;
+    // One loop per parser, so that neither the type nor the rule is matched per cell;
+    // an integer column's text is read as an i64, so its numbers are whole.
+    if kind == ColumnType::Integer {
+        parse_loop(
+            f,
+            cells,
+            |t| parse_i64(t).map(|i| i as f64),
+            |x| bulk.number_passes(x, true),
+        );
+    } else {
+        parse_loop(f, cells, parse_f64, |x| bulk.number_passes(x, false));
+    }
+}
+
+#[inline(always)]
+fn parse_loop<'t>(
+    mut f: Feed,
+    cells: impl Iterator<Item = Option<&'t str>>,
+    parse: impl Fn(&str) -> Option<f64>,
+    passes: impl Fn(f64) -> bool,
+) {
     let mut xs = Vec::with_capacity(cells.size_hint().0);
     for (i, value) in cells.enumerate() {
         let cell = value.map_or(Cell::Null, Cell::of_text);
         let number = match cell {
-            Cell::Text(t) => parse_number(Some(kind), t),
+            Cell::Text(t) => parse(t),
             _ => None,
         };
         match number {
             Some(x) => {
-                if !bulk.number_passes(x, whole) {
+                if !passes(x) {
                     f.check(i, cell, number);
                 }
                 match cell {

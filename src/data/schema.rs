@@ -375,6 +375,7 @@ pub enum Bulk {
 impl Bulk {
     /// Whether a present number passes; `whole`: known to be an integer (read as one),
     /// which spares the test.
+    #[inline(always)]
     pub fn number_passes(self, x: f64, whole: bool) -> bool {
         match self {
             Bulk::Numbers { integer, min, max } => {

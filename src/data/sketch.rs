@@ -22,6 +22,9 @@ pub struct Kll {
     max_size: usize,
     #[serde(skip)]
     rng: u64,
+    /// Sort keys, kept between compactions.
+    #[serde(skip)]
+    scratch: Vec<u64>,
 }
 
 pub const KLL_K: usize = 400;
@@ -43,6 +46,7 @@ impl Kll {
             size: 0,
             max_size: 0,
             rng: 0x9E37_79B9_7F4A_7C15,
+            scratch: Vec::new(),
         }
         .with_capacity()
     }
@@ -94,16 +98,16 @@ impl Kll {
                     self.add_level();
                 }
                 let mut items = std::mem::take(&mut self.levels[h]);
-                sort_total(&mut items, h > 0);
+                sort_total(&mut items, h > 0, &mut self.scratch);
                 // An odd item out stays at this level.
-                if items.len() % 2 == 1 {
-                    if let Some(last) = items.pop() {
-                        self.levels[h].push(last);
-                    }
-                }
+                let odd = (items.len() % 2 == 1).then(|| items.pop()).flatten();
                 let offset = usize::from(self.coin());
                 let promoted = items.iter().skip(offset).step_by(2).copied();
                 self.levels[h + 1].extend(promoted);
+                // The level keeps its buffer: it fills up again at once.
+                items.clear();
+                items.extend(odd);
+                self.levels[h] = items;
                 self.size = self.levels.iter().map(Vec::len).sum();
                 if self.size < self.max_size {
                     break;
@@ -208,7 +212,7 @@ impl Kll {
 /// sketch update's cost, and integers compare faster than `total_cmp` does. `runs`: the
 /// items are a few sorted runs (a level above 0 gets a sorted half at each compaction
 /// below it), which the stable sort merges in linear time.
-fn sort_total(items: &mut [f64], runs: bool) {
+fn sort_total(items: &mut [f64], runs: bool, keys: &mut Vec<u64>) {
     const SIGN: u64 = 1 << 63;
     // Negative numbers: every bit flipped (larger magnitude sorts first); others: the
     // sign bit set, so they sort after all negatives.
@@ -221,13 +225,17 @@ fn sort_total(items: &mut [f64], runs: bool) {
         }
     };
     let value = |k: u64| f64::from_bits(if k & SIGN != 0 { k & !SIGN } else { !k });
-    let mut keys: Vec<u64> = items.iter().map(|&x| key(x)).collect();
+    keys.clear();
+    keys.extend(items.iter().map(|&x| key(x)));
     if runs {
         keys.sort();
     } else {
         keys.sort_unstable();
     }
-    items.iter_mut().zip(keys).for_each(|(x, k)| *x = value(k));
+    items
+        .iter_mut()
+        .zip(keys.iter())
+        .for_each(|(x, &k)| *x = value(k));
 }
 
 /// Most distinct values a [`Distribution`] counts by value before it turns to sketches.
@@ -497,7 +505,7 @@ mod tests {
         ];
         let mut expected = items.clone();
         expected.sort_by(f64::total_cmp);
-        sort_total(&mut items, false);
+        sort_total(&mut items, false, &mut Vec::new());
         let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&items), bits(&expected));
     }
