@@ -92,9 +92,9 @@ pub struct ColumnBuilder {
     /// the order first seen: which values make the cap depends on it.
     counts: Option<IndexMap<String, u64, foldhash::fast::FixedState>>,
     other: u64,
-    /// A later part's values past its own cap were merged into `other`: the counts by
-    /// name may then differ from one pass's.
-    lossy: bool,
+    /// Named values whose counts in a later part are still to be recounted (see
+    /// [`ColumnBuilder::merge_counts`]).
+    unknown: usize,
     /// What every present value so far fits (for undeclared columns).
     all_int: bool,
     all_num: bool,
@@ -116,7 +116,7 @@ impl ColumnBuilder {
             numbers: Distribution::default(),
             counts: (!numeric).then(IndexMap::default),
             other: 0,
-            lossy: false,
+            unknown: 0,
             all_int: true,
             all_num: true,
             all_bool: true,
@@ -209,8 +209,10 @@ impl ColumnBuilder {
 
     /// Folds in the builder of the rows that follow this one's (a later part of the
     /// file): the same statistics as one pass over both, except the quantile sketch
-    /// (merged, within its error bound) and rounding in the mean and deviation.
-    pub fn merge(&mut self, next: ColumnBuilder) {
+    /// (merged, within its error bound) and rounding in the mean and deviation. Returns
+    /// the values counted by name whose count in `next` is not known yet: see
+    /// [`ColumnBuilder::merge_counts`].
+    pub fn merge(&mut self, next: ColumnBuilder) -> Vec<String> {
         self.count += next.count;
         self.nulls += next.nulls;
         self.hll.merge(&next.hll);
@@ -219,7 +221,6 @@ impl ColumnBuilder {
         self.all_int &= next.all_int;
         self.all_num &= next.all_num;
         self.all_bool &= next.all_bool;
-        self.merge_counts(next.counts, next.other);
         self.values = match (self.values.take(), next.values) {
             (Some(mut a), Some(b)) if a.len() + b.len() <= self.keep_limit => {
                 a.extend(b);
@@ -227,40 +228,62 @@ impl ColumnBuilder {
             }
             _ => None,
         };
+        self.merge_counts(next.counts, next.other)
     }
 
     /// Counts as one pass would have them: the next part's values in the order it first
-    /// saw them, named while below the cap. Exact unless the next part itself ran past
-    /// the cap (its overflow has no names), which [`ColumnBuilder::lossy`] reports.
+    /// saw them, named while below the cap. When the next part itself ran past the cap,
+    /// its overflow has no names: the values named here but not there may hide in it.
+    /// Those are returned, and their counts stay unknown ([`ColumnBuilder::lossy`])
+    /// until [`ColumnBuilder::recounted`] gives them. The names themselves are exact:
+    /// a part past the cap fills the cap here, so no later part adds a name.
     fn merge_counts(
         &mut self,
         next: Option<IndexMap<String, u64, foldhash::fast::FixedState>>,
         other: u64,
-    ) {
-        if let (Some(counts), Some(next)) = (&mut self.counts, next) {
-            for (value, c) in next {
+    ) -> Vec<String> {
+        self.other += other;
+        let (Some(counts), Some(next)) = (&mut self.counts, next) else {
+            return Vec::new();
+        };
+        for (value, &c) in &next {
+            if let Some(n) = counts.get_mut(value) {
+                *n += c;
+            } else if counts.len() < MAX_CATEGORIES {
+                counts.insert(value.clone(), c);
+            } else {
+                self.other += c;
+            }
+        }
+        if other == 0 {
+            return Vec::new();
+        }
+        let missed: Vec<String> = counts
+            .keys()
+            .filter(|v| !next.contains_key(*v))
+            .cloned()
+            .collect();
+        self.unknown += missed.len();
+        missed
+    }
+
+    /// Counts of named values in a part that had them in its overflow (see
+    /// [`ColumnBuilder::merge_counts`]): moved from `other` to their names.
+    pub fn recounted(&mut self, found: impl IntoIterator<Item = (String, u64)>, values: usize) {
+        if let Some(counts) = &mut self.counts {
+            for (value, c) in found {
                 if let Some(n) = counts.get_mut(&value) {
                     *n += c;
-                } else if counts.len() < MAX_CATEGORIES {
-                    counts.insert(value, c);
-                } else {
-                    self.other += c;
+                    self.other = self.other.saturating_sub(c);
                 }
             }
         }
-        self.other += other;
-        self.lossy |= other > 0;
+        self.unknown -= values;
     }
 
-    /// Whether merging this builder as a later part would lose named counts that the
-    /// profile reports (a numeric column drops its counts once they overflow).
-    pub fn lossy_as_later_part(&self) -> bool {
-        self.other > 0 && !self.numeric_so_far()
-    }
-
-    /// Whether merged parts lost named counts that the profile reports.
+    /// Whether merged parts left named counts unknown that the profile reports.
     pub fn lossy(&self) -> bool {
-        self.lossy && !self.numeric_so_far()
+        self.unknown > 0 && !self.numeric_so_far()
     }
 
     fn numeric_so_far(&self) -> bool {

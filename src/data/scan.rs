@@ -16,7 +16,6 @@ use arrow_schema::DataType;
 use indexmap::IndexMap;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -79,13 +78,14 @@ fn scan_in(
     } else {
         parts
     };
-    let tables = reader::open_parts_of(path, &csv, parts, min_bytes)?;
-    if let Some(scan) = scan_parts(tables, schema, options)? {
+    let open = || reader::open_parts_of(path, &csv, parts, min_bytes);
+    if let Some(scan) = scan_parts(open()?, schema, options, open)? {
         return Ok(scan);
     }
-    // The parts did not add up to one pass (a quoted line break at a split point, or
-    // more distinct values than counted by name): read the file in one part.
-    scan_parts(vec![reader::open(path, &csv)?], schema, options)?.ok_or_else(|| {
+    // The parts did not add up to one pass (a quoted line break at a split point):
+    // read the file in one part.
+    let one = || Ok(vec![reader::open(path, &csv)?]);
+    scan_parts(one()?, schema, options, one)?.ok_or_else(|| {
         crate::Error::input(format!("{}: could not be read in one pass", path.display()))
     })
 }
@@ -103,11 +103,13 @@ fn cores() -> usize {
 }
 
 /// Scans the parts of a file, each on a thread of its own, and merges them in order;
-/// `None` when they cannot stand for one pass.
+/// `None` when they cannot stand for one pass. `reopen` opens the same parts again, for
+/// counts that need a second look (see [`recount`]).
 fn scan_parts(
     tables: Vec<Table>,
     schema: Option<&DataSchema>,
     options: &ScanOptions,
+    reopen: impl Fn() -> Result<Vec<Table>>,
 ) -> Result<Option<Scan>> {
     let first = &tables[0];
     let mut findings = schema
@@ -125,30 +127,21 @@ fn scan_parts(
     }
     // Threads left for splitting each part's columns among.
     let workers = (cores() / tables.len()).max(1);
-    let abort = AtomicBool::new(false);
     let (source, format, names) = (first.source.clone(), first.format, first.names.clone());
     let results: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = tables
             .into_iter()
-            .enumerate()
-            .map(|(i, table)| {
-                let abort = &abort;
+            .map(|table| {
                 s.spawn(move || {
                     let part = Part::new(&table, schema, options);
-                    read_part(&table, part, workers, i > 0, abort, options.bad_rows)
+                    read_part(&table, part, workers, options.bad_rows)
                 })
             })
             .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-            .collect()
+        handles.into_iter().map(joined).collect()
     });
-    if abort.load(Ordering::SeqCst) {
-        return Ok(None);
-    }
     let mut merged: Option<Part> = None;
-    for result in results {
+    for (i, result) in results.into_iter().enumerate() {
         let rows_before = merged.as_ref().map_or(0, |m| m.rows);
         let part = result.map_err(|e| e.into_error(rows_before))?;
         // Checked before the next part's result: its errors count only if it started
@@ -156,19 +149,106 @@ fn scan_parts(
         let misaligned = part.misaligned;
         match &mut merged {
             None => merged = Some(part),
-            Some(m) => m.merge(part, options.bad_rows),
+            Some(m) => m.merge(part, options.bad_rows, i),
         }
         if misaligned {
             return Ok(None);
         }
     }
-    let Some(part) = merged else {
+    let Some(mut part) = merged else {
         return Ok(None);
     };
+    if !part.recount.is_empty() {
+        recount(&mut part, reopen()?)?;
+    }
     if part.columns.iter().any(|c| c.profile.lossy()) {
         return Ok(None);
     }
     Ok(Some(part.finish(source, format, &names, schema, findings)))
+}
+
+/// A scoped thread's result; its panic goes on in the caller.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+/// A part that ran past the cap of values counted by name put every value it had not
+/// named in `other`, among them values that earlier parts named: one pass would have
+/// counted those by name. Reads those parts again (each on its own thread, only the
+/// columns concerned, nothing checked) and counts those values, so the merged counts
+/// are one pass's. Cheaper than reading the file again in one part: files with an
+/// identifier or timestamp stored as text have such a column in every part.
+fn recount(part: &mut Part, tables: Vec<Table>) -> Result<()> {
+    let wanted = std::mem::take(&mut part.recount);
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = tables
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, table)| {
+                let jobs: Vec<(usize, &[String])> = wanted
+                    .iter()
+                    .filter(|w| w.0 == i)
+                    .map(|w| (w.1, w.2.as_slice()))
+                    .collect();
+                (!jobs.is_empty()).then(|| s.spawn(move || count_named(&table, &jobs)))
+            })
+            .collect();
+        handles.into_iter().map(joined).collect()
+    });
+    for result in results {
+        for (column, found, values) in result.map_err(|e| e.into_error(0))? {
+            part.columns[column].profile.recounted(found, values);
+        }
+    }
+    Ok(())
+}
+
+/// Per (column, values) job: the column, each value's count in `table`, and how many
+/// values were counted.
+type Recounted = Vec<(usize, Vec<(String, u64)>, usize)>;
+
+fn count_named(
+    table: &Table,
+    jobs: &[(usize, &[String])],
+) -> std::result::Result<Recounted, ReadError> {
+    let mut counts: Vec<HashMap<&str, u64, foldhash::fast::FixedState>> = jobs
+        .iter()
+        .map(|(_, values)| values.iter().map(|v| (v.as_str(), 0)).collect())
+        .collect();
+    while let Some(batch) = table.next_batch() {
+        let batch = batch?;
+        for (&(column, _), counts) in jobs.iter().zip(&mut counts) {
+            // As the profile counts them: present text values, trimmed.
+            let mut add = |value: Option<&str>| {
+                if let Some(Cell::Text(t)) = value.map(Cell::of_text) {
+                    if let Some(c) = counts.get_mut(t) {
+                        *c += 1;
+                    }
+                }
+            };
+            match &batch {
+                Batch::Rows(rows) => rows.column(column).for_each(&mut add),
+                Batch::Arrow(b) => {
+                    if let Cells::Text(strings) = as_cells(b.column(column)) {
+                        strings.iter().for_each(&mut add);
+                    }
+                }
+            }
+        }
+    }
+    Ok(jobs
+        .iter()
+        .zip(counts)
+        .map(|(&(column, values), counts)| {
+            let found = counts
+                .into_iter()
+                .map(|(v, c)| (v.to_string(), c))
+                .collect();
+            (column, found, values.len())
+        })
+        .collect())
 }
 
 /// What one part of a file taught: its rows are numbered from 1.
@@ -179,6 +259,8 @@ struct Part<'a> {
     rows: u64,
     /// The part read past the next one's start (see [`Table::misaligned`]).
     misaligned: bool,
+    /// Named values to count again in a later part: part index, column, values.
+    recount: Vec<(usize, usize, Vec<String>)>,
 }
 
 impl<'a> Part<'a> {
@@ -208,16 +290,20 @@ impl<'a> Part<'a> {
             },
             rows: 0,
             misaligned: false,
+            recount: Vec::new(),
         }
     }
 
-    /// Folds in the part that follows this one.
-    fn merge(&mut self, next: Part<'a>, cap: usize) {
-        for (state, next) in self.columns.iter_mut().zip(next.columns) {
+    /// Folds in the part that follows this one, the file's part `index`.
+    fn merge(&mut self, next: Part<'a>, cap: usize, index: usize) {
+        for (column, (state, next)) in self.columns.iter_mut().zip(next.columns).enumerate() {
             if let (Some(check), Some(other)) = (&mut state.check, next.check) {
                 check.merge(other, self.rows);
             }
-            state.profile.merge(next.profile);
+            let missed = state.profile.merge(next.profile);
+            if !missed.is_empty() {
+                self.recount.push((index, column, missed));
+            }
         }
         let room = cap.saturating_sub(self.bad_rows.rows.len());
         let rows_before = self.rows;
@@ -278,22 +364,16 @@ enum Source<'b> {
     Rows(&'b RowBatch, usize),
 }
 
-/// Reads a part to its end. A later part stops early, and says so through `abort`, when
-/// a column runs past the count of values named: merged, it would not equal one pass.
+/// Reads a part to its end.
 fn read_part<'a>(
     table: &Table,
     mut part: Part<'a>,
     workers: usize,
-    later: bool,
-    abort: &AtomicBool,
     cap: usize,
 ) -> std::result::Result<Part<'a>, ReadError> {
     let workers = workers.min(part.columns.len().max(1));
     let chunk = part.columns.len().div_ceil(workers).max(1);
     while let Some(batch) = table.next_batch() {
-        if abort.load(Ordering::Relaxed) {
-            break;
-        }
         let batch = batch?;
         let n = batch.num_rows();
         let want_hashes = part.duplicates.is_some();
@@ -330,10 +410,7 @@ fn read_part<'a>(
         } else {
             std::thread::scope(|s| {
                 let handles: Vec<_> = groups.map(|g| s.spawn(move || work(g))).collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p)))
-                    .collect()
+                handles.into_iter().map(joined).collect()
             })
         };
         let mut bad = Vec::new();
@@ -353,10 +430,6 @@ fn read_part<'a>(
         }
         sample_bad_rows(&batch, part.rows, &mut bad, &mut part.bad_rows, cap);
         part.rows += n as u64;
-        if later && part.columns.iter().any(|c| c.profile.lossy_as_later_part()) {
-            abort.store(true, Ordering::SeqCst);
-            break;
-        }
     }
     part.misaligned = table.misaligned();
     Ok(part)
@@ -676,6 +749,8 @@ impl BadRows {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::profile::MAX_CATEGORIES;
+    use crate::data::reader::CsvOptions;
     use std::fmt::Write;
 
     const SCHEMA: &str = "columns:\n  id: {type: integer, min: 0}\n  x: {type: float, max: 90}\n  c: {type: string, allowed: [a, b, c]}\n";
@@ -770,14 +845,42 @@ mod tests {
     }
 
     #[test]
-    fn many_distinct_values_fall_back_to_one_part() {
-        let text = rows(20_000, |i| format!("v{}", i % 3000));
+    fn many_distinct_values_are_recounted_in_later_parts() {
+        // Each part sees all 3000 values and names its own first 1000; the later parts'
+        // overflow holds values the first part named.
+        let text = rows(20_000, |i| format!("v{}", (i * 7) % 3000 + i / 10_000));
         let yaml = SCHEMA.replace(", allowed: [a, b, c]", "");
         let (one, many) = one_and_many(&text, &yaml, 3);
         let (one, many) = (one.unwrap(), many.unwrap());
         assert_same(&one, &many);
         let c = many.profile.columns["c"].categories.as_ref().unwrap();
+        assert_eq!(c.counts.len(), MAX_CATEGORIES);
         assert_eq!(c.other, 20_000 - c.counts.values().sum::<u64>());
+        // In parts, not read again in one: the later parts were opened once more, to
+        // recount.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        std::fs::write(&path, &text).unwrap();
+        let schema = schema(&yaml);
+        let csv = CsvOptions::default();
+        let opened = std::cell::Cell::new(0);
+        let open = || {
+            opened.set(opened.get() + 1);
+            reader::open_parts_of(&path, &csv, 3, 1)
+        };
+        let scan = scan_parts(
+            open().unwrap(),
+            Some(&schema),
+            &ScanOptions::default(),
+            open,
+        )
+        .unwrap()
+        .expect("read in parts");
+        assert_eq!(opened.get(), 2);
+        assert_eq!(
+            scan.profile.columns["c"].categories,
+            one.profile.columns["c"].categories
+        );
     }
 
     #[test]
