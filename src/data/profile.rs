@@ -92,9 +92,6 @@ pub struct ColumnBuilder {
     /// the order first seen: which values make the cap depends on it.
     counts: Option<IndexMap<String, u64, foldhash::fast::FixedState>>,
     other: u64,
-    /// Named values whose counts in a later part are still to be recounted (see
-    /// [`ColumnBuilder::merge_counts`]).
-    unknown: usize,
     /// What every present value so far fits (for undeclared columns).
     all_int: bool,
     all_num: bool,
@@ -116,7 +113,6 @@ impl ColumnBuilder {
             numbers: Distribution::default(),
             counts: (!numeric).then(IndexMap::default),
             other: 0,
-            unknown: 0,
             all_int: true,
             all_num: true,
             all_bool: true,
@@ -234,9 +230,9 @@ impl ColumnBuilder {
     /// Counts as one pass would have them: the next part's values in the order it first
     /// saw them, named while below the cap. When the next part itself ran past the cap,
     /// its overflow has no names: the values named here but not there may hide in it.
-    /// Those are returned, and their counts stay unknown ([`ColumnBuilder::lossy`])
-    /// until [`ColumnBuilder::recounted`] gives them. The names themselves are exact:
-    /// a part past the cap fills the cap here, so no later part adds a name.
+    /// Those are returned, for the caller to count in that part and hand to
+    /// [`ColumnBuilder::recounted`]. The names themselves are exact: a part past the cap
+    /// fills the cap here, so no later part adds a name.
     fn merge_counts(
         &mut self,
         next: Option<IndexMap<String, u64, foldhash::fast::FixedState>>,
@@ -247,29 +243,21 @@ impl ColumnBuilder {
             return Vec::new();
         };
         for (value, &c) in &next {
-            if let Some(n) = counts.get_mut(value) {
-                *n += c;
-            } else if counts.len() < MAX_CATEGORIES {
-                counts.insert(value.clone(), c);
-            } else {
-                self.other += c;
-            }
+            count(counts, &mut self.other, value, c);
         }
         if other == 0 {
             return Vec::new();
         }
-        let missed: Vec<String> = counts
+        counts
             .keys()
             .filter(|v| !next.contains_key(*v))
             .cloned()
-            .collect();
-        self.unknown += missed.len();
-        missed
+            .collect()
     }
 
     /// Counts of named values in a part that had them in its overflow (see
     /// [`ColumnBuilder::merge_counts`]): moved from `other` to their names.
-    pub fn recounted(&mut self, found: impl IntoIterator<Item = (String, u64)>, values: usize) {
+    pub fn recounted(&mut self, found: impl IntoIterator<Item = (String, u64)>) {
         if let Some(counts) = &mut self.counts {
             for (value, c) in found {
                 if let Some(n) = counts.get_mut(&value) {
@@ -277,19 +265,6 @@ impl ColumnBuilder {
                     self.other = self.other.saturating_sub(c);
                 }
             }
-        }
-        self.unknown -= values;
-    }
-
-    /// Whether merged parts left named counts unknown that the profile reports.
-    pub fn lossy(&self) -> bool {
-        self.unknown > 0 && !self.numeric_so_far()
-    }
-
-    fn numeric_so_far(&self) -> bool {
-        match self.declared {
-            Some(t) => t.is_numeric(),
-            None => self.all_num && self.count > 0,
         }
     }
 

@@ -161,9 +161,6 @@ fn scan_parts(
     if !part.recount.is_empty() {
         recount(&mut part, reopen()?)?;
     }
-    if part.columns.iter().any(|c| c.profile.lossy()) {
-        return Ok(None);
-    }
     Ok(Some(part.finish(source, format, &names, schema, findings)))
 }
 
@@ -198,16 +195,15 @@ fn recount(part: &mut Part, tables: Vec<Table>) -> Result<()> {
         handles.into_iter().map(joined).collect()
     });
     for result in results {
-        for (column, found, values) in result.map_err(|e| e.into_error(0))? {
-            part.columns[column].profile.recounted(found, values);
+        for (column, found) in result.map_err(|e| e.into_error(0))? {
+            part.columns[column].profile.recounted(found);
         }
     }
     Ok(())
 }
 
-/// Per (column, values) job: the column, each value's count in `table`, and how many
-/// values were counted.
-type Recounted = Vec<(usize, Vec<(String, u64)>, usize)>;
+/// Per (column, values) job: the column and each value's count in `table`.
+type Recounted = Vec<(usize, Vec<(String, u64)>)>;
 
 fn count_named(
     table: &Table,
@@ -241,12 +237,12 @@ fn count_named(
     Ok(jobs
         .iter()
         .zip(counts)
-        .map(|(&(column, values), counts)| {
+        .map(|(&(column, _), counts)| {
             let found = counts
                 .into_iter()
                 .map(|(v, c)| (v.to_string(), c))
                 .collect();
-            (column, found, values.len())
+            (column, found)
         })
         .collect())
 }
