@@ -18,6 +18,7 @@
 //! Workflow commands go to the writer given at construction (stdout for
 //! [`Ci::detect`]), so tests can capture them.
 
+use crate::report::{self, Format, Report, StepName};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::fs::{self, OpenOptions};
@@ -229,6 +230,53 @@ impl Ci {
             .get(name)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// Hands a step's reports to the CI: the Markdown as the step summary, `status`
+    /// (`pass`/`fail`), `report_dir` and each trained candidate as outputs, every finding
+    /// with a place in a file as an annotation. Failures here are returned for the
+    /// caller to log: the step's own verdict stands.
+    pub fn publish(&mut self, reports: &[Report], report_dir: &Path) -> Vec<io::Error> {
+        self.set_dotenv_path(report_dir.join("mlgate.env"));
+        let status = if reports.iter().all(Report::passed) {
+            "pass"
+        } else {
+            "fail"
+        };
+        let markdown = report::render(reports, Format::Md);
+        let mut results = vec![
+            self.append_summary(&markdown),
+            self.set_output("status", status),
+            self.set_output("report_dir", &report_dir.display().to_string()),
+        ];
+        for r in reports {
+            if r.step == StepName::Train {
+                if let Some(v) = r.data.get("version").and_then(|v| v.as_str()) {
+                    results.push(self.set_output(&format!("{}_candidate", r.model), v));
+                }
+            }
+            for loc in &r.locations {
+                let mut a = Annotation::new(Level::Error, loc.message.clone());
+                a.file = Some(loc.file.clone());
+                a.line = loc.line;
+                a.title = Some(format!("mlgate {}: {}", r.step, r.model));
+                results.push(self.annotate(a));
+            }
+        }
+        results.push(self.finish());
+        results.into_iter().filter_map(Result::err).collect()
+    }
+
+    /// Reports an error that stopped the step: its first line as an error annotation.
+    pub fn publish_error(&mut self, message: &str) -> Vec<io::Error> {
+        let first_line = message.lines().next().unwrap_or_default().to_string();
+        [
+            self.annotate(Annotation::new(Level::Error, first_line)),
+            self.finish(),
+        ]
+        .into_iter()
+        .filter_map(Result::err)
+        .collect()
     }
 
     /// The GitLab dotenv file to use when `$MLGATE_DOTENV` is not set. The

@@ -1,12 +1,13 @@
-//! The `mlgate` command line: parses arguments, runs a step, prints its report and maps
-//! the outcome to the step contract's exit code.
+//! The `mlgate` command line: parses arguments, builds the context from the CI
+//! environment, calls the engine's one entry point, prints and publishes the reports and
+//! maps the outcome to the step contract's exit code. No step logic lives here.
 
-use clap::{Args, Parser, Subcommand};
-use mlgate::ci::{Annotation, Ci, Level};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use mlgate::ci::Ci;
 use mlgate::config::{Project, Task};
 use mlgate::report::{self, Format, Report};
-use mlgate::steps::{self, Ctx, InitOptions, PredictOptions};
-use mlgate::{Error, Result};
+use mlgate::steps::{self, InitOptions, PredictBackend, PredictOptions, Selection, Step};
+use mlgate::{Ctx, Error, Result};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -38,7 +39,7 @@ struct Common {
     model: Option<String>,
     /// Format of the report printed on stdout (all three are written to --out).
     #[arg(long, value_enum, default_value = "md")]
-    format: Format,
+    format: FormatArg,
     /// Folder for reports and step state (default: .mlgate/reports beside the config).
     #[arg(long)]
     out: Option<PathBuf>,
@@ -105,8 +106,8 @@ enum Command {
         version: Option<String>,
         /// `local` (in-process) or `sagemaker` (a batch-transform job; for versions
         /// trained by SageMaker).
-        #[arg(long, value_enum, default_value_t = steps::PredictBackend::Local)]
-        backend: steps::PredictBackend,
+        #[arg(long, value_enum, default_value = "local")]
+        backend: BackendArg,
     },
     /// validate-data → train → evaluate → validate-model → compare → promote.
     #[command(after_help = EXIT_CODES)]
@@ -136,6 +137,40 @@ enum Command {
         #[arg(long, default_value = ".")]
         dir: PathBuf,
     },
+}
+
+/// `--format`.
+#[derive(Clone, Copy, ValueEnum)]
+enum FormatArg {
+    Md,
+    Json,
+    Junit,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Format {
+        match arg {
+            FormatArg::Md => Format::Md,
+            FormatArg::Json => Format::Json,
+            FormatArg::Junit => Format::Junit,
+        }
+    }
+}
+
+/// `predict --backend`.
+#[derive(Clone, Copy, ValueEnum)]
+enum BackendArg {
+    Local,
+    Sagemaker,
+}
+
+impl From<BackendArg> for PredictBackend {
+    fn from(arg: BackendArg) -> PredictBackend {
+        match arg {
+            BackendArg::Local => PredictBackend::Local,
+            BackendArg::Sagemaker => PredictBackend::Sagemaker,
+        }
+    }
 }
 
 #[derive(Subcommand)]
@@ -189,7 +224,7 @@ fn main() -> ExitCode {
             )
         }
     };
-    match runtime.block_on(execute(cli.command, &mut ci)) {
+    match runtime.block_on(command(cli.command, &mut ci)) {
         Ok(code) => ExitCode::from(code),
         Err(e) => fail(&mut ci, &e),
     }
@@ -197,13 +232,18 @@ fn main() -> ExitCode {
 
 fn fail(ci: &mut Ci, err: &Error) -> ExitCode {
     eprintln!("error: {err}");
-    let first_line = err.message.lines().next().unwrap_or_default().to_string();
-    let _ = ci.annotate(Annotation::new(Level::Error, first_line));
-    let _ = ci.finish();
+    warn(ci.publish_error(&err.message));
     ExitCode::from(err.exit_code())
 }
 
-async fn execute(command: Command, ci: &mut Ci) -> Result<u8> {
+/// Publishing to the CI is best effort: the step's own verdict stands.
+fn warn(errors: Vec<std::io::Error>) {
+    for e in errors {
+        tracing::warn!("CI integration: {e}");
+    }
+}
+
+async fn command(command: Command, ci: &mut Ci) -> Result<u8> {
     let (common, step) = match command {
         Command::Config(ConfigCommand::Check { config }) => {
             let project = Project::load(&config)?;
@@ -260,9 +300,9 @@ async fn execute(command: Command, ci: &mut Ci) -> Result<u8> {
             common,
             version,
             data,
-        } => (common, Step::Evaluate(version, data)),
-        Command::ValidateModel { common, version } => (common, Step::ValidateModel(version)),
-        Command::Compare { common, version } => (common, Step::Compare(version)),
+        } => (common, Step::Evaluate { version, data }),
+        Command::ValidateModel { common, version } => (common, Step::ValidateModel { version }),
+        Command::Compare { common, version } => (common, Step::Compare { version }),
         Command::Promote(c) => (c, Step::Promote),
         Command::Deploy(c) => (c, Step::Deploy),
         Command::Comment(c) => (c, Step::Comment),
@@ -278,25 +318,24 @@ async fn execute(command: Command, ci: &mut Ci) -> Result<u8> {
                 input,
                 output,
                 version,
-                backend,
+                backend: backend.into(),
             }),
         ),
         Command::Run(c) => (c, Step::Run),
     };
-    let ctx = Ctx::open(&common.config, common.out.clone()).await?;
-    let mut reports = Vec::new();
-    let mut outcome = Ok(());
-    for (name, model) in ctx.project.models(common.model.as_deref())? {
-        tracing::info!(model = name, "running");
-        outcome = step.run(&ctx, name, model, &mut reports).await;
-        if outcome.is_err() {
-            break;
-        }
-    }
+    let ctx = Ctx::from_ci(&common.config, common.out, ci).await?;
+    let selection = Selection::from_option(common.model);
+    let (reports, outcome) = match steps::execute(&ctx, &step, &selection).await {
+        Ok(reports) => (reports, Ok(())),
+        Err(halted) => (halted.reports, Err(halted.error)),
+    };
     // What was reported before an error is still worth seeing.
     if !reports.is_empty() {
-        println!("{}", report::render(&reports, common.format).trim_end());
-        publish(ci, &ctx, &reports);
+        println!(
+            "{}",
+            report::render(&reports, common.format.into()).trim_end()
+        );
+        warn(ci.publish(&reports, &ctx.out));
     }
     outcome?;
     Ok(if reports.iter().all(Report::passed) {
@@ -304,83 +343,4 @@ async fn execute(command: Command, ci: &mut Ci) -> Result<u8> {
     } else {
         1
     })
-}
-
-/// The step a command runs for each selected model.
-enum Step {
-    ValidateData,
-    Train,
-    Evaluate(Option<String>, Option<String>),
-    ValidateModel(Option<String>),
-    Compare(Option<String>),
-    Promote,
-    Deploy,
-    Comment,
-    Predict(PredictOptions),
-    Run,
-}
-
-impl Step {
-    async fn run(
-        &self,
-        ctx: &Ctx,
-        name: &str,
-        model: &mlgate::config::ModelConfig,
-        reports: &mut Vec<Report>,
-    ) -> Result<()> {
-        let report = match self {
-            Step::Run => return steps::run(ctx, name, model, reports).await,
-            Step::ValidateData => steps::validate_data(ctx, name, model).await?,
-            Step::Train => steps::train(ctx, name, model).await?,
-            Step::Evaluate(version, data) => {
-                steps::evaluate(ctx, name, model, version.as_deref(), data.as_deref()).await?
-            }
-            Step::ValidateModel(version) => {
-                steps::validate_model(ctx, name, model, version.as_deref()).await?
-            }
-            Step::Compare(version) => steps::compare(ctx, name, model, version.as_deref()).await?,
-            Step::Promote => steps::promote(ctx, name, model).await?,
-            Step::Deploy => steps::deploy(ctx, name, model).await?,
-            Step::Comment => steps::comment(ctx, name, model).await?,
-            Step::Predict(opts) => steps::predict(ctx, name, model, opts).await?,
-        };
-        ctx.save_report(&report)?;
-        reports.push(report);
-        Ok(())
-    }
-}
-
-/// Hands the outcome to the CI platform: step summary, outputs and annotations.
-/// Failures here are warnings: the step's own verdict stands.
-fn publish(ci: &mut Ci, ctx: &Ctx, reports: &[Report]) {
-    ci.set_dotenv_path(ctx.out.join("mlgate.env"));
-    let status = if reports.iter().all(Report::passed) {
-        "pass"
-    } else {
-        "fail"
-    };
-    let markdown = report::render(reports, Format::Md);
-    let mut results = vec![
-        ci.append_summary(&markdown),
-        ci.set_output("status", status),
-    ];
-    results.push(ci.set_output("report_dir", &ctx.out.display().to_string()));
-    for r in reports {
-        if r.step == "train" {
-            if let Some(v) = r.data.get("version").and_then(|v| v.as_str()) {
-                results.push(ci.set_output(&format!("{}_candidate", r.model), v));
-            }
-        }
-        for loc in &r.locations {
-            let mut a = Annotation::new(Level::Error, loc.message.clone());
-            a.file = Some(loc.file.clone());
-            a.line = loc.line;
-            a.title = Some(format!("mlgate {}: {}", r.step, r.model));
-            results.push(ci.annotate(a));
-        }
-    }
-    results.push(ci.finish());
-    for e in results.into_iter().filter_map(|r| r.err()) {
-        tracing::warn!("CI integration: {e}");
-    }
 }

@@ -14,8 +14,72 @@ pub enum Status {
     Fail,
 }
 
+/// What a step is, without its arguments: its name on the command line, in reports and
+/// in the report files (`<step>.json`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StepName {
+    ValidateData,
+    Train,
+    Evaluate,
+    ValidateModel,
+    Compare,
+    Promote,
+    Deploy,
+    Comment,
+    Predict,
+    Run,
+}
+
+impl StepName {
+    /// The steps `run` chains, in order.
+    pub const PIPELINE: [StepName; 6] = [
+        StepName::ValidateData,
+        StepName::Train,
+        StepName::Evaluate,
+        StepName::ValidateModel,
+        StepName::Compare,
+        StepName::Promote,
+    ];
+
+    /// Every step.
+    pub const ALL: [StepName; 10] = [
+        StepName::ValidateData,
+        StepName::Train,
+        StepName::Evaluate,
+        StepName::ValidateModel,
+        StepName::Compare,
+        StepName::Promote,
+        StepName::Deploy,
+        StepName::Comment,
+        StepName::Predict,
+        StepName::Run,
+    ];
+
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            StepName::ValidateData => "validate-data",
+            StepName::Train => "train",
+            StepName::Evaluate => "evaluate",
+            StepName::ValidateModel => "validate-model",
+            StepName::Compare => "compare",
+            StepName::Promote => "promote",
+            StepName::Deploy => "deploy",
+            StepName::Comment => "comment",
+            StepName::Predict => "predict",
+            StepName::Run => "run",
+        }
+    }
+}
+
+impl std::fmt::Display for StepName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// Output format on standard output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Md,
     Json,
@@ -38,7 +102,7 @@ pub struct Case {
 /// The report of one step on one model.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Report {
-    pub step: String,
+    pub step: StepName,
     pub model: String,
     pub status: Status,
     /// One line: the outcome.
@@ -63,9 +127,9 @@ pub struct Location {
 }
 
 impl Report {
-    pub fn new(step: &str, model: &str, status: Status, title: impl Into<String>) -> Report {
+    pub fn new(step: StepName, model: &str, status: Status, title: impl Into<String>) -> Report {
         Report {
-            step: step.into(),
+            step,
             model: model.into(),
             status,
             title: title.into(),
@@ -232,7 +296,12 @@ mod tests {
     use super::*;
 
     fn sample() -> Report {
-        let mut r = Report::new("compare", "churn", Status::Fail, "blocked by the gate");
+        let mut r = Report::new(
+            StepName::Compare,
+            "churn",
+            Status::Fail,
+            "blocked by the gate",
+        );
         r.tables.push(Table {
             header: vec!["metric".into(), "rule".into()],
             rows: vec![vec!["roc_auc".into(), "a | b".into()]],

@@ -6,8 +6,9 @@
 use mlgate::config::ModelConfig;
 use mlgate::data::{Frame, Kind};
 use mlgate::evaluate::metrics;
+use mlgate::model::labels::{encode_labels, target_values};
 use mlgate::model::Predictions;
-use mlgate::train::{encode_labels, read_kinds, target_values, Builtin, TrainRequest, Trainer};
+use mlgate::train::{read_kinds, Builtin, TrainRequest, Trainer};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;

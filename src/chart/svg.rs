@@ -25,6 +25,13 @@ fn render(
     Ok(svg)
 }
 
+/// Writes a chart into `dir` (created if need be) as `file`.
+pub fn save(dir: &std::path::Path, file: &str, svg: &str) -> Result<()> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
+    let path = dir.join(file);
+    std::fs::write(&path, svg).map_err(|e| Error::write(&path, e))
+}
+
 fn fail(e: impl std::fmt::Display) -> Error {
     Error::external(format!("cannot draw a chart: {e}"))
 }

@@ -2,7 +2,6 @@
 
 use super::{Algorithm, GateRule, ModelConfig, Project, Task};
 use crate::error::{Error, Result};
-use crate::evaluate;
 
 /// All problems are collected, so one run of `config check` shows every one of them.
 pub fn check(project: &Project) -> Result<()> {
@@ -10,7 +9,7 @@ pub fn check(project: &Project) -> Result<()> {
     if project.config.version != 1 {
         errors.push(project.error_at("version", "only version 1 exists"));
     }
-    if let Err(e) = crate::store::parse_uri(&project.config.store) {
+    if let Err(e) = super::uri::parse_uri(&project.config.store) {
         errors.push(project.error_at("store", e.message));
     }
     if project.config.models.is_empty() {
@@ -65,13 +64,13 @@ fn check_model(project: &Project, name: &str, model: &ModelConfig, errors: &mut 
     ] {
         if let Some(path) = path {
             let resolved = project.resolve(path);
-            if key == "data.schema" && crate::store::is_remote(path) {
+            if key == "data.schema" && super::uri::is_remote(path) {
                 errors.push(project.error_at(
                     &at(key),
                     "the schema is part of the project: give a path in the repository",
                 ));
-            } else if crate::store::is_remote(path) {
-                if crate::store::s3::split_uri(path).is_none_or(|(_, k)| k.is_empty()) {
+            } else if super::uri::is_remote(path) {
+                if super::uri::split_s3(path).is_none_or(|(_, k)| k.is_empty()) {
                     errors.push(project.error_at(
                         &at(key),
                         format!("`{path}` is not an S3 object (s3://BUCKET/KEY)"),
@@ -116,7 +115,7 @@ fn check_model(project: &Project, name: &str, model: &ModelConfig, errors: &mut 
         errors.push(project.error_at(&at(&format!("drift.{key}")), message));
     }
     if let Some(reference) = &model.drift.reference {
-        if !crate::store::is_remote(reference) && !project.resolve(reference).is_file() {
+        if !super::uri::is_remote(reference) && !project.resolve(reference).is_file() {
             let message = format!("file not found: {}", project.resolve(reference).display());
             errors.push(project.error_at(&at("drift.reference"), message));
         }
@@ -203,7 +202,7 @@ fn check_training(project: &Project, name: &str, model: &ModelConfig, errors: &m
 fn check_validate(project: &Project, name: &str, model: &ModelConfig, errors: &mut Vec<Error>) {
     let at = |key: &str| format!("models.{name}.validate.{key}");
     let v = &model.validate;
-    let known = evaluate::metric_names(model.task);
+    let known = model.task.metric_names();
     for (group, map) in [("limits", &v.limits), ("max_slice_gap", &v.max_slice_gap)] {
         for (metric, value) in map {
             let key = at(&format!("{group}.{metric}"));
@@ -290,7 +289,7 @@ fn check_backend(project: &Project, name: &str, model: &ModelConfig, errors: &mu
                     "`algorithm` and `params` are for the builtin backend; give SageMaker its settings in `sagemaker` (`algorithm: xgboost`, `hyperparameters`)",
                 ));
             }
-            for (key, message) in sagemaker_problems(project, model, sm) {
+            for (key, message) in super::sagemaker::problems(project, model, sm) {
                 errors.push(project.error_at(&at(&format!("sagemaker.{key}")), message));
             }
         }
@@ -300,127 +299,6 @@ fn check_backend(project: &Project, name: &str, model: &ModelConfig, errors: &mu
         )),
         (_, None) => {}
     }
-}
-
-/// What SageMaker would refuse, said before any job is created.
-fn sagemaker_problems(
-    project: &Project,
-    model: &ModelConfig,
-    sm: &crate::cloud::sagemaker::SageMakerConfig,
-) -> Vec<(String, String)> {
-    let mut problems = Vec::new();
-    let mut add = |key: &str, message: String| problems.push((key.to_string(), message));
-    let role = regex::Regex::new(r"^arn:aws[a-z-]*:iam::\d{12}:role/\S+$").expect("valid regex");
-    if !role.is_match(&sm.role_arn) {
-        add(
-            "role_arn",
-            format!(
-                "`{}` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
-                sm.role_arn
-            ),
-        );
-    }
-    match (&sm.image, sm.algorithm) {
-        (None, None) => add(
-            "image",
-            "give `image` (your container's ECR URI) or `algorithm: xgboost`".into(),
-        ),
-        (Some(_), Some(_)) => add("algorithm", "give `image` or `algorithm`, not both".into()),
-        _ => {}
-    }
-    for (key, value) in [
-        ("instance_count", sm.instance_count),
-        ("volume_size_gb", sm.volume_size_gb),
-        ("max_runtime_seconds", sm.max_runtime_seconds),
-        ("max_wait_seconds", sm.max_wait_seconds),
-        ("transform.instance_count", sm.transform.instance_count),
-        ("transform.max_payload_mb", sm.transform.max_payload_mb),
-    ] {
-        if value.is_some_and(|v| v < 1) {
-            add(key, "must be at least 1".into());
-        }
-    }
-    if let (Some(wait), true) = (sm.max_wait_seconds, sm.spot) {
-        if wait < sm.max_runtime_seconds() {
-            add(
-                "max_wait_seconds",
-                format!(
-                    "must be at least max_runtime_seconds ({})",
-                    sm.max_runtime_seconds()
-                ),
-            );
-        }
-    }
-    if !sm.spot && (sm.max_wait_seconds.is_some() || sm.checkpoint_uri.is_some()) {
-        add(
-            "spot",
-            "`max_wait_seconds` and `checkpoint_uri` apply to spot training: set `spot: true`"
-                .into(),
-        );
-    }
-    let s3_store = project.config.store.starts_with("s3://");
-    if !s3_store && sm.output_path.is_none() {
-        add(
-            "output_path",
-            "required unless the store is `s3://…` (jobs write their output there)".into(),
-        );
-    }
-    if !s3_store && sm.channels.is_empty() {
-        add(
-            "channels",
-            "required unless the store is `s3://…` (mlgate uploads the model's data there)".into(),
-        );
-    }
-    let uris = sm
-        .channels
-        .iter()
-        .map(|(k, v)| (format!("channels.{k}"), v))
-        .chain(
-            sm.output_path
-                .iter()
-                .map(|v| ("output_path".to_string(), v)),
-        )
-        .chain(
-            sm.checkpoint_uri
-                .iter()
-                .map(|v| ("checkpoint_uri".to_string(), v)),
-        )
-        .chain(
-            sm.transform
-                .output_path
-                .iter()
-                .map(|v| ("transform.output_path".to_string(), v)),
-        );
-    for (key, uri) in uris {
-        if crate::store::s3::split_uri(uri).is_none() {
-            add(
-                &key,
-                format!("`{uri}` is not an S3 location (s3://BUCKET/PREFIX)"),
-            );
-        }
-    }
-    if sm.algorithm.is_some()
-        && sm.transform.join_source == Some(crate::cloud::sagemaker::JoinSource::Input)
-    {
-        add(
-            "transform.join_source",
-            "with `algorithm: xgboost` mlgate joins predictions to the input itself; leave `join_source` out".into(),
-        );
-    }
-    let known = evaluate::metric_names(model.task);
-    for metric in sm.metrics.keys() {
-        if !known.contains(&metric.as_str()) {
-            let hint = super::suggest::did_you_mean(metric, known.iter().copied());
-            add(
-                &format!("metrics.{metric}"),
-                format!("`{metric}` is not a {} metric{hint}", model.task.as_str()),
-            );
-        }
-    }
-    if sm.poll_seconds.is_some_and(|p| p.is_nan() || p <= 0.0) {
-        add("poll_seconds", "must be above 0".into());
-    }
-    problems
 }
 
 /// The parameters each built-in algorithm takes.
@@ -526,10 +404,8 @@ fn check_rule(
     rule: &GateRule,
     errors: &mut Vec<Error>,
 ) {
-    let known = evaluate::metric_names(task);
-    let Some(natural) =
-        evaluate::metrics::is_higher_better(metric).filter(|_| known.contains(&metric))
-    else {
+    let known = task.metric_names();
+    let Some(natural) = super::is_higher_better(metric).filter(|_| known.contains(&metric)) else {
         errors.push(project.error_at(at, unknown_metric(task, metric)));
         return;
     };
@@ -584,12 +460,12 @@ fn check_rule(
 
 /// Names the task a metric belongs to when it is the other one, else suggests a near miss.
 fn unknown_metric(task: Task, metric: &str) -> String {
-    let known = evaluate::metric_names(task);
+    let known = task.metric_names();
     let other = match task {
         Task::Classification => Task::Regression,
         Task::Regression => Task::Classification,
     };
-    let why = if evaluate::metric_names(other).contains(&metric) {
+    let why = if other.metric_names().contains(&metric) {
         format!("; `{metric}` is a {} metric", other.as_str())
     } else {
         super::suggest::did_you_mean(metric, known.iter().copied())

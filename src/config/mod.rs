@@ -3,9 +3,12 @@
 
 mod check;
 pub use check::valid_model_name;
+pub mod drift;
 pub mod locate;
+pub mod sagemaker;
 pub mod suggest;
 mod types;
+pub mod uri;
 mod yaml;
 
 pub use types::*;

@@ -62,7 +62,7 @@ pub struct ModelConfig {
     pub data: DataConfig,
     /// Drift against a reference and training/serving skew, checked by `validate-data`.
     #[serde(default)]
-    pub drift: crate::data::drift::DriftConfig,
+    pub drift: super::drift::DriftConfig,
     /// How the model is trained.
     #[serde(default)]
     pub train: TrainConfig,
@@ -145,7 +145,7 @@ pub struct TrainConfig {
     pub command: Option<CommandConfig>,
     /// The `sagemaker` backend: the training job, its registry group and batch transform.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub sagemaker: Option<crate::cloud::sagemaker::SageMakerConfig>,
+    pub sagemaker: Option<super::sagemaker::SageMakerConfig>,
     /// Built-in algorithm: `logistic_regression`, `ridge`, `linear_regression`, `random_forest`
     /// or `gradient_boosting`. Default: `logistic_regression` for classification, `ridge` for regression.
     #[serde(default)]
@@ -368,6 +368,11 @@ pub struct ForgeConfig {
     /// Open promotion pull requests as drafts.
     #[serde(default)]
     pub draft: bool,
+    /// The folder of this mlgate.yaml in the repository (e.g. `ml/churn`), for runs
+    /// without a checkout, which read the pointer and its history through the forge's
+    /// API. Default: the repository's root. A checkout finds it itself.
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
@@ -378,4 +383,44 @@ pub enum Provider {
     Github,
     Gitlab,
     Local,
+}
+
+/// Names returned by [`classification`], in order (`brier` only for binary problems).
+pub const CLASSIFICATION_METRICS: &[&str] = &[
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "f1",
+    "precision_macro",
+    "recall_macro",
+    "f1_macro",
+    "f1_weighted",
+    "roc_auc",
+    "pr_auc",
+    "log_loss",
+    "brier",
+];
+
+/// Names returned by [`regression`], in order.
+pub const REGRESSION_METRICS: &[&str] = &["rmse", "mae", "r2", "mape"];
+
+impl Task {
+    /// The metric names this task's models report.
+    pub fn metric_names(self) -> &'static [&'static str] {
+        match self {
+            Task::Classification => CLASSIFICATION_METRICS,
+            Task::Regression => REGRESSION_METRICS,
+        }
+    }
+}
+
+/// Whether a larger value of `metric` is better; `None` for unknown names.
+pub fn is_higher_better(metric: &str) -> Option<bool> {
+    match metric {
+        "accuracy" | "balanced_accuracy" | "precision" | "recall" | "f1" | "precision_macro"
+        | "recall_macro" | "f1_macro" | "f1_weighted" | "roc_auc" | "pr_auc" | "r2" => Some(true),
+        "log_loss" | "brier" | "rmse" | "mae" | "mape" => Some(false),
+        _ => None,
+    }
 }

@@ -405,7 +405,17 @@ fn plain_error(source: &str, detail: String) -> ReadError {
     }
 }
 
+/// Without the `parquet` feature a Parquet file is an input this build cannot read.
+#[cfg(not(feature = "parquet"))]
+fn open_parquet(source: String, _: &Path, _: File, _: usize) -> Result<Vec<Table>> {
+    Err(Error::not_built(
+        &format!("{source}: reading Parquet"),
+        "parquet",
+    ))
+}
+
 /// Parquet in up to `parts` tables of consecutive row groups.
+#[cfg(feature = "parquet")]
 fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result<Vec<Table>> {
     use parquet::arrow::arrow_reader::{
         ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,

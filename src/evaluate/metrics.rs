@@ -10,35 +10,7 @@
 //!
 //! Classes are indices `0..k`; probabilities are `n × k` row-major.
 
-/// Names returned by [`classification`], in order (`brier` only for binary problems).
-pub const CLASSIFICATION_METRICS: &[&str] = &[
-    "accuracy",
-    "balanced_accuracy",
-    "precision",
-    "recall",
-    "f1",
-    "precision_macro",
-    "recall_macro",
-    "f1_macro",
-    "f1_weighted",
-    "roc_auc",
-    "pr_auc",
-    "log_loss",
-    "brier",
-];
-
-/// Names returned by [`regression`], in order.
-pub const REGRESSION_METRICS: &[&str] = &["rmse", "mae", "r2", "mape"];
-
-/// Whether a larger value of `metric` is better; `None` for unknown names.
-pub fn is_higher_better(metric: &str) -> Option<bool> {
-    match metric {
-        "accuracy" | "balanced_accuracy" | "precision" | "recall" | "f1" | "precision_macro"
-        | "recall_macro" | "f1_macro" | "f1_weighted" | "roc_auc" | "pr_auc" | "r2" => Some(true),
-        "log_loss" | "brier" | "rmse" | "mae" | "mape" => Some(false),
-        _ => None,
-    }
-}
+pub use crate::config::{is_higher_better, CLASSIFICATION_METRICS, REGRESSION_METRICS};
 
 /// Index of the largest value in each row; ties go to the lowest index and a NaN wins
 /// (both as `numpy.argmax`). A trailing partial row is ignored.

@@ -7,8 +7,8 @@ pub mod slices;
 use crate::config::Task;
 use crate::data::Frame;
 use crate::error::Result;
+use crate::model::labels::{encode_labels, target_values};
 use crate::model::{Model, Predictions};
-use crate::train::{encode_labels, target_values};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
@@ -28,10 +28,7 @@ pub struct Evaluation {
 
 /// The metric names a task's models report.
 pub fn metric_names(task: Task) -> &'static [&'static str] {
-    match task {
-        Task::Classification => metrics::CLASSIFICATION_METRICS,
-        Task::Regression => metrics::REGRESSION_METRICS,
-    }
+    task.metric_names()
 }
 
 /// Scores `model` on `frame`, which must hold the target column.

@@ -8,7 +8,8 @@ use super::{
     CommentOutcome, CommentStatus, DeployTag, Forge, Op, Proposal, ProposalOutcome, Remote, Sticky,
     Verdict,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Retry};
+use crate::repo::{in_repository, Repo};
 use base64::Engine as _;
 use octocrab::models::repos::Object;
 use octocrab::models::StatusState;
@@ -498,6 +499,54 @@ impl Forge for GitHub {
     }
 }
 
+/// The repository read through the API, for places without a checkout: files and
+/// history at the commit the CI names, else at the base branch's head.
+#[async_trait::async_trait]
+impl Repo for GitHub {
+    fn describe(&self) -> String {
+        format!("{} on GitHub", self.remote.repository)
+    }
+
+    async fn head(&self) -> Result<Option<String>> {
+        match &self.remote.sha {
+            Some(sha) => Ok(Some(sha.clone())),
+            None => self.branch_sha(&self.remote.base).await,
+        }
+    }
+
+    async fn is_dirty(&self) -> Result<bool> {
+        Ok(false)
+    }
+
+    async fn prefix(&self) -> Result<String> {
+        Ok(self.remote.path.clone())
+    }
+
+    async fn read(&self, path: &str, rev: Option<&str>) -> Result<Option<String>> {
+        let rev = rev.unwrap_or_else(|| self.remote.revision());
+        self.file_at(&in_repository(&self.remote.path, path), rev)
+            .await
+    }
+
+    async fn history(&self, path: &str, limit: usize) -> Result<Vec<String>> {
+        let path = in_repository(&self.remote.path, path);
+        let rev = self.remote.revision();
+        let per_page = limit.clamp(1, 100) as u8;
+        let repos = self.crab.repos(&self.owner, &self.repo);
+        let page = self
+            .call(Op::Read, || {
+                repos
+                    .list_commits()
+                    .sha(rev)
+                    .path(path.as_str())
+                    .per_page(per_page)
+                    .send()
+            })
+            .await?;
+        Ok(page.items.into_iter().map(|c| c.sha).take(limit).collect())
+    }
+}
+
 fn html(url: &Option<url::Url>) -> String {
     url.as_ref().map(|u| u.to_string()).unwrap_or_default()
 }
@@ -585,7 +634,12 @@ fn explain(op: Op, f: &Failure, attempts: u32) -> Error {
         Some(0) => "GitHub answered something mlgate cannot read; check `forge.url` points at the REST API (https://HOST/api/v3 on GitHub Enterprise Server)".into(),
         _ => format!("GitHub did not answer properly after {attempts} attempts; rerun later"),
     };
-    Error::external(message).with_hint(hint)
+    let retry = if f.retriable() {
+        Retry::Transient
+    } else {
+        Retry::Permanent
+    };
+    Error::external(message).with_hint(hint).retry_as(retry)
 }
 
 #[cfg(test)]

@@ -10,7 +10,8 @@ use super::{
     CommentOutcome, CommentStatus, DeployTag, Forge, Op, Proposal, ProposalOutcome, Remote, Sticky,
     Verdict,
 };
-use crate::error::{Error, Result};
+use crate::error::{Error, Result, Retry};
+use crate::repo::{in_repository, Repo};
 use bytes::Bytes;
 use gitlab::api::projects::merge_requests::notes::{
     CreateMergeRequestNote, EditMergeRequestNote, MergeRequestNotes,
@@ -20,7 +21,7 @@ use gitlab::api::projects::merge_requests::{
 };
 use gitlab::api::projects::repository::branches::{Branch, DeleteBranch};
 use gitlab::api::projects::repository::commits::{
-    CommitAction, CommitActionType, CommitStatusState, CreateCommit, CreateCommitStatus,
+    CommitAction, CommitActionType, CommitStatusState, Commits, CreateCommit, CreateCommitStatus,
 };
 use gitlab::api::projects::repository::files::FileRaw;
 use gitlab::api::projects::repository::tags::{CreateTag, Tags};
@@ -523,6 +524,57 @@ impl Forge for GitLab {
 }
 
 /// A builder refused our parameters: a bug in mlgate, not the user's fault.
+/// The repository read through the API, for places without a checkout: files and
+/// history at the commit the CI names, else at the base branch's head.
+#[async_trait::async_trait]
+impl Repo for GitLab {
+    fn describe(&self) -> String {
+        format!("{} on GitLab", self.remote.repository)
+    }
+
+    async fn head(&self) -> Result<Option<String>> {
+        if let Some(sha) = &self.remote.sha {
+            return Ok(Some(sha.clone()));
+        }
+        let endpoint = Branch::builder()
+            .project(self.project())
+            .branch(self.remote.base.as_str())
+            .build()
+            .map_err(builder)?;
+        let found: Option<serde_json::Value> = self.find(Op::Read, endpoint).await?;
+        Ok(found
+            .and_then(|b| b.pointer("/commit/id").cloned())
+            .and_then(|id| id.as_str().map(str::to_string)))
+    }
+
+    async fn is_dirty(&self) -> Result<bool> {
+        Ok(false)
+    }
+
+    async fn prefix(&self) -> Result<String> {
+        Ok(self.remote.path.clone())
+    }
+
+    async fn read(&self, path: &str, rev: Option<&str>) -> Result<Option<String>> {
+        let rev = rev.unwrap_or_else(|| self.remote.revision());
+        self.file_at(&in_repository(&self.remote.path, path), rev)
+            .await
+    }
+
+    async fn history(&self, path: &str, limit: usize) -> Result<Vec<String>> {
+        let endpoint = Commits::builder()
+            .project(self.project())
+            .ref_name(self.remote.revision())
+            .path(in_repository(&self.remote.path, path))
+            .build()
+            .map_err(builder)?;
+        let commits: Vec<Commit> = self
+            .query(Op::Read, api::paged(endpoint, Pagination::Limit(limit)))
+            .await?;
+        Ok(commits.into_iter().map(|c| c.id).collect())
+    }
+}
+
 fn builder(e: impl std::fmt::Display) -> Error {
     Error::external(format!("GitLab request could not be built: {e}"))
 }
@@ -559,5 +611,11 @@ fn explain(op: Op, e: &ApiError<TransportError>, job_token: bool) -> Error {
         Some(400) | Some(422) => "GitLab rejected the request as invalid (a tag that exists already, an unknown label or reviewer, a protected branch)".into(),
         _ => "GitLab did not answer properly; rerun later".into(),
     };
-    Error::external(message).with_hint(hint)
+    // No answer at all (refused, timed out), throttling and server errors may pass.
+    let retry = match (e, status_of(e)) {
+        (ApiError::Client { .. } | ApiError::GitlabRateLimited { .. }, _)
+        | (_, Some(429 | 500..=599)) => Retry::Transient,
+        _ => Retry::Permanent,
+    };
+    Error::external(message).with_hint(hint).retry_as(retry)
 }

@@ -1,12 +1,12 @@
 //! The local forge: a promotion is a branch in the project's own git repository, its
 //! description a Markdown file; a deployment is an annotated tag. Needs no network.
 
-use super::git::Git;
 use super::{
     tag_message, tag_name, version_from_tag_subject, CommentOutcome, CommentStatus, DeployTag,
     Forge, Proposal, ProposalOutcome, ProposalStatus, Sticky, Verdict,
 };
 use crate::error::{Error, Result};
+use crate::repo::git::Git;
 use std::path::{Path, PathBuf};
 
 pub struct LocalForge {

@@ -1,26 +1,39 @@
 //! Forges: where promotions are proposed, reports posted, verdicts set and deployments
-//! tagged. One interface; the local git forge is the embedded default, GitHub (octocrab)
-//! and GitLab (the `gitlab` crate) implement the same trait. [`open`] picks one from the
-//! config and the CI environment.
+//! tagged. One interface; the local git forge is the embedded default, GitHub (octocrab,
+//! feature `github`) and GitLab (the `gitlab` crate, feature `gitlab`) implement the same
+//! trait. [`open`] picks one from the config and the CI environment.
 
 pub mod context;
-pub mod git;
+#[cfg(feature = "github")]
 mod github;
+#[cfg(feature = "gitlab")]
 mod gitlab;
 mod local;
+#[cfg(any(feature = "github", feature = "gitlab"))]
+mod remote;
 pub mod retry;
 
 pub use context::{Event, PullRequest};
+#[cfg(feature = "github")]
 pub use github::GitHub;
+#[cfg(feature = "gitlab")]
 pub use gitlab::GitLab;
 pub use local::LocalForge;
+#[cfg(any(feature = "github", feature = "gitlab"))]
+use remote::{
+    already_applied, deployed_sha, parse_deploy_tag, proposed, remote, tag_number, token,
+};
+#[cfg(any(feature = "github", feature = "gitlab"))]
+pub use remote::{Op, Remote};
 
-use crate::ci::{Ci, Platform, Secret};
-use crate::config::{ForgeConfig, Project, Provider};
-use crate::error::{Error, Result};
+use crate::ci::{Ci, Platform};
+use crate::config::{Project, Provider};
+use crate::error::Result;
+use crate::repo::Repo;
 use retry::Backoff;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
+use std::sync::Arc;
 
 /// A change proposed for review: files to write on a branch, with a title and description.
 #[derive(Debug, Clone)]
@@ -123,201 +136,71 @@ pub trait Forge: Send + Sync {
     fn comment_limit(&self) -> usize;
 }
 
-/// What a remote forge needs: where, as whom, and the promotion settings.
-#[derive(Debug, Clone)]
-pub struct Remote {
-    /// REST API root, e.g. `https://api.github.com` or `https://gitlab.com/api/v4`.
-    pub api_url: String,
-    /// `owner/repo` or `group/project`.
-    pub repository: String,
-    pub token: Secret,
-    /// GitLab's `CI_JOB_TOKEN`, which most write endpoints refuse.
-    pub job_token: bool,
-    /// Branch promotions target.
-    pub base: String,
-    /// The commit deployments are tagged on.
-    pub sha: Option<String>,
-    pub labels: Vec<String>,
-    pub reviewers: Vec<String>,
-    pub draft: bool,
-    pub backoff: Backoff,
+/// A forge opened for a run; a remote forge's client also reads the repository through
+/// its API, for places without a checkout.
+pub struct Opened {
+    pub forge: Arc<dyn Forge>,
+    pub api: Option<Arc<dyn Repo>>,
 }
 
-/// The forge for this project and run, and the run's event.
-pub fn open(project: &Project, out: &Path) -> Result<(Box<dyn Forge>, Event)> {
-    open_with(project, out, &mut Ci::detect())
-}
-
-/// [`open`] with an explicit CI environment (tokens are read and masked through it).
-pub fn open_with(project: &Project, out: &Path, ci: &mut Ci) -> Result<(Box<dyn Forge>, Event)> {
+/// The forge for this project and run, from the config and the CI environment: the
+/// provider (`auto` follows the CI), the token (read and masked through `ci`) and the
+/// run's `event`.
+pub fn open(project: &Project, out: &Path, ci: &mut Ci, event: &Event) -> Result<Opened> {
     let cfg = &project.config.forge;
-    let event = Event::from_ci(ci)?;
     let provider = match (cfg.provider, ci.platform()) {
         (Provider::Auto, Platform::GitHubActions) => Provider::Github,
         (Provider::Auto, Platform::GitLabCi) => Provider::Gitlab,
         (Provider::Auto, Platform::Local) => Provider::Local,
         (p, _) => p,
     };
-    let forge: Box<dyn Forge> = match provider {
+    let backoff = Backoff::from_vars(|name| ci.var(name));
+    match provider {
         Provider::Github => {
-            let (token, _) = token(ci, &["GITHUB_TOKEN", "GH_TOKEN"], "github")?;
-            let remote = remote(cfg, &event, token, false, "https://api.github.com")?;
-            Box::new(GitHub::new(remote)?)
+            #[cfg(feature = "github")]
+            {
+                let (token, _) = token(ci, &["GITHUB_TOKEN", "GH_TOKEN"], "github")?;
+                let remote = remote(cfg, event, token, false, "https://api.github.com", backoff)?;
+                let github = Arc::new(GitHub::new(remote)?);
+                Ok(Opened {
+                    forge: github.clone(),
+                    api: Some(github),
+                })
+            }
+            #[cfg(not(feature = "github"))]
+            {
+                let _ = (event, backoff);
+                Err(crate::Error::not_built("the GitHub forge", "github"))
+            }
         }
         Provider::Gitlab => {
-            let (token, var) = token(ci, &["GITLAB_TOKEN", "CI_JOB_TOKEN"], "gitlab")?;
-            let job = var == "CI_JOB_TOKEN";
-            let remote = remote(cfg, &event, token, job, "https://gitlab.com/api/v4")?;
-            Box::new(GitLab::new(remote)?)
+            #[cfg(feature = "gitlab")]
+            {
+                let (token, var) = token(ci, &["GITLAB_TOKEN", "CI_JOB_TOKEN"], "gitlab")?;
+                let job = var == "CI_JOB_TOKEN";
+                let remote = remote(cfg, event, token, job, "https://gitlab.com/api/v4", backoff)?;
+                let gitlab = Arc::new(GitLab::new(remote)?);
+                Ok(Opened {
+                    forge: gitlab.clone(),
+                    api: Some(gitlab),
+                })
+            }
+            #[cfg(not(feature = "gitlab"))]
+            {
+                let _ = (event, backoff);
+                Err(crate::Error::not_built("the GitLab forge", "gitlab"))
+            }
         }
-        Provider::Auto | Provider::Local => {
-            Box::new(LocalForge::open(&project.root, out.join("pull-requests"))?)
-        }
-    };
-    Ok((forge, event))
-}
-
-/// The first variable set, masked; `which` names the forge in the error.
-fn token(ci: &mut Ci, vars: &[&'static str], which: &str) -> Result<(Secret, &'static str)> {
-    for var in vars {
-        let secret = ci
-            .secret_env(var)
-            .map_err(|e| Error::external(format!("cannot mask ${var}: {e}")))?;
-        if let Some(secret) = secret {
-            return Ok((secret, var));
-        }
+        Provider::Auto | Provider::Local => Ok(Opened {
+            forge: Arc::new(LocalForge::open(&project.root, out.join("pull-requests"))?),
+            api: None,
+        }),
     }
-    Err(Error::input(format!(
-        "the {which} forge needs a token: set {}",
-        vars.join(" or ")
-    ))
-    .with_hint(match which {
-        "github" => "in a workflow: `env: GITHUB_TOKEN: ${{ secrets.GITHUB_TOKEN }}` (see docs/forges.md for permissions)",
-        _ => "store a project access token (scope `api`) as the masked CI/CD variable GITLAB_TOKEN",
-    }))
-}
-
-fn remote(
-    cfg: &ForgeConfig,
-    event: &Event,
-    token: Secret,
-    job_token: bool,
-    default_api: &str,
-) -> Result<Remote> {
-    let repository = cfg
-        .repository
-        .clone()
-        .or_else(|| event.repository.clone())
-        .ok_or_else(|| {
-            Error::config("the forge's repository is unknown: not in the CI environment")
-                .with_hint("set `forge.repository` in mlgate.yaml (owner/repo or group/project)")
-        })?;
-    Ok(Remote {
-        api_url: cfg
-            .url
-            .clone()
-            .or_else(|| event.api_url.clone())
-            .unwrap_or_else(|| default_api.to_string()),
-        repository,
-        token,
-        job_token,
-        base: cfg
-            .base
-            .clone()
-            .or_else(|| event.default_branch.clone())
-            .unwrap_or_else(|| "main".into()),
-        sha: event.sha.clone(),
-        labels: cfg.labels.clone(),
-        reviewers: cfg.reviewers.clone(),
-        draft: cfg.draft,
-        backoff: Backoff::from_env(),
-    })
 }
 
 /// The hidden marker of a model's sticky report comment.
 pub fn sticky_marker(model: &str) -> String {
     format!("<!-- mlgate:report model={model} -->")
-}
-
-/// What a forge call was for: names the permission a refusal means is missing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Op {
-    Read,
-    Comment,
-    Status,
-    Propose,
-    Tag,
-}
-
-impl Op {
-    pub fn doing(self) -> &'static str {
-        match self {
-            Op::Read => "read the repository",
-            Op::Comment => "post the report comment",
-            Op::Status => "set the commit status",
-            Op::Propose => "open or update the promotion pull request",
-            Op::Tag => "create the deployment tag",
-        }
-    }
-}
-
-/// The outcome of a remote proposal: a pull request `opened` now, or one already open
-/// whose branch was `unchanged` or moved.
-fn proposed(
-    proposal: &Proposal,
-    opened: bool,
-    unchanged: bool,
-    head: Option<String>,
-    location: String,
-) -> ProposalOutcome {
-    let status = match (opened, unchanged) {
-        (true, _) => ProposalStatus::Opened,
-        (false, true) => ProposalStatus::Unchanged,
-        (false, false) => ProposalStatus::Updated,
-    };
-    ProposalOutcome {
-        status,
-        branch: proposal.branch.clone(),
-        head,
-        location,
-    }
-}
-
-/// The base branch holds the change already: nothing is proposed.
-fn already_applied(proposal: &Proposal, location: String) -> ProposalOutcome {
-    ProposalOutcome {
-        status: ProposalStatus::AlreadyApplied,
-        branch: proposal.branch.clone(),
-        head: None,
-        location,
-    }
-}
-
-/// The deployed commit, which remote forges tag.
-fn deployed_sha(remote: &Remote) -> Result<&str> {
-    remote.sha.as_deref().ok_or_else(|| {
-        Error::input("no commit to tag: the CI did not say which commit this run is for")
-            .with_hint("run `deploy` in a CI job on the push to the default branch")
-    })
-}
-
-/// The annotated tag's message parsed back, for a tag named `name`.
-fn parse_deploy_tag(model: &str, name: &str, message: &str) -> Option<DeployTag> {
-    let number = name
-        .strip_prefix(&format!("model/{model}/v"))?
-        .parse()
-        .ok()?;
-    let version = version_from_tag_subject(model, message.lines().next()?)?;
-    Some(DeployTag {
-        name: name.to_string(),
-        number,
-        version,
-    })
-}
-
-/// The number in `model/<model>/v<N>`.
-fn tag_number(model: &str, name: &str) -> Option<u64> {
-    name.strip_prefix(&format!("model/{model}/v"))?.parse().ok()
 }
 
 /// `model/<name>/v<N>`.

@@ -28,12 +28,10 @@ impl Default for Backoff {
 
 impl Backoff {
     /// `MLGATE_FORGE_BACKOFF_MS` scales every wait (tests set it small); the bounds stay.
-    pub fn from_env() -> Backoff {
+    /// `vars` looks a variable up in the environment the adapter captured.
+    pub fn from_vars<'a>(vars: impl Fn(&str) -> Option<&'a str>) -> Backoff {
         let mut b = Backoff::default();
-        if let Some(ms) = std::env::var("MLGATE_FORGE_BACKOFF_MS")
-            .ok()
-            .and_then(|v| v.parse::<u64>().ok())
-        {
+        if let Some(ms) = vars("MLGATE_FORGE_BACKOFF_MS").and_then(|v| v.parse::<u64>().ok()) {
             b.base = Duration::from_millis(ms);
             b.cap = Duration::from_millis(ms.saturating_mul(30));
         }

@@ -7,13 +7,13 @@ use super::{Ctx, PIPELINE};
 use crate::config::ModelConfig;
 use crate::error::{Error, Result};
 use crate::forge::{self, CommentStatus, Event, Forge, Sticky, Verdict};
+use crate::report::StepName;
 use crate::report::{read_json, Case, Report, Status};
 use std::fmt::Write as _;
 
 pub async fn comment(ctx: &Ctx, name: &str, _model: &ModelConfig) -> Result<Report> {
     let reports = gather(ctx, name)?;
-    let (forge, event) = forge::open(&ctx.project, &ctx.out)?;
-    post(forge.as_ref(), &event, name, &reports).await
+    post(ctx.forge()?, &ctx.event, name, &reports).await
 }
 
 /// The reports of the pipeline's steps that ran for `name`, in pipeline order.
@@ -46,7 +46,7 @@ async fn post(forge: &dyn Forge, event: &Event, name: &str, reports: &[Report]) 
         forge.comment_limit(),
     );
     let mut report = Report::new(
-        "comment",
+        StepName::Comment,
         name,
         if passed { Status::Pass } else { Status::Fail },
         headline.clone(),
@@ -158,7 +158,11 @@ pub fn sticky_body(
         "{}\n## {icon} mlgate · {headline}\n",
         forge::sticky_marker(name)
     );
-    if let Some(chart) = reports.iter().find(|r| r.step == "compare").and_then(chart) {
+    if let Some(chart) = reports
+        .iter()
+        .find(|r| r.step == StepName::Compare)
+        .and_then(chart)
+    {
         head.push('\n');
         head.push_str(&chart);
     }
@@ -189,7 +193,7 @@ pub fn sticky_body(
 fn fold(report: &Report) -> String {
     let icon = if report.passed() { "✅" } else { "❌" };
     // The compare report (the gate table) stays open: it is what reviewers look at.
-    let open = if report.step == "compare" || !report.passed() {
+    let open = if report.step == StepName::Compare || !report.passed() {
         " open"
     } else {
         ""
@@ -242,7 +246,7 @@ pub fn chart(compare: &Report) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn report(step: &str, pass: bool, size: usize) -> Report {
+    fn report(step: StepName, pass: bool, size: usize) -> Report {
         let mut r = Report::new(
             step,
             "churn",
@@ -256,8 +260,8 @@ mod tests {
     #[test]
     fn body_has_the_marker_and_folds_details() {
         let reports = vec![
-            report("validate-data", true, 10),
-            report("compare", false, 10),
+            report(StepName::ValidateData, true, 10),
+            report(StepName::Compare, false, 10),
         ];
         let body = sticky_body("churn", "h", &reports, Some("https://ci/run/1"), 65_536);
         assert!(body.starts_with("<!-- mlgate:report model=churn -->"));
@@ -271,8 +275,8 @@ mod tests {
     #[test]
     fn body_stays_under_the_limit() {
         let reports = vec![
-            report("train", true, 100_000),
-            report("compare", true, 100_000),
+            report(StepName::Train, true, 100_000),
+            report(StepName::Compare, true, 100_000),
         ];
         let body = sticky_body("churn", "h", &reports, Some("https://ci/run/1"), 65_536);
         assert!(body.chars().count() <= 65_536, "{}", body.len());

@@ -2,16 +2,14 @@
 //! on the same evaluation data whenever the production version can be loaded.
 
 use super::Ctx;
-use crate::chart::{mermaid, svg};
+use crate::chart::mermaid;
 use crate::config::ModelConfig;
 use crate::data::fingerprint;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::evaluate::evaluate as score;
-use crate::forge::git::Git;
 use crate::gate::{self, describe_rule, num, pct, MetricVerdict, Outcome};
 use crate::pointer::Pointer;
-use crate::report::{Case, Report, Status, Table};
-use crate::store::versions;
+use crate::report::{Case, Report, Status, StepName, Table};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -55,7 +53,7 @@ pub async fn compare(
             score(&candidate.model, &frame, &eval_fp)?.metrics
         }
     };
-    let pointer = Pointer::read(&ctx.project.resolve(&ctx.project.pointer_rel(name)), name)?;
+    let pointer = ctx.pointer(name).await?;
     let (baseline, prod_metrics) =
         production_metrics(ctx, name, model, &pointer, eval_path, &eval_fp).await?;
     let verdicts = gate::judge(&model.gate, &cand_metrics, prod_metrics.as_ref());
@@ -79,7 +77,7 @@ pub async fn compare(
         }
     };
     let mut report = Report::new(
-        "compare",
+        StepName::Compare,
         name,
         if passed { Status::Pass } else { Status::Fail },
         title,
@@ -93,7 +91,7 @@ pub async fn compare(
     report.tables.push(diff_table(model, &verdicts));
     report
         .notes
-        .extend(history_charts(ctx, name, model, &id, &cand_metrics)?);
+        .extend(history_charts(ctx, name, model, &id, &cand_metrics).await?);
     report.cases = verdicts
         .iter()
         .map(|v| Case {
@@ -124,7 +122,7 @@ async fn production_metrics(
     let Some(version) = pointer.version.clone() else {
         return Ok((Baseline::None, None));
     };
-    let reason = match versions::load(ctx.store.as_ref(), name, &version).await {
+    let reason = match ctx.load_version(name, &version).await {
         Ok(production) if production.model.reported_metrics().is_some() => {
             "SageMaker models are compared on the metrics their training jobs reported on the \
              evaluation data (the validation channel)"
@@ -229,18 +227,17 @@ fn diff_table(model: &ModelConfig, verdicts: &[MetricVerdict]) -> Table {
     }
 }
 
+/// Commits of the pointer's history read back; enough for the last 20 promotions.
+const HISTORY_COMMITS: usize = 40;
+
 /// Production's metrics at each promotion, oldest first (at most the last 20), read from
 /// the pointer's git history: the GitOps record of what production was.
-fn production_history(ctx: &Ctx, name: &str) -> Vec<(String, IndexMap<String, f64>)> {
-    let git = Git::new(&ctx.project.root);
-    // Both the pathspec and `commit:./path` are relative to the project's folder.
+async fn production_history(ctx: &Ctx, name: &str) -> Result<Vec<(String, IndexMap<String, f64>)>> {
     let path = ctx.project.pointer_rel(name);
-    let log = git
-        .query(&["log", "--reverse", "--format=%H", "--", &path])
-        .unwrap_or_default();
+    let commits = ctx.repo.history(&path, HISTORY_COMMITS).await?;
     let mut history: Vec<(String, IndexMap<String, f64>)> = Vec::new();
-    for commit in log.lines() {
-        let Some(text) = git.query(&["show", &format!("{commit}:./{path}")]) else {
+    for commit in commits.iter().rev() {
+        let Some(text) = ctx.repo.read(&path, Some(commit)).await? else {
             continue;
         };
         let Ok(pointer) = Pointer::parse(Path::new(&path), &text, name) else {
@@ -254,19 +251,19 @@ fn production_history(ctx: &Ctx, name: &str) -> Vec<(String, IndexMap<String, f6
         }
     }
     let skip = history.len().saturating_sub(20);
-    history.split_off(skip)
+    Ok(history.split_off(skip))
 }
 
 /// Each gated metric over production's history and the candidate: a Mermaid chart for the
 /// report and an SVG file beside it. Nothing when production has no history in git.
-fn history_charts(
+async fn history_charts(
     ctx: &Ctx,
     name: &str,
     model: &ModelConfig,
     candidate: &str,
     current: &IndexMap<String, f64>,
 ) -> Result<Vec<String>> {
-    let history = production_history(ctx, name);
+    let history = production_history(ctx, name).await?;
     if history.is_empty() {
         return Ok(Vec::new());
     }
@@ -278,6 +275,7 @@ fn history_charts(
         "{} (candidate)",
         &candidate[..candidate.len().min(8)]
     ));
+    #[cfg(feature = "charts")]
     let dir = ctx.model_out(name).join("charts");
     let mut notes = Vec::new();
     for metric in model.gate.keys() {
@@ -291,10 +289,11 @@ fn history_charts(
         }
         let title = format!("{metric}: production history and candidate");
         notes.push(mermaid::series(&title, metric, &labels, &values));
-        std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
-        let path = dir.join(format!("history-{metric}.svg"));
-        std::fs::write(&path, svg::series(&title, metric, &labels, &values)?)
-            .map_err(|e| Error::write(&path, e))?;
+        #[cfg(feature = "charts")]
+        {
+            let svg = crate::chart::svg::series(&title, metric, &labels, &values)?;
+            crate::chart::svg::save(&dir, &format!("history-{metric}.svg"), &svg)?;
+        }
     }
     Ok(notes)
 }

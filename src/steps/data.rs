@@ -9,8 +9,7 @@ use crate::data::scan::{scan, Scan, ScanOptions};
 use crate::data::schema::{Finding, SchemaCheck};
 use crate::data::DataSchema;
 use crate::error::{Error, Result};
-use crate::pointer::Pointer;
-use crate::report::{Case, Location, Report, Status, Table};
+use crate::report::{Case, Location, Report, Status, StepName, Table};
 use crate::store::versions;
 use std::collections::HashMap;
 use std::path::Path;
@@ -126,11 +125,7 @@ async fn reference(
             values: Some(s.values),
         }));
     }
-    let pointer_path = ctx.project.resolve(&ctx.project.pointer_rel(name));
-    let Some(version) = Pointer::read(&pointer_path, name)
-        .ok()
-        .and_then(|p| p.version)
-    else {
+    let Some(version) = ctx.pointer(name).await.ok().and_then(|p| p.version) else {
         return Ok(None);
     };
     let Some(bytes) = versions::load_profile(ctx.store.as_ref(), name, &version).await? else {
@@ -212,7 +207,7 @@ fn build_report(
     } else {
         format!("{} ({})", verdicts.join("; "), rows.join(", "))
     };
-    let mut report = Report::new("validate-data", name, status, title);
+    let mut report = Report::new(StepName::ValidateData, name, status, title);
     match &model.data.schema {
         Some(path) => report.notes.push(format!("Schema: `{path}`.")),
         None => report.notes.push("No `data.schema` configured: only the file structure was checked. Add one to check types, nulls, ranges and allowed values: see docs/data-schema.md.".into()),

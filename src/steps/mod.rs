@@ -1,7 +1,9 @@
-//! The steps of the pipeline. Each takes the project context and a model and returns a
-//! report; `run` chains them. State between steps run as separate CI jobs travels through
-//! the store and the report folder (`--out`), never through memory.
+//! The steps of the pipeline, and [`execute`], the one entry point every adapter calls.
+//! Each step takes the context and a model and returns a report; `run` chains them.
+//! State between steps run as separate CI jobs travels through the store and the report
+//! folder (`--out`), never through memory.
 
+mod backends;
 mod comment;
 mod compare;
 mod data;
@@ -11,6 +13,8 @@ mod model;
 mod predict;
 mod promote;
 
+pub use crate::context::{Candidate, Ctx, CtxBuilder};
+pub use crate::report::StepName;
 pub use comment::comment;
 pub use compare::compare;
 pub use data::validate_data;
@@ -20,159 +24,151 @@ pub use model::{evaluate, train, validate_model};
 pub use predict::{predict, PredictBackend, PredictOptions};
 pub use promote::promote;
 
-use crate::config::{ModelConfig, Project};
-use crate::data::{DataSchema, Frame, Kind};
+use crate::config::ModelConfig;
 use crate::error::{Error, Result};
 use crate::report::Report;
-use crate::store::{self, versions, Store};
-use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::fmt;
 
-/// Everything a step needs: the checked config, the store, where reports go.
-pub struct Ctx {
-    pub project: Project,
-    pub store: Box<dyn Store>,
-    pub out: PathBuf,
-    /// Local copies of remote data files (`s3://…`), by URI, fetched once per process.
-    downloads: tokio::sync::Mutex<HashMap<String, PathBuf>>,
-    scratch: tempfile::TempDir,
+/// A step and its arguments.
+#[derive(Debug, Clone)]
+pub enum Step {
+    ValidateData,
+    Train,
+    /// Scores the candidate, or `version`, on the evaluation data, or `data`.
+    Evaluate {
+        version: Option<String>,
+        data: Option<String>,
+    },
+    ValidateModel {
+        version: Option<String>,
+    },
+    Compare {
+        version: Option<String>,
+    },
+    Promote,
+    Deploy,
+    Comment,
+    Predict(PredictOptions),
+    /// The pipeline: validate-data → train → evaluate → validate-model → compare → promote.
+    Run,
 }
 
-/// Which model version the later steps act on, written by `train`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Candidate {
-    pub model: String,
-    pub version: String,
-    pub store: String,
-}
-
-impl Ctx {
-    /// Loads the config and opens its store. `out` defaults to `.mlgate/reports` beside the config.
-    pub async fn open(config: &Path, out: Option<PathBuf>) -> Result<Ctx> {
-        let project = Project::load(config)?;
-        crate::train::command::set_project_dir(&project.root);
-        let region = project.config.aws.region.clone();
-        let store = store::open(&project.config.store, &project.root, region.as_deref()).await?;
-        let out = out.unwrap_or_else(|| project.root.join(".mlgate/reports"));
-        let scratch = tempfile::Builder::new()
-            .prefix("mlgate-data-")
-            .tempdir()
-            .map_err(|e| Error::external(format!("temporary folder: {e}")))?;
-        Ok(Ctx {
-            project,
-            store,
-            out,
-            downloads: Default::default(),
-            scratch,
-        })
-    }
-
-    /// A local path for a data file of the config: the project's file, or a copy of a
-    /// remote object, streamed to disk once per process.
-    pub async fn data_path(&self, path: &str) -> Result<PathBuf> {
-        if !store::is_remote(path) {
-            return Ok(self.project.resolve(path));
+impl Step {
+    pub fn name(&self) -> StepName {
+        match self {
+            Step::ValidateData => StepName::ValidateData,
+            Step::Train => StepName::Train,
+            Step::Evaluate { .. } => StepName::Evaluate,
+            Step::ValidateModel { .. } => StepName::ValidateModel,
+            Step::Compare { .. } => StepName::Compare,
+            Step::Promote => StepName::Promote,
+            Step::Deploy => StepName::Deploy,
+            Step::Comment => StepName::Comment,
+            Step::Predict(_) => StepName::Predict,
+            Step::Run => StepName::Run,
         }
-        let mut downloads = self.downloads.lock().await;
-        if let Some(local) = downloads.get(path) {
-            return Ok(local.clone());
-        }
-        // The file name stays last, so the reader still sees `.csv.gz`, `.parquet`, ….
-        let name = path.rsplit('/').next().unwrap_or("data");
-        let local = self
-            .scratch
-            .path()
-            .join(format!("{}-{name}", downloads.len()));
-        let region = self.project.config.aws.region.as_deref();
-        store::download_uri(path, &local, region).await?;
-        downloads.insert(path.to_string(), local.clone());
-        Ok(local)
     }
 
-    /// The data files a trainer reads.
-    pub async fn data_files(&self, model: &ModelConfig) -> Result<crate::train::DataFiles> {
-        Ok(crate::train::DataFiles {
-            train: self.data_path(&model.data.train).await?,
-            eval: self.data_path(&model.data.eval).await?,
-            store_uri: self.store.uri(),
-        })
-    }
-
-    pub fn model_out(&self, name: &str) -> PathBuf {
-        self.out.join(name)
-    }
-
-    pub fn save_report(&self, report: &Report) -> Result<()> {
-        report.write_files(&self.model_out(&report.model))
-    }
-
-    fn candidate_path(&self, name: &str) -> PathBuf {
-        self.model_out(name).join("candidate.json")
-    }
-
-    pub fn write_candidate(&self, candidate: &Candidate) -> Result<()> {
-        let path = self.candidate_path(&candidate.model);
-        let dir = self.model_out(&candidate.model);
-        std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
-        let text = serde_json::to_string_pretty(candidate).unwrap_or_default();
-        std::fs::write(&path, text + "\n").map_err(|e| Error::write(&path, e))
-    }
-
-    /// The candidate `train` produced, or the version given with `--version`.
-    pub async fn candidate(&self, name: &str, version: Option<&str>) -> Result<versions::Version> {
-        let id = match version {
-            Some(v) => v.to_string(),
-            None => {
-                let path = self.candidate_path(name);
-                let text = std::fs::read_to_string(&path).map_err(|_| {
-                    Error::input(format!(
-                        "no candidate for model `{name}`: {} does not exist",
-                        path.display()
-                    ))
-                    .with_hint(
-                        "run `mlgate train` first (with the same --out), or pass --version ID",
-                    )
-                })?;
-                let c: Candidate = serde_json::from_str(&text)
-                    .map_err(|e| Error::input(format!("{}: unreadable: {e}", path.display())))?;
-                c.version
-            }
-        };
-        versions::load(self.store.as_ref(), name, &id).await
-    }
-
-    /// Reads the model's data with column kinds from its schema, so types never depend on luck.
-    pub async fn read_frame(
+    /// Runs the step for one model, pushing its reports as they come.
+    async fn run(
         &self,
+        ctx: &Ctx,
+        name: &str,
         model: &ModelConfig,
-        path: &str,
-        extra: HashMap<String, Kind>,
-    ) -> Result<Frame> {
-        let mut kinds = HashMap::new();
-        if let Some(schema) = &model.data.schema {
-            let schema = DataSchema::load(&self.project.resolve(schema))?;
-            kinds.extend(
-                schema
-                    .columns
-                    .iter()
-                    .map(|(n, c)| (n.clone(), c.kind.kind())),
-            );
-        }
-        kinds.extend(extra);
-        Frame::read(&self.data_path(path).await?, &kinds)
+        reports: &mut Vec<Report>,
+    ) -> Result<()> {
+        let report = match self {
+            Step::Run => return run(ctx, name, model, reports).await,
+            Step::ValidateData => validate_data(ctx, name, model).await?,
+            Step::Train => train(ctx, name, model).await?,
+            Step::Evaluate { version, data } => {
+                evaluate(ctx, name, model, version.as_deref(), data.as_deref()).await?
+            }
+            Step::ValidateModel { version } => {
+                validate_model(ctx, name, model, version.as_deref()).await?
+            }
+            Step::Compare { version } => compare(ctx, name, model, version.as_deref()).await?,
+            Step::Promote => promote(ctx, name, model).await?,
+            Step::Deploy => deploy(ctx, name, model).await?,
+            Step::Comment => comment(ctx, name, model).await?,
+            Step::Predict(opts) => predict(ctx, name, model, opts).await?,
+        };
+        ctx.save_report(&report)?;
+        reports.push(report);
+        Ok(())
     }
 }
 
-/// The step names, in pipeline order.
-pub const PIPELINE: [&str; 6] = [
-    "validate-data",
-    "train",
-    "evaluate",
-    "validate-model",
-    "compare",
-    "promote",
-];
+/// The models a step acts on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Selection {
+    /// Every model of the config, in its order.
+    #[default]
+    All,
+    /// The one model named.
+    Model(String),
+}
+
+impl Selection {
+    /// `None` selects every model.
+    pub fn from_option(model: Option<String>) -> Selection {
+        model.map_or(Selection::All, Selection::Model)
+    }
+}
+
+/// A step stopped by an error, with the reports made before it (still worth publishing).
+#[derive(Debug, Clone)]
+pub struct Halted {
+    pub error: Error,
+    pub reports: Vec<Report>,
+}
+
+impl fmt::Display for Halted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)
+    }
+}
+
+impl std::error::Error for Halted {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+impl From<Halted> for Error {
+    fn from(halted: Halted) -> Error {
+        halted.error
+    }
+}
+
+/// Runs `step` for each selected model and returns every report, each also written to
+/// the context's report folder. A failed gate or validation is a report that did not
+/// pass; an error (bad input, a service down) stops the step at that model.
+pub async fn execute(
+    ctx: &Ctx,
+    step: &Step,
+    selection: &Selection,
+) -> std::result::Result<Vec<Report>, Halted> {
+    let only = match selection {
+        Selection::All => None,
+        Selection::Model(name) => Some(name.as_str()),
+    };
+    let models = ctx.project.models(only).map_err(|error| Halted {
+        error,
+        reports: Vec::new(),
+    })?;
+    let mut reports = Vec::new();
+    for (name, model) in models {
+        tracing::info!(model = name, step = %step.name(), "running");
+        if let Err(error) = step.run(ctx, name, model, &mut reports).await {
+            return Err(Halted { error, reports });
+        }
+    }
+    Ok(reports)
+}
+
+/// The step names `run` chains, in order.
+pub const PIPELINE: [StepName; 6] = StepName::PIPELINE;
 
 /// validate-data → train → evaluate → validate-model → compare → promote, stopping a
 /// model's chain at its first failed step. Reports are pushed as they come, so the
@@ -183,22 +179,23 @@ pub async fn run(
     model: &ModelConfig,
     reports: &mut Vec<Report>,
 ) -> Result<()> {
-    macro_rules! step {
-        ($e:expr) => {{
-            let report = $e;
-            ctx.save_report(&report)?;
-            let ok = report.passed();
-            reports.push(report);
-            if !ok {
-                return Ok(());
-            }
-        }};
+    let chain = [
+        Step::ValidateData,
+        Step::Train,
+        Step::Evaluate {
+            version: None,
+            data: None,
+        },
+        Step::ValidateModel { version: None },
+        Step::Compare { version: None },
+        Step::Promote,
+    ];
+    debug_assert!(chain.iter().map(Step::name).eq(PIPELINE));
+    for step in &chain {
+        Box::pin(step.run(ctx, name, model, reports)).await?;
+        if !reports.last().is_some_and(Report::passed) {
+            break;
+        }
     }
-    step!(validate_data(ctx, name, model).await?);
-    step!(train(ctx, name, model).await?);
-    step!(evaluate(ctx, name, model, None, None).await?);
-    step!(validate_model(ctx, name, model, None).await?);
-    step!(compare(ctx, name, model, None).await?);
-    step!(promote(ctx, name, model).await?);
     Ok(())
 }

@@ -1,18 +1,19 @@
 //! `train`, `evaluate` and `validate-model`: produce a candidate version and vouch for it.
 
 use super::{Candidate, Ctx};
-use crate::chart::{curves, mermaid, svg};
+use crate::chart::mermaid;
+#[cfg(feature = "charts")]
+use crate::chart::{curves, svg};
 use crate::config::{ModelConfig, ValidateConfig};
 use crate::data::{fingerprint, Frame};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::evaluate::slices::Gap;
 use crate::evaluate::{evaluate as score, Evaluation};
-use crate::forge::git::Git;
 use crate::gate::num;
 use crate::model::{Model, Predictions};
-use crate::report::{Case, Report, Status, Table};
+use crate::report::{Case, Report, Status, StepName, Table};
 use crate::store::versions::{self, Lineage, Manifest};
-use crate::train::{read_kinds, trainer_for, TrainRequest};
+use crate::train::{read_kinds, TrainRequest};
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Instant;
@@ -23,7 +24,7 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
     let frame = ctx
         .read_frame(model, &model.data.train, read_kinds(model))
         .await?;
-    let trainer = trainer_for(model, &ctx.project, files);
+    let trainer = super::backends::trainer_for(ctx, model, files).await?;
     let started = Instant::now();
     let trained = trainer
         .train(&TrainRequest {
@@ -34,10 +35,9 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         .await?;
     let seconds = started.elapsed().as_secs_f64();
     let evaluation = evaluate_on(ctx, model, &trained.model, &model.data.eval).await?;
-    let git = Git::new(&ctx.project.root);
     let lineage = Lineage {
-        git_commit: git.head(),
-        git_dirty: git.is_repo() && git.is_dirty(),
+        git_commit: ctx.repo.head().await?,
+        git_dirty: ctx.repo.is_dirty().await?,
         data: BTreeMap::from([
             ("train".into(), fingerprint(&train_path)?),
             ("eval".into(), evaluation.data.clone()),
@@ -71,14 +71,14 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         version: id.clone(),
         store: ctx.store.uri(),
     })?;
-    let stored = versions::load(ctx.store.as_ref(), name, &id).await?;
+    let stored = ctx.load_version(name, &id).await?;
     let how = if created {
         "new version"
     } else {
         "identical to a stored version; nothing written"
     };
     let mut report = Report::new(
-        "train",
+        StepName::Train,
         name,
         Status::Pass,
         format!("trained candidate `{id}` ({how})"),
@@ -121,7 +121,7 @@ async fn evaluate_on(
 }
 
 /// The report of a step on a model judged by its job's metrics: the metrics and why.
-fn reported_report(step: &str, name: &str, manifest: &Manifest, note: String) -> Report {
+fn reported_report(step: StepName, name: &str, manifest: &Manifest, note: String) -> Report {
     let id = &manifest.version;
     let mut report = Report::new(
         step,
@@ -161,7 +161,12 @@ pub async fn evaluate(
     let candidate = ctx.candidate(name, version).await?;
     let path = data.unwrap_or(&model.data.eval);
     if let Some(note) = reported_note(&candidate.model) {
-        return Ok(reported_report("evaluate", name, &candidate.manifest, note));
+        return Ok(reported_report(
+            StepName::Evaluate,
+            name,
+            &candidate.manifest,
+            note,
+        ));
     }
     let frame = ctx
         .read_frame(model, path, candidate.model.column_kinds())
@@ -172,7 +177,7 @@ pub async fn evaluate(
         crate::evaluate::score(&candidate.model, &frame, predictions.clone(), &fingerprint)?;
     let id = &candidate.manifest.version;
     let mut report = Report::new(
-        "evaluate",
+        StepName::Evaluate,
         name,
         Status::Pass,
         format!("`{id}` on `{path}` ({} rows)", evaluation.rows),
@@ -241,7 +246,7 @@ pub async fn validate_model(
     let candidate = ctx.candidate(name, version).await?;
     let rules = &model.validate;
     if let Some(note) = reported_note(&candidate.model) {
-        let mut report = reported_report("validate-model", name, &candidate.manifest, note);
+        let mut report = reported_report(StepName::ValidateModel, name, &candidate.manifest, note);
         let evaluation = &candidate.manifest.evaluation;
         report.cases.extend(limit_cases(rules, evaluation));
         // Latency is SageMaker's to measure; the artifact budget still applies.
@@ -324,7 +329,7 @@ pub async fn validate_model(
     } else {
         format!("`{id}` failed {failed} checks")
     };
-    let mut report = Report::new("validate-model", name, status, title);
+    let mut report = Report::new(StepName::ValidateModel, name, status, title);
     report.tables.push(Table {
         header: vec!["check".into(), "result".into()],
         rows: cases
@@ -577,7 +582,7 @@ fn binary_scores(
         return Ok(None);
     }
     let positive = model.positive.unwrap_or(1);
-    let y = crate::train::encode_labels(frame, &model.target, classes)?;
+    let y = crate::model::labels::encode_labels(frame, &model.target, classes)?;
     let truth = y.iter().map(|c| *c == positive).collect();
     let scores = proba.chunks(2).map(|p| p[positive]).collect();
     Ok(Some(BinaryScores {
@@ -587,7 +592,21 @@ fn binary_scores(
     }))
 }
 
+/// Without the `charts` feature there are no SVG files; the report's Mermaid charts stay.
+#[cfg(not(feature = "charts"))]
+fn write_charts(
+    _: &Path,
+    _: &versions::Version,
+    _: &Frame,
+    _: &Predictions,
+    _: &Evaluation,
+    _: Option<&BinaryScores>,
+) -> Result<Vec<String>> {
+    Ok(Vec::new())
+}
+
 /// Writes the evaluation's SVG charts into `dir`; returns the file names written.
+#[cfg(feature = "charts")]
 fn write_charts(
     dir: &Path,
     version: &versions::Version,
@@ -635,7 +654,7 @@ fn write_charts(
         }
     }
     if let Predictions::Values(predicted) = predictions {
-        let actual = crate::train::target_values(frame, &version.model.target)?;
+        let actual = crate::model::labels::target_values(frame, &version.model.target)?;
         let points: Vec<(f64, f64)> = predicted
             .iter()
             .zip(&actual)
@@ -652,14 +671,10 @@ fn write_charts(
             svg::bars("Feature importance (share of split gain)", &items)?,
         ));
     }
-    if !charts.is_empty() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::write(dir, e))?;
-    }
     charts
         .into_iter()
         .map(|(file, text)| {
-            let path = dir.join(file);
-            std::fs::write(&path, text).map_err(|e| Error::write(&path, e))?;
+            svg::save(dir, file, &text)?;
             Ok(file.to_string())
         })
         .collect()

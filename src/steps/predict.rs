@@ -3,15 +3,14 @@
 //! prediction columns appended, like a batch transform that joins its input.
 
 use super::Ctx;
-use crate::cloud::sagemaker;
 use crate::config::ModelConfig;
 use crate::data::Frame;
 use crate::error::{Error, Result};
-use crate::model::{Estimator, Predictions, SageMakerInput};
-use crate::pointer::Pointer;
-use crate::report::{Case, Report, Status};
+use crate::model::Predictions;
+use crate::report::{Case, Report, Status, StepName};
 use std::path::PathBuf;
 
+#[derive(Debug, Clone)]
 pub struct PredictOptions {
     pub input: PathBuf,
     pub output: PathBuf,
@@ -21,9 +20,11 @@ pub struct PredictOptions {
 }
 
 /// Where scoring runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PredictBackend {
+    /// In this process, with the built-in model.
     Local,
+    /// A SageMaker batch-transform job (feature `aws`), for SageMaker-trained versions.
     Sagemaker,
 }
 
@@ -35,18 +36,17 @@ pub async fn predict(
 ) -> Result<Report> {
     let id = match &opts.version {
         Some(v) => v.clone(),
-        None => {
-            let path = ctx.project.resolve(&ctx.project.pointer_rel(name));
-            Pointer::read(&path, name)?.version.ok_or_else(|| {
-                Error::input(format!(
-                    "model `{name}` has no production version ({})",
-                    path.display()
-                ))
-                .with_hint("pass --version ID to score with a specific version")
-            })?
-        }
+        None => ctx.pointer(name).await?.version.ok_or_else(|| {
+            Error::input(format!(
+                "model `{name}` has no production version ({})",
+                ctx.project
+                    .resolve(&ctx.project.pointer_rel(name))
+                    .display()
+            ))
+            .with_hint("pass --version ID to score with a specific version")
+        })?,
     };
-    let version = crate::store::versions::load(ctx.store.as_ref(), name, &id).await?;
+    let version = ctx.load_version(name, &id).await?;
     let mut kinds = version.model.column_kinds();
     kinds.remove(&version.model.target);
     let input_text = opts.input.to_string_lossy().to_string();
@@ -57,12 +57,14 @@ pub async fn predict(
         opts.input.clone()
     };
     let frame = Frame::read_csv(&input, &kinds)?;
-    let mut data = serde_json::json!({ "version": id, "rows": frame.rows, "output": opts.output });
-    match opts.backend {
+    // The batch-transform job and where it wrote, when scoring ran on SageMaker.
+    let remote: Option<(String, String)> = match opts.backend {
         PredictBackend::Local => {
             let predictions = version.model.predict(&frame)?;
             write_predictions(&input, &opts.output, &predictions)?;
+            None
         }
+        #[cfg(feature = "aws")]
         PredictBackend::Sagemaker => {
             let files = Files {
                 input: &input,
@@ -70,12 +72,21 @@ pub async fn predict(
                 output: &opts.output,
             };
             let finished = transform(ctx, name, model, &version, &frame, files).await?;
-            data["job"] = finished.job.clone().into();
-            data["predictions_uri"] = finished.output_uri.clone().into();
+            Some((finished.job, finished.output_uri))
         }
+        #[cfg(not(feature = "aws"))]
+        PredictBackend::Sagemaker => {
+            let _ = model;
+            return Err(Error::not_built("`--backend sagemaker`", "aws"));
+        }
+    };
+    let mut data = serde_json::json!({ "version": id, "rows": frame.rows, "output": opts.output });
+    if let Some((job, uri)) = remote {
+        data["job"] = job.into();
+        data["predictions_uri"] = uri.into();
     }
     let mut report = Report::new(
-        "predict",
+        StepName::Predict,
         name,
         Status::Pass,
         format!(
@@ -95,6 +106,7 @@ pub async fn predict(
 /// Scores with a batch-transform job and writes its predictions like the local backend:
 /// joined to the input rows for the built-in XGBoost, as the container wrote them
 /// otherwise.
+#[cfg(feature = "aws")]
 async fn transform(
     ctx: &Ctx,
     name: &str,
@@ -102,7 +114,9 @@ async fn transform(
     version: &crate::store::versions::Version,
     frame: &Frame,
     files: Files<'_>,
-) -> Result<sagemaker::transform::Finished> {
+) -> Result<crate::cloud::sagemaker::transform::Finished> {
+    use crate::cloud::sagemaker;
+    use crate::model::{Estimator, SageMakerInput};
     let Files {
         input,
         input_text,
@@ -113,7 +127,7 @@ async fn transform(
             "model `{name}` has no `train.sagemaker` settings, which `--backend sagemaker` needs (role, transform)"
         ))
     })?;
-    let clients = sagemaker::Clients::new(ctx.project.config.aws.region.as_deref()).await?;
+    let clients = ctx.cloud.aws.clients().await?;
     let bytes = sagemaker::transform::input_bytes(version, frame, input)?;
     let encoded = matches!(
         version.model.estimator,
@@ -125,8 +139,7 @@ async fn transform(
     let uri = (!encoded && crate::store::is_remote(input_text)).then_some(input_text);
     let request = sagemaker::transform::Input { bytes, uri };
     let finished =
-        sagemaker::transform::run(&clients, cfg, ctx.store.as_ref(), name, version, request)
-            .await?;
+        sagemaker::transform::run(clients, cfg, ctx.store.as_ref(), name, version, request).await?;
     if encoded {
         let m = &version.model;
         let text = String::from_utf8_lossy(&finished.output);
@@ -146,6 +159,7 @@ async fn transform(
 }
 
 /// The input (its local copy and as given) and where predictions go.
+#[cfg(feature = "aws")]
 struct Files<'a> {
     input: &'a std::path::Path,
     input_text: &'a str,

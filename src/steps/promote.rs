@@ -1,22 +1,16 @@
 //! `promote`: a candidate that passed the gate becomes a proposed change to the
 //! production pointer, on the model's promotion branch. Merging it is the promotion.
 
+use super::backends::Registry;
 use super::compare::Comparison;
 use super::model::lineage_note;
 use super::Ctx;
-use crate::cloud::sagemaker;
 use crate::config::ModelConfig;
 use crate::error::{Error, Result};
-use crate::forge::git::Git;
-use crate::forge::{self, Forge, Proposal, ProposalStatus};
+use crate::forge::{Proposal, ProposalStatus};
 use crate::pointer::Pointer;
-use crate::report::{markdown_table, read_json, Case, Report, Status};
+use crate::report::{markdown_table, read_json, Case, Report, Status, StepName};
 use crate::store::versions;
-
-/// The forge promotions go through: from the config and the CI (see docs/forges.md).
-pub fn forge(ctx: &Ctx) -> Result<Box<dyn Forge>> {
-    Ok(forge::open(&ctx.project, &ctx.out)?.0)
-}
 
 pub async fn promote(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
     let compare_path = ctx.model_out(name).join("compare.json");
@@ -32,7 +26,7 @@ pub async fn promote(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Repor
         })?;
     if !comparison.passed {
         let mut report = Report::new(
-            "promote",
+            StepName::Promote,
             name,
             Status::Fail,
             format!(
@@ -46,10 +40,10 @@ pub async fn promote(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Repor
         });
         return Ok(report);
     }
-    let version = versions::load(ctx.store.as_ref(), name, &comparison.candidate).await?;
+    let version = ctx.load_version(name, &comparison.candidate).await?;
     let pointer = Pointer::from_manifest(&version.manifest);
-    let prefix = Git::new(&ctx.project.root).prefix()?;
-    let pointer_path = format!("{prefix}{}", ctx.project.pointer_rel(name));
+    let prefix = ctx.repo.prefix().await?;
+    let pointer_path = crate::repo::in_repository(&prefix, &ctx.project.pointer_rel(name));
     let proposal = Proposal {
         branch: ctx.project.promotion_branch(name),
         title: format!("Promote {name} to {}", comparison.candidate),
@@ -58,7 +52,7 @@ pub async fn promote(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Repor
     };
     // Registered before the proposal, so the reviewer finds it pending in the registry.
     let registered = register(ctx, name, model, &version).await?;
-    let outcome = forge(ctx)?.propose(&proposal).await?;
+    let outcome = ctx.forge()?.propose(&proposal).await?;
     let head = outcome
         .head
         .as_deref()
@@ -80,47 +74,39 @@ pub async fn promote(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Repor
             comparison.candidate
         ),
     };
-    let mut report = Report::new("promote", name, Status::Pass, title);
+    let mut report = Report::new(StepName::Promote, name, Status::Pass, title);
     if outcome.status != ProposalStatus::AlreadyApplied {
         report.notes.push(format!(
             "Review and merge `{}` to promote: it changes `{pointer_path}`. Description: `{}`.",
             outcome.branch, outcome.location
         ));
     }
-    report.notes.extend(registered.as_ref().map(|p| {
-        format!(
-            "Model Registry: `{}` ({}{}).",
-            p.arn,
-            p.status,
-            if p.created { ", registered now" } else { "" }
-        )
-    }));
+    report.notes.extend(registered.notes);
     report.cases.push(Case {
         name: "promotion proposed".into(),
         failure: None,
     });
     report.data = serde_json::to_value(&outcome).unwrap_or_default();
-    if let Some(package) = registered {
-        report.data["model_package"] = serde_json::to_value(package).unwrap_or_default();
+    if !registered.data.is_null() {
+        report.data["model_package"] = registered.data;
     }
     Ok(report)
 }
 
 /// SageMaker-trained candidates are registered in the model's package group, pending
 /// approval, with their evaluation as the package's quality statistics.
+#[cfg(feature = "aws")]
 async fn register(
     ctx: &Ctx,
     name: &str,
     model: &ModelConfig,
     version: &versions::Version,
-) -> Result<Option<sagemaker::registry::Package>> {
-    if version.model.reported_metrics().is_none() {
-        return Ok(None);
-    }
-    let region = ctx.project.config.aws.region.as_deref();
-    let Some((cfg, clients)) = sagemaker::registry::for_model(model, region).await? else {
-        return Ok(None);
+) -> Result<Registry> {
+    use crate::cloud::sagemaker::{self, registry};
+    let (Some(_), Some(cfg)) = (version.model.reported_metrics(), &model.train.sagemaker) else {
+        return Ok(Registry::default());
     };
+    let clients = ctx.cloud.aws.clients().await?;
     let metrics_uri = match ctx.store.uri() {
         uri if uri.starts_with("s3://") => {
             let key = versions::key(name, &version.manifest.version, "evaluation.json");
@@ -130,9 +116,26 @@ async fn register(
         }
         _ => None,
     };
-    sagemaker::registry::register(&clients, &cfg, name, version, metrics_uri.as_deref())
-        .await
-        .map(Some)
+    let p = registry::register(clients, cfg, name, version, metrics_uri.as_deref()).await?;
+    let now = if p.created { ", registered now" } else { "" };
+    Ok(Registry {
+        notes: vec![format!("Model Registry: `{}` ({}{now}).", p.arn, p.status)],
+        data: serde_json::to_value(&p).unwrap_or_default(),
+    })
+}
+
+/// Without AWS there are no SageMaker-trained candidates to register.
+#[cfg(not(feature = "aws"))]
+async fn register(
+    _ctx: &Ctx,
+    _name: &str,
+    model: &ModelConfig,
+    version: &versions::Version,
+) -> Result<Registry> {
+    match (version.model.reported_metrics(), &model.train.sagemaker) {
+        (Some(_), Some(_)) => Err(Error::not_built("the SageMaker Model Registry", "aws")),
+        _ => Ok(Registry::default()),
+    }
 }
 
 /// The pull-request description: the gate table and the candidate's lineage.

@@ -24,27 +24,12 @@ pub struct S3Store {
     part_size: usize,
 }
 
-/// `s3://bucket/some/prefix` → (`bucket`, `some/prefix`).
-pub fn split_uri(uri: &str) -> Option<(&str, &str)> {
-    let rest = uri.strip_prefix("s3://")?;
-    let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-    valid_bucket(bucket).then_some((bucket, prefix.trim_matches('/')))
-}
+pub use crate::config::uri::split_s3 as split_uri;
 
-/// S3's bucket naming rules, so a typo is reported before any request.
-fn valid_bucket(bucket: &str) -> bool {
-    (3..=63).contains(&bucket.len())
-        && bucket
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-        && bucket.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && bucket.ends_with(|c: char| c.is_ascii_alphanumeric())
-}
-
-/// An S3 client from the shared configuration (path-style when the endpoint is overridden).
-pub fn client(config: &aws_config::SdkConfig) -> Client {
+/// An S3 client from the shared configuration (path-style for endpoints other than AWS's).
+pub fn client(config: &aws_config::SdkConfig, path_style: bool) -> Client {
     let s3 = aws_sdk_s3::config::Builder::from(config)
-        .force_path_style(aws::custom_s3_endpoint(config))
+        .force_path_style(path_style || config.endpoint_url().is_some())
         .build();
     Client::from_conf(s3)
 }

@@ -4,23 +4,17 @@
 //! in the artifact, so a version stays content-addressed, and is scored through the
 //! team's predict command, so mlgate computes every metric itself.
 
-use super::{class_labels, positive_index, TrainRequest, Trained, Trainer};
+use super::{TrainRequest, Trained, Trainer};
 use crate::config::{Algorithm, CommandConfig, Params, Task};
 use crate::data::{Column, Frame, Kind};
 use crate::error::{Error, Result};
+use crate::model::labels::{class_labels, positive_index};
 use crate::model::{Estimator, Model, Predictions, FORMAT};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The folder predict commands run in: the project's, set when a step opens it.
-static PROJECT_DIR: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-
-pub fn set_project_dir(dir: &Path) {
-    let _ = PROJECT_DIR.set(dir.to_path_buf());
-}
 
 /// Lines of a failed command's output quoted in the error.
 const TAIL: usize = 20;
@@ -91,6 +85,7 @@ impl Trainer for CommandTrainer {
                 seed: self.config.seed.unwrap_or(0),
                 files,
             },
+            workdir: crate::model::Workdir(Some(self.dir.clone())),
         };
         Ok(Trained { model, details })
     }
@@ -311,13 +306,12 @@ pub fn predict(model: &Model, frame: &Frame) -> Result<Predictions> {
         ("MLGATE_SEED".into(), seed.to_string()),
         ("MLGATE_TASK".into(), model.task.as_str().into()),
     ];
-    let dir = PROJECT_DIR
-        .get()
-        .cloned()
-        .unwrap_or_else(|| std::env::current_dir().unwrap_or_else(|_| PathBuf::from(".")));
+    let dir = model.workdir.0.as_deref().ok_or_else(|| {
+        Error::input("this command model was not loaded for a project: the folder its predict command runs in is unknown")
+    })?;
     run(
         predict,
-        &dir,
+        dir,
         &env,
         Duration::from_secs(*timeout_seconds),
         "predict command",

@@ -16,6 +16,7 @@ pub mod tree;
 use crate::config::{Algorithm, ClassWeight, ModelConfig, Task};
 use crate::data::{Column, Frame, Kind};
 use crate::error::{Error, Result};
+use crate::model::labels::{class_labels, encode_labels, positive_index, target_values};
 use crate::model::{design_matrix, Encoding, Estimator, Feature, Model, FORMAT};
 use std::collections::HashMap;
 
@@ -49,37 +50,6 @@ pub struct DataFiles {
     pub store_uri: String,
 }
 
-/// The trainer the model's config asks for.
-pub fn trainer_for(
-    config: &ModelConfig,
-    project: &crate::config::Project,
-    files: DataFiles,
-) -> Box<dyn Trainer> {
-    match (
-        &config.train.backend,
-        &config.train.command,
-        &config.train.sagemaker,
-    ) {
-        (crate::config::Backend::Command, Some(command), _) => Box::new(command::CommandTrainer {
-            config: command.clone(),
-            dir: project.root.clone(),
-            train_data: files.train,
-            eval_data: files.eval,
-        }),
-        (crate::config::Backend::Sagemaker, _, Some(sagemaker)) => {
-            Box::new(crate::cloud::sagemaker::training::SageMakerTrainer {
-                config: sagemaker.clone(),
-                region: project.config.aws.region.clone(),
-                store_uri: files.store_uri,
-                root: project.root.clone(),
-                train_path: files.train,
-                eval_path: files.eval,
-            })
-        }
-        _ => Box::new(Builtin),
-    }
-}
-
 /// Feature columns: the configured list, or every column but the target and exclusions.
 pub fn feature_names(config: &ModelConfig, frame: &Frame) -> Vec<String> {
     match &config.features {
@@ -104,73 +74,6 @@ pub fn target_kind(task: Task) -> Kind {
 /// Column kinds to read training data with: the target typed by the task.
 pub fn read_kinds(config: &ModelConfig) -> HashMap<String, Kind> {
     HashMap::from([(config.target.clone(), target_kind(config.task))])
-}
-
-/// Labels sorted numerically when they all are numbers ("2" before "10"), else as text.
-pub fn sort_labels(labels: &mut [String]) {
-    let numeric: Option<Vec<f64>> = labels.iter().map(|l| l.parse().ok()).collect();
-    match numeric {
-        Some(_) => labels.sort_by(|a, b| {
-            a.parse::<f64>()
-                .unwrap_or(0.0)
-                .total_cmp(&b.parse().unwrap_or(0.0))
-        }),
-        None => labels.sort(),
-    }
-}
-
-/// Class indices of the target column, naming the first row whose label is unknown.
-pub fn encode_labels(frame: &Frame, target: &str, classes: &[String]) -> Result<Vec<usize>> {
-    let Column::Categorical(values) = frame.require(target)? else {
-        return Err(Error::input(format!(
-            "{}: target `{target}` must hold class labels",
-            frame.source
-        )));
-    };
-    values
-        .iter()
-        .enumerate()
-        .map(|(row, v)| {
-            let label = v.as_deref().ok_or_else(|| {
-                crate::data::frame::cell_error(
-                    &frame.source,
-                    row,
-                    target,
-                    "",
-                    "is missing; every row needs a target",
-                )
-            })?;
-            classes.iter().position(|c| c == label).ok_or_else(|| {
-                crate::data::frame::cell_error(
-                    &frame.source,
-                    row,
-                    target,
-                    label,
-                    "is a class the model never saw in training",
-                )
-            })
-        })
-        .collect()
-}
-
-/// Numeric target values, naming the first missing one.
-pub fn target_values(frame: &Frame, target: &str) -> Result<Vec<f64>> {
-    let Column::Numeric(values) = frame.require(target)? else {
-        return Err(Error::input(format!(
-            "{}: target `{target}` must be numeric for regression",
-            frame.source
-        )));
-    };
-    if let Some(row) = values.iter().position(|v| v.is_nan()) {
-        return Err(crate::data::frame::cell_error(
-            &frame.source,
-            row,
-            target,
-            "",
-            "is missing; every row needs a target",
-        ));
-    }
-    Ok(values.clone())
 }
 
 /// In-process training of the built-in algorithms.
@@ -266,6 +169,7 @@ impl Trainer for Builtin {
             positive,
             params,
             estimator,
+            workdir: Default::default(),
         };
         Ok(Trained { model, details })
     }
@@ -357,43 +261,6 @@ fn importance(features: &[Feature], gains: &[f64]) -> serde_json::Value {
         })
         .collect::<serde_json::Map<_, _>>()
         .into()
-}
-
-/// The distinct target labels; training needs at least two.
-pub(crate) fn class_labels(frame: &Frame, target: &str) -> Result<Vec<String>> {
-    let Column::Categorical(values) = frame.require(target)? else {
-        return Err(Error::input(format!(
-            "{}: target `{target}` must hold class labels",
-            frame.source
-        )));
-    };
-    let mut classes: Vec<String> = values.iter().flatten().cloned().collect();
-    classes.sort();
-    classes.dedup();
-    sort_labels(&mut classes);
-    match classes.len() {
-        0 => Err(Error::input(format!(
-            "{}: target `{target}` has no values",
-            frame.source
-        ))),
-        1 => Err(Error::input(format!(
-            "{}: target `{target}` has a single class `{}`; a classifier needs at least two",
-            frame.source, classes[0]
-        ))),
-        _ => Ok(classes),
-    }
-}
-
-pub(crate) fn positive_index(config: &ModelConfig, classes: &[String]) -> Result<usize> {
-    match &config.positive_class {
-        None => Ok(classes.len() - 1),
-        Some(label) => classes.iter().position(|c| c == label).ok_or_else(|| {
-            Error::input(format!(
-                "positive_class `{label}` is not a class of the training data (classes: {})",
-                classes.join(", ")
-            ))
-        }),
-    }
 }
 
 /// scikit-learn's `class_weight="balanced"`: n_samples / (n_classes * count(class)).

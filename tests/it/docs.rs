@@ -112,10 +112,7 @@ fn data_schema_example_parses() {
 fn documented_steps_and_exit_codes_match_the_cli() {
     let help = String::from_utf8(mlgate().arg("--help").output().unwrap().stdout).unwrap();
     let steps = read("docs/steps.md");
-    for step in mlgate::steps::PIPELINE
-        .iter()
-        .chain(&["deploy", "predict", "run"])
-    {
+    for step in mlgate::report::StepName::ALL {
         assert!(
             help.contains(&format!("  {step} ")),
             "{step} missing from --help"

@@ -2,18 +2,20 @@
 //! description, and stateful flows against wiremock answering with the description's own
 //! response examples.
 
-use crate::forge_support::{example, npm, remote, spec_path, TOKEN};
+use crate::forge_support::{
+    example, git_ref, json_response, mount_base, mount_new_branch, npm, remote, spec_path, SHA,
+    TOKEN,
+};
 use mlgate::forge::{
     sticky_marker, CommentStatus, Forge, GitHub, Proposal, ProposalStatus, Sticky, Verdict,
 };
+use mlgate::repo::Repo;
 use serde_json::{json, Value};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use wiremock::matchers::{body_partial_json, method, path, query_param};
 use wiremock::{Mock, MockServer, ResponseTemplate};
-
-const SHA: &str = "6113728f27ae82c7b1a177c8d03f9e96e0adf246";
 
 /// Prism, killed when dropped.
 struct Prism {
@@ -120,12 +122,14 @@ async fn every_request_is_valid_against_githubs_openapi_description() {
         .create_deploy_tag("churn", 3, "52b8b92c40c5be29")
         .await;
     assert!(tag.is_ok(), "tag: {tag:?}");
-}
-
-fn json_response(status: u16, body: Value) -> ResponseTemplate {
-    ResponseTemplate::new(status)
-        .insert_header("content-type", "application/json")
-        .set_body_json(body)
+    // The repository read through the API, as runs without a checkout do.
+    let file = Repo::read(&forge, "README.md", Some(SHA)).await;
+    assert!(file.is_ok(), "read: {file:?}");
+    let history = Repo::history(&forge, "README.md", 5).await;
+    assert!(
+        history.as_ref().is_ok_and(|h| !h.is_empty()),
+        "history: {history:?}"
+    );
 }
 
 fn comment_with(id: u64, body: &str) -> Value {
@@ -272,79 +276,6 @@ async fn without_check_run_rights_a_commit_status_is_set() {
     let forge = GitHub::new(remote(&server.uri(), "o/r")).unwrap();
     let set = forge.set_status(SHA, &verdict(false)).await.unwrap();
     assert!(set.starts_with("commit status"), "{set}");
-}
-
-fn git_ref(name: &str, sha: &str, kind: &str) -> Value {
-    let mut r = example("git-ref");
-    r["ref"] = name.into();
-    r["object"]["sha"] = sha.into();
-    r["object"]["type"] = kind.into();
-    r
-}
-
-async fn mount_base(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r/git/ref/heads/main"))
-        .respond_with(json_response(
-            200,
-            git_ref("refs/heads/main", SHA, "commit"),
-        ))
-        .mount(server)
-        .await;
-    // Content example: some other file, so the pointer differs everywhere.
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r/contents/models/churn/production.yaml"))
-        .respond_with(json_response(200, example("content-file")))
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("/repos/o/r/git/commits/{SHA}")))
-        .respond_with(json_response(200, example("git-commit")))
-        .mount(server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/repos/o/r/git/trees"))
-        .and(body_partial_json(json!({"tree": [{"path": "models/churn/production.yaml", "mode": "100644", "type": "blob"}]})))
-        .respond_with(json_response(201, example("git-tree")))
-        .expect(1)
-        .mount(server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/repos/o/r/git/commits"))
-        .and(body_partial_json(json!({"parents": [SHA]})))
-        .respond_with(json_response(201, example("git-commit")))
-        .expect(1)
-        .mount(server)
-        .await;
-}
-
-/// No promotion branch nor pull request yet: the branch is created once.
-async fn mount_new_branch(server: &MockServer) {
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r/git/ref/heads/mlgate/promote/churn"))
-        .respond_with(json_response(
-            404,
-            json!({"message": "Not Found", "documentation_url": "x"}),
-        ))
-        .mount(server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path("/repos/o/r/git/refs"))
-        .and(body_partial_json(
-            json!({"ref": "refs/heads/mlgate/promote/churn"}),
-        ))
-        .respond_with(json_response(
-            201,
-            git_ref("refs/heads/mlgate/promote/churn", SHA, "commit"),
-        ))
-        .expect(1)
-        .mount(server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path("/repos/o/r/pulls"))
-        .respond_with(json_response(200, json!([])))
-        .mount(server)
-        .await;
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 
 use crate::common::{example_repo, mlgate, walk};
 use crate::forge_support::{webhook_examples, TOKEN};
-use mlgate::report::{Report, Status};
+use mlgate::report::{Report, Status, StepName};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use wiremock::matchers::any;
@@ -19,8 +19,8 @@ fn project(forge: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
     std::fs::write(&config, text).unwrap();
     let out = root.join("out");
     for (step, title) in [
-        ("validate-data", "data is valid"),
-        ("compare", "passes the gate"),
+        (StepName::ValidateData, "data is valid"),
+        (StepName::Compare, "passes the gate"),
     ] {
         Report::new(step, "churn", Status::Pass, title)
             .write_files(&out.join("churn"))

@@ -7,6 +7,7 @@ mod common;
 mod config_errors;
 mod data;
 mod docs;
+mod engine;
 mod forge_config;
 mod forge_context;
 mod forge_github;

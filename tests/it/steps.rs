@@ -16,7 +16,7 @@ fn step(root: &Path, args: &[&str]) -> (i32, String, String) {
 fn steps_chain_through_the_report_folder() {
     let (_tmp, root) = example_repo();
     for name in mlgate::steps::PIPELINE {
-        let (code, out, err) = step(&root, &[name]);
+        let (code, out, err) = step(&root, &[name.as_str()]);
         assert_eq!(code, 0, "{name}: {out}{err}");
         for ext in ["md", "json", "xml"] {
             assert!(

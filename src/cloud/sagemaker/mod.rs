@@ -4,7 +4,6 @@
 //! rerun — after a killed runner or a redelivered event — finds and resumes the same job
 //! instead of starting a second one.
 
-mod config;
 pub mod images;
 pub mod jobs;
 pub mod registry;
@@ -12,7 +11,7 @@ pub mod training;
 pub mod transform;
 pub mod xgboost;
 
-pub use config::*;
+pub use crate::config::sagemaker::*;
 
 use crate::error::{Error, Result};
 use sha2::{Digest, Sha256};
@@ -26,20 +25,6 @@ pub struct Clients {
     pub sagemaker: aws_sdk_sagemaker::Client,
     pub s3: aws_sdk_s3::Client,
     pub region: String,
-}
-
-impl Clients {
-    pub async fn new(region: Option<&str>) -> Result<Clients> {
-        let config = crate::cloud::aws::sdk_config(region).await;
-        let region = config.region().map(|r| r.to_string()).ok_or_else(|| {
-            Error::config("no AWS region: set `aws.region` in mlgate.yaml or AWS_REGION")
-        })?;
-        Ok(Clients {
-            sagemaker: aws_sdk_sagemaker::Client::new(&config),
-            s3: crate::store::s3::client(&config),
-            region,
-        })
-    }
 }
 
 /// `mlgate-<model>-<16 hex digits of what the resource is made of>`, within SageMaker's

@@ -35,18 +35,6 @@ pub struct Approval {
     pub rejected: Vec<String>,
 }
 
-/// The registry settings and clients for a model with `train.sagemaker`; `None` for
-/// models trained elsewhere, which have no package group.
-pub async fn for_model(
-    model: &crate::config::ModelConfig,
-    region: Option<&str>,
-) -> Result<Option<(SageMakerConfig, Clients)>> {
-    match &model.train.sagemaker {
-        Some(cfg) => Ok(Some((cfg.clone(), Clients::new(region).await?))),
-        None => Ok(None),
-    }
-}
-
 fn description(model: &str, version: &str) -> String {
     format!("mlgate model {model} version {version}")
 }

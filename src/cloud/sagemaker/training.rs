@@ -26,10 +26,11 @@ use std::path::PathBuf;
 
 pub struct SageMakerTrainer {
     pub config: SageMakerConfig,
-    pub region: Option<String>,
+    pub clients: Clients,
     /// The project's store: default channels and output live under it.
     pub store_uri: String,
-    pub root: PathBuf,
+    /// The commit the candidate is trained from: part of the job's identity.
+    pub commit: Option<String>,
     /// Local copies of the data files (the validation channel is the evaluation data).
     pub train_path: PathBuf,
     pub eval_path: PathBuf,
@@ -49,17 +50,15 @@ impl Trainer for SageMakerTrainer {
     }
 
     async fn train(&self, request: &TrainRequest<'_>) -> Result<Trained> {
-        let clients = Clients::new(self.region.as_deref()).await?;
+        let clients = &self.clients;
         let cfg = &self.config;
         let classes = xgboost::classes_of(request.config, request.train)?;
         let features = xgboost::fit_features(request.config, request.train)?;
         let image = self.image(&clients.region)?;
         let output = self.output_path()?;
-        let channels = self
-            .channels(&clients, request, &features, &classes)
-            .await?;
+        let channels = self.channels(clients, request, &features, &classes).await?;
         let hyperparameters = self.hyperparameters(request.config.task, classes.len());
-        let commit = crate::forge::git::Git::new(&self.root).head();
+        let commit = &self.commit;
         // What decides the job's result: not how mlgate waits, prices, tags or registers it.
         let identity = json!({
             "model": request.name, "commit": commit, "image": image,
@@ -73,16 +72,15 @@ impl Trainer for SageMakerTrainer {
             "metric_definitions": cfg.metric_definitions,
         });
         let base = resource_name("", request.name, &identity);
-        let (job, found) = jobs::attempt("training job", &base, |name| {
-            let clients = &clients;
-            async move { Ok(describe(clients, &name).await?.map(|d| observe(&d))) }
+        let (job, found) = jobs::attempt("training job", &base, |name| async move {
+            Ok(describe(clients, &name).await?.map(|d| observe(&d)))
         })
         .await?;
         let label = format!("training job {job}");
         match found {
             Some(status) => eprintln!("{label}: already exists ({status}), attaching to it"),
             None => {
-                self.create(&clients, &job, &image, &output, &channels, &hyperparameters)
+                self.create(clients, &job, &image, &output, &channels, &hyperparameters)
                     .await?;
                 eprintln!(
                     "{label}: started ({} × {})",
@@ -91,13 +89,13 @@ impl Trainer for SageMakerTrainer {
                 );
             }
         }
-        let finished = self.wait(&clients, &job, &label).await?;
+        let finished = self.wait(clients, &job, &label).await?;
         let artifact = finished
             .model_artifacts()
             .and_then(|a| a.s3_model_artifacts())
             .map(str::to_string)
             .unwrap_or_else(|| join_s3(&output, &format!("{job}/output/model.tar.gz")));
-        let (sha256, packed_metrics) = inspect_artifact(&clients, &artifact, &label).await?;
+        let (sha256, packed_metrics) = inspect_artifact(clients, &artifact, &label).await?;
         let metrics = self.metrics(
             &finished,
             packed_metrics,
@@ -118,7 +116,10 @@ impl Trainer for SageMakerTrainer {
             );
         }
         let positive = match request.config.task {
-            Task::Classification => Some(crate::train::positive_index(request.config, &classes)?),
+            Task::Classification => Some(crate::model::labels::positive_index(
+                request.config,
+                &classes,
+            )?),
             Task::Regression => None,
         };
         let model = Model {
@@ -143,6 +144,7 @@ impl Trainer for SageMakerTrainer {
                 },
                 metrics,
             },
+            workdir: Default::default(),
         };
         Ok(Trained { model, details })
     }

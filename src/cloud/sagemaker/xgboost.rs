@@ -6,8 +6,9 @@
 use crate::config::{ModelConfig, Task};
 use crate::data::Frame;
 use crate::error::{Error, Result};
+use crate::model::labels::{class_labels, encode_labels, target_values};
 use crate::model::{design_matrix, Encoding, Feature, Predictions};
-use crate::train::{class_labels, encode_labels, feature_names, target_values};
+use crate::train::feature_names;
 use indexmap::IndexMap;
 use std::io::Write;
 

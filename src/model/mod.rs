@@ -1,6 +1,8 @@
 //! The built-in model artifact: feature encoding plus a fitted estimator, stored as JSON
 //! so it is portable, diffable and content-addressable (same training ⇒ same bytes).
 
+pub mod labels;
+
 use crate::config::{Algorithm, Params, Task};
 use crate::data::{Column, Frame, Kind};
 use crate::error::{Error, Result};
@@ -29,6 +31,21 @@ pub struct Model {
     pub positive: Option<usize>,
     pub params: Params,
     pub estimator: Estimator,
+    /// Where a command model's predict command runs: the project's folder, set when a
+    /// context loads the version. Not part of the artifact.
+    #[serde(skip)]
+    pub workdir: Workdir,
+}
+
+/// The folder a command model is scored in. It says where the model is used, not what
+/// it is, so it never makes two models unequal.
+#[derive(Debug, Clone, Default)]
+pub struct Workdir(pub Option<std::path::PathBuf>);
+
+impl PartialEq for Workdir {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
 }
 
 /// One input column and how it becomes numbers.

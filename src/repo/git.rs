@@ -1,4 +1,4 @@
-//! The `git` command line, for the local forge and for lineage. Plumbing commands only,
+//! The `git` command line, for a checkout and the local forge. Plumbing commands only,
 //! so the user's working tree and index are never touched.
 
 use crate::error::{Error, Result};

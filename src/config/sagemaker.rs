@@ -2,6 +2,7 @@
 //! group it registers in, and the batch-transform settings used by `predict --backend
 //! sagemaker`.
 
+use super::{ModelConfig, Project};
 use indexmap::IndexMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -220,4 +221,123 @@ impl TransformConfig {
     pub fn instance_count(&self) -> i32 {
         self.instance_count.unwrap_or(1)
     }
+}
+
+/// What SageMaker would refuse, said before any job is created.
+pub(super) fn problems(
+    project: &Project,
+    model: &ModelConfig,
+    sm: &SageMakerConfig,
+) -> Vec<(String, String)> {
+    let mut problems = Vec::new();
+    let mut add = |key: &str, message: String| problems.push((key.to_string(), message));
+    let role = regex::Regex::new(r"^arn:aws[a-z-]*:iam::\d{12}:role/\S+$").expect("valid regex");
+    if !role.is_match(&sm.role_arn) {
+        add(
+            "role_arn",
+            format!(
+                "`{}` is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)",
+                sm.role_arn
+            ),
+        );
+    }
+    match (&sm.image, sm.algorithm) {
+        (None, None) => add(
+            "image",
+            "give `image` (your container's ECR URI) or `algorithm: xgboost`".into(),
+        ),
+        (Some(_), Some(_)) => add("algorithm", "give `image` or `algorithm`, not both".into()),
+        _ => {}
+    }
+    for (key, value) in [
+        ("instance_count", sm.instance_count),
+        ("volume_size_gb", sm.volume_size_gb),
+        ("max_runtime_seconds", sm.max_runtime_seconds),
+        ("max_wait_seconds", sm.max_wait_seconds),
+        ("transform.instance_count", sm.transform.instance_count),
+        ("transform.max_payload_mb", sm.transform.max_payload_mb),
+    ] {
+        if value.is_some_and(|v| v < 1) {
+            add(key, "must be at least 1".into());
+        }
+    }
+    if let (Some(wait), true) = (sm.max_wait_seconds, sm.spot) {
+        if wait < sm.max_runtime_seconds() {
+            add(
+                "max_wait_seconds",
+                format!(
+                    "must be at least max_runtime_seconds ({})",
+                    sm.max_runtime_seconds()
+                ),
+            );
+        }
+    }
+    if !sm.spot && (sm.max_wait_seconds.is_some() || sm.checkpoint_uri.is_some()) {
+        add(
+            "spot",
+            "`max_wait_seconds` and `checkpoint_uri` apply to spot training: set `spot: true`"
+                .into(),
+        );
+    }
+    let s3_store = project.config.store.starts_with("s3://");
+    if !s3_store && sm.output_path.is_none() {
+        add(
+            "output_path",
+            "required unless the store is `s3://…` (jobs write their output there)".into(),
+        );
+    }
+    if !s3_store && sm.channels.is_empty() {
+        add(
+            "channels",
+            "required unless the store is `s3://…` (mlgate uploads the model's data there)".into(),
+        );
+    }
+    let uris = sm
+        .channels
+        .iter()
+        .map(|(k, v)| (format!("channels.{k}"), v))
+        .chain(
+            sm.output_path
+                .iter()
+                .map(|v| ("output_path".to_string(), v)),
+        )
+        .chain(
+            sm.checkpoint_uri
+                .iter()
+                .map(|v| ("checkpoint_uri".to_string(), v)),
+        )
+        .chain(
+            sm.transform
+                .output_path
+                .iter()
+                .map(|v| ("transform.output_path".to_string(), v)),
+        );
+    for (key, uri) in uris {
+        if super::uri::split_s3(uri).is_none() {
+            add(
+                &key,
+                format!("`{uri}` is not an S3 location (s3://BUCKET/PREFIX)"),
+            );
+        }
+    }
+    if sm.algorithm.is_some() && sm.transform.join_source == Some(JoinSource::Input) {
+        add(
+            "transform.join_source",
+            "with `algorithm: xgboost` mlgate joins predictions to the input itself; leave `join_source` out".into(),
+        );
+    }
+    let known = model.task.metric_names();
+    for metric in sm.metrics.keys() {
+        if !known.contains(&metric.as_str()) {
+            let hint = super::suggest::did_you_mean(metric, known.iter().copied());
+            add(
+                &format!("metrics.{metric}"),
+                format!("`{metric}` is not a {} metric{hint}", model.task.as_str()),
+            );
+        }
+    }
+    if sm.poll_seconds.is_some_and(|p| p.is_nan() || p <= 0.0) {
+        add("poll_seconds", "must be above 0".into());
+    }
+    problems
 }
