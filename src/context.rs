@@ -12,7 +12,7 @@ use crate::error::{Error, Result};
 use crate::forge::{self, Event, Forge};
 use crate::pointer::Pointer;
 use crate::repo::{self, Repo};
-use crate::report::Report;
+use crate::report::{Report, StepName};
 use crate::store::{self, versions, Store};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -106,15 +106,18 @@ impl CtxBuilder {
             .out
             .unwrap_or_else(|| project.root.join(".mlgate/reports"));
         let cloud = self.cloud.unwrap_or_else(|| Cloud::new(&project, |_| None));
+        let repo = self.repo.unwrap_or_else(|| repo::open(&project.root, None));
         let store = match self.store {
             Some(store) => store,
-            None => store::open(&project.config.store, &project.root, &cloud).await?,
+            None => {
+                let (uri, root) = (&project.config.store, &project.root);
+                store::open(uri, root, &cloud, repo.clone()).await?
+            }
         };
         let forge = self.forge.unwrap_or_else(|| {
             forge::LocalForge::open(&project.root, out.join("pull-requests"))
                 .map(|f| Arc::new(f) as Arc<dyn Forge>)
         });
-        let repo = self.repo.unwrap_or_else(|| repo::open(&project.root, None));
         let scratch = tempfile::Builder::new()
             .prefix("mlgate-data-")
             .tempdir()
@@ -226,6 +229,14 @@ impl Ctx {
         report.write_files(&self.model_out(&report.model))
     }
 
+    /// Takes away the model's reports of `steps` from an earlier run.
+    pub fn clear_reports(&self, name: &str, steps: &[StepName]) -> Result<()> {
+        let dir = self.model_out(name);
+        steps
+            .iter()
+            .try_for_each(|step| crate::report::remove_files(&dir, *step))
+    }
+
     fn candidate_path(&self, name: &str) -> PathBuf {
         self.model_out(name).join("candidate.json")
     }
@@ -245,13 +256,18 @@ impl Ctx {
             None => {
                 let path = self.candidate_path(name);
                 let text = std::fs::read_to_string(&path).map_err(|_| {
+                    let hint = match self.event.runner {
+                        Some(runner) => format!(
+                            "run `mlgate train` earlier in this {runner} job (with the same --out):                              the report folder and a `file://` store do not outlive a job"
+                        ),
+                        None => "run `mlgate train` first (with the same --out), or pass --version ID"
+                            .into(),
+                    };
                     Error::input(format!(
                         "no candidate for model `{name}`: {} does not exist",
                         path.display()
                     ))
-                    .with_hint(
-                        "run `mlgate train` first (with the same --out), or pass --version ID",
-                    )
+                    .with_hint(hint)
                 })?;
                 let c: Candidate = serde_json::from_str(&text)
                     .map_err(|e| Error::input(format!("{}: unreadable: {e}", path.display())))?;
@@ -261,24 +277,30 @@ impl Ctx {
         self.load_version(name, &id).await
     }
 
-    /// Reads the model's data with column kinds from its schema, so types never depend on luck.
+    /// Reads the model's data with the CSV dialect and column kinds of its schema, through
+    /// the reader `validate-data` uses, so types never depend on luck.
     pub async fn read_frame(
         &self,
         model: &ModelConfig,
         path: &str,
         extra: HashMap<String, Kind>,
     ) -> Result<Frame> {
-        let mut kinds = HashMap::new();
-        if let Some(schema) = &model.data.schema {
-            let schema = DataSchema::load(&self.project.resolve(schema))?;
-            kinds.extend(
-                schema
-                    .columns
-                    .iter()
-                    .map(|(n, c)| (n.clone(), c.kind.kind())),
-            );
-        }
+        let schema = self.schema(model)?;
+        let mut kinds: HashMap<String, Kind> = schema
+            .iter()
+            .flat_map(|s| &s.columns)
+            .map(|(n, c)| (n.clone(), c.kind.kind()))
+            .collect();
         kinds.extend(extra);
-        Frame::read(&self.data_path(path).await?, &kinds)
+        let csv = schema.map(|s| s.csv).unwrap_or_default();
+        Frame::read(&self.data_path(path).await?, &csv, &kinds)
+    }
+
+    /// The model's data schema, if it has one.
+    pub fn schema(&self, model: &ModelConfig) -> Result<Option<DataSchema>> {
+        let Some(path) = &model.data.schema else {
+            return Ok(None);
+        };
+        DataSchema::load(&self.project.resolve(path)).map(Some)
     }
 }

@@ -136,6 +136,22 @@ impl Error {
     }
 }
 
+/// An error and its causes on one line: the top-level message of an SDK or HTTP client
+/// alone often says little ("dispatch failure", "client error (Connect)").
+pub fn chain(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
+}
+
 /// `No such file or directory (os error 2)` reads worse than `no such file or directory`.
 fn io_reason(err: &std::io::Error) -> String {
     use std::io::ErrorKind::*;

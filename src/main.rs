@@ -177,8 +177,14 @@ impl From<BackendArg> for PredictBackend {
 enum SchemaCommand {
     /// Read DATA (CSV, Parquet or JSON Lines) and write a schema that it passes, to edit.
     Infer {
-        /// The data file.
-        data: PathBuf,
+        /// The data files: give the training and the evaluation data together, so the
+        /// schema fits both.
+        #[arg(required = true)]
+        data: Vec<PathBuf>,
+        /// Widen numeric ranges by this share of each range on both sides (0.1: 10%),
+        /// so the next batch of data is not refused for a new extreme.
+        #[arg(long, default_value_t = 0.0)]
+        margin: f64,
         /// Write the schema here (refuses to overwrite) instead of printing it.
         #[arg(long, short)]
         out: Option<PathBuf>,
@@ -198,9 +204,11 @@ enum ConfigCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The forge clients log their failures themselves; mlgate's own error says it better,
+    // so their lines show only with -vv.
     let filter = match cli.verbose {
-        0 => "warn",
-        1 => "info",
+        0 => "warn,octocrab=off",
+        1 => "info,octocrab=off",
         _ => "debug",
     };
     tracing_subscriber::fmt()
@@ -209,6 +217,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| filter.into()),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .without_time()
         .init();
     let mut ci = Ci::detect();
@@ -258,8 +267,11 @@ async fn command(command: Command, ci: &mut Ci) -> Result<u8> {
             println!("{}", mlgate::config::json_schema());
             return Ok(0);
         }
-        Command::Schema(SchemaCommand::Infer { data, out }) => {
-            let yaml = mlgate::data::infer::infer_file(&data)?;
+        Command::Schema(SchemaCommand::Infer { data, margin, out }) => {
+            let (yaml, warnings) = mlgate::data::infer::infer_files(&data, margin)?;
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
             match out {
                 Some(path) => {
                     mlgate::data::infer::write_new(&path, &yaml)?;

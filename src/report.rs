@@ -176,6 +176,21 @@ impl Report {
     }
 }
 
+/// Removes `<dir>/<step>.md|json|xml` where they exist: a step about to run takes its
+/// earlier report away, so an error never leaves an older verdict standing.
+pub fn remove_files(dir: &Path, step: StepName) -> Result<()> {
+    for ext in ["md", "json", "xml"] {
+        let path = dir.join(format!("{step}.{ext}"));
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::write(&path, e))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 /// Reads back the JSON a step wrote, for the steps that follow it.
 pub fn read_json(path: &Path) -> Result<Report> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::read(path, e))?;

@@ -34,8 +34,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             "train": {"algorithm": case["algorithm"], "params": case.get("params").cloned().unwrap_or_else(|| serde_json::json!({}))},
         }))?;
         let mut kinds: HashMap<String, Kind> = read_kinds(&config);
-        let train = Frame::read_csv(Path::new(&format!("{dir}/{data}.train.csv")), &kinds)?;
-        let eval = Frame::read_csv(Path::new(&format!("{dir}/{data}.eval.csv")), &kinds)?;
+        let train = Frame::read(
+            Path::new(&format!("{dir}/{data}.train.csv")),
+            &Default::default(),
+            &kinds,
+        )?;
+        let eval = Frame::read(
+            Path::new(&format!("{dir}/{data}.eval.csv")),
+            &Default::default(),
+            &kinds,
+        )?;
         kinds.clear();
         let started = Instant::now();
         let trained = runtime.block_on(Builtin.train(&TrainRequest {

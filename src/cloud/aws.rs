@@ -95,7 +95,16 @@ async fn sdk_config(region: Option<&str>) -> SdkConfig {
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
     }
-    loader.load().await
+    loader.http_client(https_client()).load().await
+}
+
+/// The SDK's HTTP client: hyper and rustls on ring, the provider the forge clients use
+/// too, so one TLS stack is built (the SDK's default, aws-lc, is a long C build).
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{rustls_provider::CryptoMode, Provider};
+    aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https()
 }
 
 /// The service's error code, if the service answered with one.
@@ -128,18 +137,18 @@ where
             (format!("{code}: {message}"), code_hint(code))
         }
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => (
-            source_chain(&err),
+            crate::error::chain(&err),
             Some("check the network and the endpoint (AWS_ENDPOINT_URL, region)".to_string()),
         ),
         SdkError::ConstructionFailure(_) => (
-            source_chain(&err),
+            crate::error::chain(&err),
             Some(
                 "credentials or region are missing: set AWS_REGION and credentials (environment, \
                  profile or web identity)"
                     .to_string(),
             ),
         ),
-        _ => (source_chain(&err), None),
+        _ => (crate::error::chain(&err), None),
     };
     let error = Error::external(format!("{what}: {detail}")).retry_as(retry);
     let error = match hint {
@@ -193,16 +202,4 @@ fn code_hint(code: &str) -> Option<String> {
         }
         _ => None,
     }
-}
-
-/// The error and its causes on one line (the SDK's top-level message alone says little).
-fn source_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

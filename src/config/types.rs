@@ -385,7 +385,8 @@ pub enum Provider {
     Local,
 }
 
-/// Names returned by [`classification`], in order (`brier` only for binary problems).
+/// The metrics of classifiers, in report order (`brier` only for binary problems): the
+/// names `evaluate::metrics::classification` returns.
 pub const CLASSIFICATION_METRICS: &[&str] = &[
     "accuracy",
     "balanced_accuracy",
@@ -402,7 +403,7 @@ pub const CLASSIFICATION_METRICS: &[&str] = &[
     "brier",
 ];
 
-/// Names returned by [`regression`], in order.
+/// The metrics of regression models, in report order.
 pub const REGRESSION_METRICS: &[&str] = &["rmse", "mae", "r2", "mape"];
 
 impl Task {

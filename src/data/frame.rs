@@ -1,5 +1,6 @@
 //! An in-memory table of typed columns read from CSV: what trainers and evaluation consume.
 
+use super::reader::CsvOptions;
 use crate::error::{Error, Result};
 use arrow_array::Array;
 use std::collections::HashMap;
@@ -48,43 +49,13 @@ pub fn is_null(value: &str) -> bool {
 }
 
 impl Frame {
-    /// Reads a CSV file with a header row. Columns named in `kinds` get that kind;
-    /// the others are numeric when every present value is a finite number.
-    pub fn read_csv(path: &Path, kinds: &HashMap<String, Kind>) -> Result<Frame> {
-        let file = std::fs::File::open(path).map_err(|e| Error::read(path, e))?;
-        let mut reader = csv::ReaderBuilder::new()
-            .has_headers(true)
-            .from_reader(file);
-        let source = path.display().to_string();
-        let names: Vec<String> = reader
-            .headers()
-            .map_err(|e| csv_error(&source, &e))?
-            .iter()
-            .map(|h| h.trim_start_matches('\u{feff}').trim().to_string())
-            .collect();
-        if names.is_empty() || names.iter().all(String::is_empty) {
-            return Err(Error::input(format!(
-                "{source}: the file is empty (no header row)"
-            )));
-        }
-        let mut raw: Vec<Vec<String>> = vec![Vec::new(); names.len()];
-        for record in reader.records() {
-            let record = record.map_err(|e| csv_error(&source, &e))?;
-            for (column, value) in raw.iter_mut().zip(record.iter()) {
-                column.push(value.to_string());
-            }
-        }
-        Frame::typed(source, names, raw, kinds)
-    }
-
-    /// Reads any format `validate-data` reads (CSV, gzip, Parquet, JSON Lines), typing
-    /// columns as [`Frame::read_csv`] does. Plain CSV goes through `read_csv` itself.
-    pub fn read(path: &Path, kinds: &HashMap<String, Kind>) -> Result<Frame> {
-        use super::reader::{self, Batch, CsvOptions, Format};
-        if reader::format_of(path) == (Format::Csv, false) {
-            return Frame::read_csv(path, kinds);
-        }
-        let table = reader::open(path, &CsvOptions::default())?;
+    /// Reads any format `validate-data` reads (CSV with any delimiter, gzip, Parquet,
+    /// JSON Lines) through the same reader, so a file that passed validation trains.
+    /// Columns named in `kinds` get that kind; the others are numeric when every present
+    /// value is a finite number.
+    pub fn read(path: &Path, csv: &CsvOptions, kinds: &HashMap<String, Kind>) -> Result<Frame> {
+        use super::reader::{self, Batch};
+        let table = reader::open(path, csv)?;
         let mut raw: Vec<Vec<String>> = vec![Vec::new(); table.names.len()];
         while let Some(batch) = table.next_batch() {
             match batch.map_err(|e| e.into_error(0))? {
@@ -210,21 +181,4 @@ pub fn cell_error(source: &str, row: usize, column: &str, value: &str, why: &str
         row + 1,
         row + 2
     ))
-}
-
-fn csv_error(source: &str, err: &csv::Error) -> Error {
-    let at = err
-        .position()
-        .map(|p| format!(" at line {}", p.line()))
-        .unwrap_or_default();
-    let detail = match err.kind() {
-        csv::ErrorKind::UnequalLengths {
-            expected_len, len, ..
-        } => {
-            format!("a row has {len} fields but the header has {expected_len}")
-        }
-        csv::ErrorKind::Utf8 { .. } => "the file is not valid UTF-8 text".to_string(),
-        _ => err.to_string(),
-    };
-    Error::input(format!("{source}{at}: {detail}"))
 }

@@ -221,16 +221,7 @@ fn open_csv(
     }
     let head = head.to_vec();
     let line = header_line(&head);
-    let delimiter = match options.delimiter {
-        Some(d) if d.is_ascii() => d as u8,
-        Some(d) => {
-            return Err(Error::input(format!(
-                "{source}: delimiter `{d}` is not a single ASCII character"
-            )))
-        }
-        None => sniff_delimiter(line),
-    };
-    let quote = options.quote.filter(char::is_ascii).unwrap_or('"') as u8;
+    let (delimiter, quote) = dialect(&source, line, options)?;
     let names = parse_header(&source, line, delimiter, quote)?;
     if options.delimiter.is_some() && names.len() == 1 {
         let other = sniff_delimiter(line);
@@ -311,6 +302,34 @@ fn header_line(head: &[u8]) -> &[u8] {
     let end = head.iter().position(|&b| b == b'\n').unwrap_or(head.len());
     let line = &head[..end];
     line.strip_suffix(b"\r").unwrap_or(line)
+}
+
+/// The delimiter and quote of a CSV file whose header is `line`: as configured, else
+/// the delimiter detected from the header.
+fn dialect(source: &str, line: &[u8], options: &CsvOptions) -> Result<(u8, u8)> {
+    let delimiter = match options.delimiter {
+        Some(d) if d.is_ascii() => d as u8,
+        Some(d) => {
+            return Err(Error::input(format!(
+                "{source}: delimiter `{d}` is not a single ASCII character"
+            )))
+        }
+        None => sniff_delimiter(line),
+    };
+    Ok((
+        delimiter,
+        options.quote.filter(char::is_ascii).unwrap_or('"') as u8,
+    ))
+}
+
+/// The delimiter and quote [`open`] reads a plain CSV file with, for writers that keep
+/// the file's own dialect (`predict` appends columns to its input's rows).
+pub fn csv_dialect(path: &Path, options: &CsvOptions) -> Result<(u8, u8)> {
+    let source = path.display().to_string();
+    let file = File::open(path).map_err(|e| Error::read(path, e))?;
+    let mut input = BufReader::new(file);
+    let head = input.fill_buf().map_err(|e| io_error(&source, &e))?;
+    dialect(&source, header_line(head), options)
 }
 
 /// The candidate that splits the header into the most fields, outside quotes.

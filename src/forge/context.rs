@@ -34,6 +34,9 @@ pub struct Event {
     pub pull_request: Option<PullRequest>,
     /// The page of this run, where its report artifact can be downloaded.
     pub run_url: Option<String>,
+    /// The CI system running the step (`GitHub Actions`, `GitLab CI`); `None` on a
+    /// developer's machine.
+    pub runner: Option<&'static str>,
 }
 
 impl Event {
@@ -87,6 +90,7 @@ fn github(ci: &Ci) -> Result<Event> {
         before: str_at("/before").filter(|s| !is_zero_sha(s)),
         pull_request: github_pull_request(&payload),
         run_url,
+        runner: Some("GitHub Actions"),
     })
 }
 
@@ -138,6 +142,7 @@ fn gitlab(ci: &Ci) -> Event {
         before: owned(ci, "CI_COMMIT_BEFORE_SHA").filter(|s| !is_zero_sha(s)),
         pull_request,
         run_url: owned(ci, "CI_JOB_URL").map(|u| format!("{u}/artifacts/browse")),
+        runner: Some("GitLab CI"),
     }
 }
 

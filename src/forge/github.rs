@@ -2,6 +2,7 @@
 //! Server). Promotions are committed with the Git database API (tree → commit → ref), so
 //! a token is enough: no clone, no push, and the branch moves in one atomic step.
 
+use super::remote::RepoApi;
 use super::retry::{retry, wait_from_headers, Failure};
 use super::{
     already_applied, deployed_sha, parse_deploy_tag, proposed, tag_message, tag_name, tag_number,
@@ -9,7 +10,6 @@ use super::{
     Verdict,
 };
 use crate::error::{Error, Result, Retry};
-use crate::repo::{in_repository, Repo};
 use base64::Engine as _;
 use octocrab::models::repos::Object;
 use octocrab::models::StatusState;
@@ -64,7 +64,7 @@ impl GitHub {
     {
         retry(self.remote.backoff, || self.attempt(&f))
             .await
-            .map_err(|(failure, attempts)| explain(op, &failure, attempts))
+            .map_err(|(failure, attempts)| explain(op, &failure, attempts, &self.remote.api_url))
     }
 
     /// One try. A primary rate limit says when it resets only in headers octocrab does
@@ -103,7 +103,7 @@ impl GitHub {
         match result {
             Ok(v) => Ok(Some(v)),
             Err((f, _)) if f.status == Some(404) => Ok(None),
-            Err((f, attempts)) => Err(explain(op, &f, attempts)),
+            Err((f, attempts)) => Err(explain(op, &f, attempts, &self.remote.api_url)),
         }
     }
 
@@ -115,35 +115,6 @@ impl GitHub {
             Object::Commit { sha, .. } => Some(sha),
             _ => None,
         }))
-    }
-
-    /// A file's text at `reference`, or `None` where it does not exist.
-    async fn file_at(&self, path: &str, reference: &str) -> Result<Option<String>> {
-        let repos = self.crab.repos(&self.owner, &self.repo);
-        let items = self
-            .find(Op::Read, || {
-                repos.get_content().path(path).r#ref(reference).send()
-            })
-            .await?;
-        // Not octocrab's `decoded_content`: it panics on content that is not base64.
-        Ok(items.and_then(|mut i| {
-            let encoded = i.take_items().into_iter().next()?.content?;
-            let compact: String = encoded.split_whitespace().collect();
-            let bytes = base64::engine::general_purpose::STANDARD
-                .decode(compact)
-                .ok()?;
-            String::from_utf8(bytes).ok()
-        }))
-    }
-
-    /// Files as they would be on `reference`: all equal ⇒ nothing to change there.
-    async fn holds(&self, reference: &str, files: &[(String, String)]) -> Result<bool> {
-        for (path, content) in files {
-            if self.file_at(path, reference).await?.as_deref() != Some(content.as_str()) {
-                return Ok(false);
-            }
-        }
-        Ok(true)
     }
 
     /// One commit on top of `base` writing `files`; returns its SHA. Unreferenced until
@@ -490,7 +461,7 @@ impl Forge for GitHub {
                 self.call(Op::Status, || self.commit_status(sha, verdict))
                     .await
             }
-            Err((f, attempts)) => Err(explain(Op::Status, &f, attempts)),
+            Err((f, attempts)) => Err(explain(Op::Status, &f, attempts, &self.remote.api_url)),
         }
     }
 
@@ -499,38 +470,39 @@ impl Forge for GitHub {
     }
 }
 
-/// The repository read through the API, for places without a checkout: files and
-/// history at the commit the CI names, else at the base branch's head.
 #[async_trait::async_trait]
-impl Repo for GitHub {
-    fn describe(&self) -> String {
-        format!("{} on GitHub", self.remote.repository)
+impl RepoApi for GitHub {
+    fn remote(&self) -> &Remote {
+        &self.remote
     }
 
-    async fn head(&self) -> Result<Option<String>> {
-        match &self.remote.sha {
-            Some(sha) => Ok(Some(sha.clone())),
-            None => self.branch_sha(&self.remote.base).await,
-        }
+    fn provider(&self) -> &'static str {
+        "GitHub"
     }
 
-    async fn is_dirty(&self) -> Result<bool> {
-        Ok(false)
+    async fn branch_head(&self, branch: &str) -> Result<Option<String>> {
+        self.branch_sha(branch).await
     }
 
-    async fn prefix(&self) -> Result<String> {
-        Ok(self.remote.path.clone())
+    async fn file_at(&self, path: &str, rev: &str) -> Result<Option<String>> {
+        let repos = self.crab.repos(&self.owner, &self.repo);
+        let items = self
+            .find(Op::Read, || {
+                repos.get_content().path(path).r#ref(rev).send()
+            })
+            .await?;
+        // Not octocrab's `decoded_content`: it panics on content that is not base64.
+        Ok(items.and_then(|mut i| {
+            let encoded = i.take_items().into_iter().next()?.content?;
+            let compact: String = encoded.split_whitespace().collect();
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(compact)
+                .ok()?;
+            String::from_utf8(bytes).ok()
+        }))
     }
 
-    async fn read(&self, path: &str, rev: Option<&str>) -> Result<Option<String>> {
-        let rev = rev.unwrap_or_else(|| self.remote.revision());
-        self.file_at(&in_repository(&self.remote.path, path), rev)
-            .await
-    }
-
-    async fn history(&self, path: &str, limit: usize) -> Result<Vec<String>> {
-        let path = in_repository(&self.remote.path, path);
-        let rev = self.remote.revision();
+    async fn commits(&self, path: &str, rev: &str, limit: usize) -> Result<Vec<String>> {
         let per_page = limit.clamp(1, 100) as u8;
         let repos = self.crab.repos(&self.owner, &self.repo);
         let page = self
@@ -538,7 +510,7 @@ impl Repo for GitHub {
                 repos
                     .list_commits()
                     .sha(rev)
-                    .path(path.as_str())
+                    .path(path)
                     .per_page(per_page)
                     .send()
             })
@@ -581,13 +553,15 @@ fn failure(e: octocrab::Error) -> Failure {
                 rate_limited: matches!(status, 403 | 429) && lower.contains("rate limit"),
                 retry_after: None,
                 message,
+                unreachable: false,
             }
         }
         octocrab::Error::Hyper { .. } | octocrab::Error::Service { .. } => Failure {
             status: None,
-            message: e.to_string(),
+            message: crate::error::chain(&e),
             rate_limited: false,
             retry_after: None,
+            unreachable: super::retry::unreachable(&e),
         },
         other => Failure {
             // An answer we could not read: retrying would not help.
@@ -595,6 +569,7 @@ fn failure(e: octocrab::Error) -> Failure {
             message: format!("unexpected answer: {other}"),
             rate_limited: false,
             retry_after: None,
+            unreachable: false,
         },
     }
 }
@@ -611,11 +586,15 @@ fn permission(op: Op) -> &'static str {
 }
 
 /// A final failure as an error that says what to do.
-fn explain(op: Op, f: &Failure, attempts: u32) -> Error {
-    let status = f.status.map(|s| format!("HTTP {s}: ")).unwrap_or_default();
+fn explain(op: Op, f: &Failure, attempts: u32, api_url: &str) -> Error {
+    let status = match f.status {
+        Some(s) => format!("HTTP {s}: "),
+        None => format!("no answer from {api_url}: "),
+    };
     let message = format!("GitHub: cannot {}: {status}{}", op.doing(), f.message);
     let lower = f.message.to_lowercase();
     let hint = match f.status {
+        _ if f.unreachable => "nothing answers there: check `forge.url` (GitHub Enterprise Server: https://HOST/api/v3) and the network".into(),
         _ if f.rate_limited => format!(
             "rate limited, still after {attempts} attempts: rerun later; a GitHub App token has higher limits than GITHUB_TOKEN"
         ),
@@ -652,6 +631,7 @@ mod tests {
             message: message.into(),
             rate_limited: message.contains("rate limit"),
             retry_after: None,
+            unreachable: false,
         }
     }
 
@@ -661,6 +641,7 @@ mod tests {
             Op::Comment,
             &f(403, "Resource not accessible by integration"),
             1,
+            "https://api.github.com",
         );
         assert!(e.to_string().contains("pull-requests: write"), "{e}");
         let e = explain(
@@ -670,6 +651,7 @@ mod tests {
                 "GitHub Actions is not permitted to create or approve pull requests.",
             ),
             1,
+            "https://api.github.com",
         );
         assert!(
             e.to_string()
@@ -677,23 +659,35 @@ mod tests {
             "{e}"
         );
         assert!(e.to_string().contains("PAT or GitHub App token"), "{e}");
-        let e = explain(Op::Read, &f(401, "Bad credentials"), 1);
+        let e = explain(
+            Op::Read,
+            &f(401, "Bad credentials"),
+            1,
+            "https://api.github.com",
+        );
         assert!(e.to_string().contains("GITHUB_TOKEN"), "{e}");
         let e = explain(
             Op::Status,
             &f(403, "You have exceeded a secondary rate limit"),
             5,
+            "https://api.github.com",
         );
         assert!(e.to_string().contains("after 5 attempts"), "{e}");
-        let e = explain(Op::Tag, &f(404, "Not Found"), 1);
+        let e = explain(Op::Tag, &f(404, "Not Found"), 1, "https://api.github.com");
         assert!(e.to_string().contains("hidden from this token"), "{e}");
         assert!(e.to_string().contains("contents: write"), "{e}");
-        let e = explain(Op::Propose, &f(409, "Reference update failed"), 1);
+        let e = explain(
+            Op::Propose,
+            &f(409, "Reference update failed"),
+            1,
+            "https://api.github.com",
+        );
         assert!(e.to_string().contains("moved meanwhile"), "{e}");
         let e = explain(
             Op::Propose,
             &f(422, "Reviews may only be requested from collaborators."),
             1,
+            "https://api.github.com",
         );
         assert!(e.to_string().contains("collaborator"), "{e}");
     }

@@ -4,6 +4,7 @@
 //! [`AsyncClient`] of ours (the crate's documented extension point) that sends the right
 //! token header and honours `Retry-After` / `RateLimit-Reset` on 429 and 5xx.
 
+use super::remote::RepoApi;
 use super::retry::{retry, wait_from_headers, Failure};
 use super::{
     already_applied, deployed_sha, parse_deploy_tag, proposed, tag_message, tag_name, tag_number,
@@ -11,7 +12,6 @@ use super::{
     Verdict,
 };
 use crate::error::{Error, Result, Retry};
-use crate::repo::{in_repository, Repo};
 use bytes::Bytes;
 use gitlab::api::projects::merge_requests::notes::{
     CreateMergeRequestNote, EditMergeRequestNote, MergeRequestNotes,
@@ -37,8 +37,12 @@ pub struct GitLab {
 }
 
 #[derive(Debug, thiserror::Error)]
-#[error("{0}")]
-pub struct TransportError(String);
+#[error("{message}")]
+pub struct TransportError {
+    message: String,
+    /// No connection could be made: a wrong `forge.url` rather than a busy server.
+    unreachable: bool,
+}
 
 /// Sends the crate's requests with our token header, retrying what may be retried.
 struct Client {
@@ -66,7 +70,12 @@ impl AsyncClient for Client {
     ) -> Result<http::Response<Bytes>, ApiError<Self::Error>> {
         let (parts, ()) = request
             .body(())
-            .map_err(|e| ApiError::client(TransportError(e.to_string())))?
+            .map_err(|e| {
+                ApiError::client(TransportError {
+                    message: e.to_string(),
+                    unreachable: false,
+                })
+            })?
             .into_parts();
         let send = || async {
             let mut req = self
@@ -92,6 +101,7 @@ impl AsyncClient for Client {
                         header("retry-after"),
                         header("ratelimit-reset"),
                     ),
+                    unreachable: false,
                 });
             }
             let mut out = http::Response::builder().status(status);
@@ -103,17 +113,30 @@ impl AsyncClient for Client {
         retry(self.remote.backoff, send)
             .await
             .map_err(|(f, attempts)| {
-                ApiError::client(TransportError(match f.status {
+                let host = self.api.host_str().unwrap_or("the GitLab host");
+                let message = match f.status {
                     Some(s) => format!("HTTP {s} after {attempts} attempts: {}", f.message),
-                    None => format!("no answer after {attempts} attempts: {}", f.message),
-                }))
+                    None if f.unreachable => format!("nothing answers at {host}: {}", f.message),
+                    None => format!(
+                        "no answer from {host} after {attempts} attempts: {}",
+                        f.message
+                    ),
+                };
+                ApiError::client(TransportError {
+                    message,
+                    unreachable: f.unreachable,
+                })
             })
     }
 }
 
 fn transport(e: reqwest::Error) -> Failure {
+    let unreachable = super::retry::unreachable(&e);
     // reqwest's messages name the URL, never our headers.
-    transport_msg(e.without_url().to_string())
+    Failure {
+        unreachable,
+        ..transport_msg(crate::error::chain(&e.without_url()))
+    }
 }
 
 fn transport_msg(message: String) -> Failure {
@@ -122,6 +145,7 @@ fn transport_msg(message: String) -> Failure {
         message,
         rate_limited: false,
         retry_after: None,
+        unreachable: false,
     }
 }
 
@@ -232,26 +256,6 @@ impl GitLab {
             Err(e) if status_of(&e) == Some(404) => Ok(None),
             Err(e) => Err(explain(op, &e, self.remote.job_token)),
         }
-    }
-
-    async fn file_at(&self, path: &str, reference: &str) -> Result<Option<String>> {
-        let endpoint = FileRaw::builder()
-            .project(self.project())
-            .file_path(path)
-            .ref_(reference)
-            .build()
-            .map_err(builder)?;
-        let raw: Option<Vec<u8>> = self.find(Op::Read, api::raw(endpoint)).await?;
-        Ok(raw.map(|b| String::from_utf8_lossy(&b).into_owned()))
-    }
-
-    async fn holds(&self, reference: &str, files: &[(String, String)]) -> Result<bool> {
-        for (path, content) in files {
-            if self.file_at(path, reference).await?.as_deref() != Some(content.as_str()) {
-                return Ok(false);
-            }
-        }
-        Ok(true)
     }
 
     async fn branch_exists(&self, branch: &str) -> Result<bool> {
@@ -524,21 +528,20 @@ impl Forge for GitLab {
 }
 
 /// A builder refused our parameters: a bug in mlgate, not the user's fault.
-/// The repository read through the API, for places without a checkout: files and
-/// history at the commit the CI names, else at the base branch's head.
 #[async_trait::async_trait]
-impl Repo for GitLab {
-    fn describe(&self) -> String {
-        format!("{} on GitLab", self.remote.repository)
+impl RepoApi for GitLab {
+    fn remote(&self) -> &Remote {
+        &self.remote
     }
 
-    async fn head(&self) -> Result<Option<String>> {
-        if let Some(sha) = &self.remote.sha {
-            return Ok(Some(sha.clone()));
-        }
+    fn provider(&self) -> &'static str {
+        "GitLab"
+    }
+
+    async fn branch_head(&self, branch: &str) -> Result<Option<String>> {
         let endpoint = Branch::builder()
             .project(self.project())
-            .branch(self.remote.base.as_str())
+            .branch(branch)
             .build()
             .map_err(builder)?;
         let found: Option<serde_json::Value> = self.find(Op::Read, endpoint).await?;
@@ -547,25 +550,22 @@ impl Repo for GitLab {
             .and_then(|id| id.as_str().map(str::to_string)))
     }
 
-    async fn is_dirty(&self) -> Result<bool> {
-        Ok(false)
+    async fn file_at(&self, path: &str, rev: &str) -> Result<Option<String>> {
+        let endpoint = FileRaw::builder()
+            .project(self.project())
+            .file_path(path)
+            .ref_(rev)
+            .build()
+            .map_err(builder)?;
+        let raw: Option<Vec<u8>> = self.find(Op::Read, api::raw(endpoint)).await?;
+        Ok(raw.map(|b| String::from_utf8_lossy(&b).into_owned()))
     }
 
-    async fn prefix(&self) -> Result<String> {
-        Ok(self.remote.path.clone())
-    }
-
-    async fn read(&self, path: &str, rev: Option<&str>) -> Result<Option<String>> {
-        let rev = rev.unwrap_or_else(|| self.remote.revision());
-        self.file_at(&in_repository(&self.remote.path, path), rev)
-            .await
-    }
-
-    async fn history(&self, path: &str, limit: usize) -> Result<Vec<String>> {
+    async fn commits(&self, path: &str, rev: &str, limit: usize) -> Result<Vec<String>> {
         let endpoint = Commits::builder()
             .project(self.project())
-            .ref_name(self.remote.revision())
-            .path(in_repository(&self.remote.path, path))
+            .ref_name(rev)
+            .path(path)
             .build()
             .map_err(builder)?;
         let commits: Vec<Commit> = self
@@ -602,7 +602,9 @@ fn needs(op: Op) -> &'static str {
 
 fn explain(op: Op, e: &ApiError<TransportError>, job_token: bool) -> Error {
     let message = format!("GitLab: cannot {}: {e}", op.doing());
+    let unreachable = matches!(e, ApiError::Client { source } if source.unreachable);
     let hint = match status_of(e) {
+        None if unreachable => "check `forge.url` (self-managed GitLab: https://HOST) and the network".into(),
         Some(401) | Some(403) if job_token => "CI_JOB_TOKEN cannot post notes, set commit statuses, commit, open merge requests or create tags: store a project access token as the masked CI/CD variable GITLAB_TOKEN".to_string(),
         Some(401) => "the token is missing, expired or revoked: set GITLAB_TOKEN to a project or group access token".into(),
         Some(403) => format!("the token lacks a permission: it needs {}", needs(op)),
@@ -613,6 +615,7 @@ fn explain(op: Op, e: &ApiError<TransportError>, job_token: bool) -> Error {
     };
     // No answer at all (refused, timed out), throttling and server errors may pass.
     let retry = match (e, status_of(e)) {
+        _ if unreachable => Retry::Permanent,
         (ApiError::Client { .. } | ApiError::GitlabRateLimited { .. }, _)
         | (_, Some(429 | 500..=599)) => Retry::Transient,
         _ => Retry::Permanent,

@@ -24,7 +24,7 @@ use remote::{
     already_applied, deployed_sha, parse_deploy_tag, proposed, remote, tag_number, token,
 };
 #[cfg(any(feature = "github", feature = "gitlab"))]
-pub use remote::{Op, Remote};
+pub use remote::{ApiRepo, Op, Remote, RepoApi};
 
 use crate::ci::{Ci, Platform};
 use crate::config::{Project, Provider};
@@ -164,7 +164,7 @@ pub fn open(project: &Project, out: &Path, ci: &mut Ci, event: &Event) -> Result
                 let github = Arc::new(GitHub::new(remote)?);
                 Ok(Opened {
                     forge: github.clone(),
-                    api: Some(github),
+                    api: Some(Arc::new(ApiRepo(github))),
                 })
             }
             #[cfg(not(feature = "github"))]
@@ -182,7 +182,7 @@ pub fn open(project: &Project, out: &Path, ci: &mut Ci, event: &Event) -> Result
                 let gitlab = Arc::new(GitLab::new(remote)?);
                 Ok(Opened {
                     forge: gitlab.clone(),
-                    api: Some(gitlab),
+                    api: Some(Arc::new(ApiRepo(gitlab))),
                 })
             }
             #[cfg(not(feature = "gitlab"))]

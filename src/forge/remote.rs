@@ -9,6 +9,8 @@ use super::{
 use crate::ci::{Ci, Secret};
 use crate::config::ForgeConfig;
 use crate::error::{Error, Result};
+use crate::repo::{in_repository, Repo};
+use std::sync::Arc;
 
 /// What a remote forge needs: where, as whom, and the promotion settings.
 #[derive(Debug, Clone)]
@@ -182,4 +184,69 @@ pub(super) fn parse_deploy_tag(model: &str, name: &str, message: &str) -> Option
 /// The number in `model/<model>/v<N>`.
 pub(super) fn tag_number(model: &str, name: &str) -> Option<u64> {
     name.strip_prefix(&format!("model/{model}/v"))?.parse().ok()
+}
+
+/// What a remote forge's API tells about the repository; [`ApiRepo`] makes a [`Repo`] of it.
+#[async_trait::async_trait]
+pub trait RepoApi: Send + Sync {
+    fn remote(&self) -> &Remote;
+    /// `GitHub`, `GitLab`: for messages.
+    fn provider(&self) -> &'static str;
+    /// The commit at the head of `branch`, if the branch exists.
+    async fn branch_head(&self, branch: &str) -> Result<Option<String>>;
+    /// A file's text at `rev` (repository path), `None` where it does not exist.
+    async fn file_at(&self, path: &str, rev: &str) -> Result<Option<String>>;
+    /// Commits reachable from `rev` that changed `path`, newest first, at most `limit`.
+    async fn commits(&self, path: &str, rev: &str, limit: usize) -> Result<Vec<String>>;
+
+    /// Whether `files` (path, content) are exactly so at `rev`: nothing to change there.
+    async fn holds(&self, rev: &str, files: &[(String, String)]) -> Result<bool> {
+        for (path, content) in files {
+            if self.file_at(path, rev).await?.as_deref() != Some(content.as_str()) {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+}
+
+/// The repository read through a forge's API, for places without a checkout: files and
+/// history at the commit the CI names, else at the base branch's head.
+pub struct ApiRepo<T: RepoApi>(pub Arc<T>);
+
+#[async_trait::async_trait]
+impl<T: RepoApi> Repo for ApiRepo<T> {
+    fn describe(&self) -> String {
+        format!("{} on {}", self.0.remote().repository, self.0.provider())
+    }
+
+    async fn head(&self) -> Result<Option<String>> {
+        let remote = self.0.remote();
+        match &remote.sha {
+            Some(sha) => Ok(Some(sha.clone())),
+            None => self.0.branch_head(&remote.base).await,
+        }
+    }
+
+    async fn is_dirty(&self) -> Result<bool> {
+        Ok(false)
+    }
+
+    async fn prefix(&self) -> Result<String> {
+        Ok(self.0.remote().path.clone())
+    }
+
+    async fn read(&self, path: &str, rev: Option<&str>) -> Result<Option<String>> {
+        let remote = self.0.remote();
+        let full = in_repository(&remote.path, path);
+        self.0
+            .file_at(&full, rev.unwrap_or(remote.revision()))
+            .await
+    }
+
+    async fn history(&self, path: &str, limit: usize) -> Result<Vec<String>> {
+        let remote = self.0.remote();
+        let full = in_repository(&remote.path, path);
+        self.0.commits(&full, remote.revision(), limit).await
+    }
 }

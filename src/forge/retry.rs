@@ -50,12 +50,37 @@ pub struct Failure {
     pub rate_limited: bool,
     /// How long the forge asked us to wait (`retry-after`, rate-limit reset).
     pub retry_after: Option<Duration>,
+    /// No connection could be made (refused, unknown host): nothing answers there, so
+    /// waiting would not help, unlike a timeout or a dropped connection.
+    pub unreachable: bool,
 }
 
 impl Failure {
     pub fn retriable(&self) -> bool {
-        self.rate_limited || matches!(self.status, None | Some(429) | Some(500..=599))
+        !self.unreachable
+            && (self.rate_limited || matches!(self.status, None | Some(429) | Some(500..=599)))
     }
+}
+
+/// Whether `err` or one of its causes says no connection could be made at all.
+pub fn unreachable(err: &(dyn std::error::Error + 'static)) -> bool {
+    let mut source = Some(err);
+    while let Some(e) = source {
+        if let Some(io) = e.downcast_ref::<std::io::Error>() {
+            if matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::HostUnreachable
+            ) {
+                return true;
+            }
+        }
+        let text = e.to_string().to_lowercase();
+        if text.contains("connection refused") || text.contains("dns error") {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 /// Runs `call` until it succeeds, fails for good, or the attempts are spent. Returns the
@@ -121,7 +146,29 @@ mod tests {
             message: "x".into(),
             rate_limited: false,
             retry_after: None,
+            unreachable: false,
         }
+    }
+
+    #[tokio::test]
+    async fn a_refused_connection_is_not_retried() {
+        let calls = AtomicU32::new(0);
+        let out: Result<(), _> = retry(fast(), || async {
+            calls.fetch_add(1, Ordering::SeqCst);
+            Err(Failure {
+                status: None,
+                unreachable: true,
+                ..failure(0)
+            })
+        })
+        .await;
+        assert_eq!(out.unwrap_err().1, 1);
+        assert_eq!(calls.load(Ordering::SeqCst), 1);
+        let refused = std::io::Error::from(std::io::ErrorKind::ConnectionRefused);
+        assert!(unreachable(&refused));
+        assert!(!unreachable(&std::io::Error::from(
+            std::io::ErrorKind::TimedOut
+        )));
     }
 
     #[tokio::test]

@@ -2,11 +2,11 @@
 //! drift against a reference, and the skew between them; one pass per file.
 
 use super::Ctx;
-use crate::config::ModelConfig;
+use crate::config::{ModelConfig, Task};
 use crate::data::drift::{self, DriftReport, Side};
 use crate::data::profile::{sparkline, Profile};
 use crate::data::scan::{scan, Scan, ScanOptions};
-use crate::data::schema::{Finding, SchemaCheck};
+use crate::data::schema::{ColumnType, Finding, SchemaCheck};
 use crate::data::DataSchema;
 use crate::error::{Error, Result};
 use crate::report::{Case, Location, Report, Status, StepName, Table};
@@ -36,6 +36,8 @@ pub async fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result
         if schema.is_none() {
             s.check.findings.extend(model_columns(model, &s.check));
         }
+        let target = target_findings(model, role, &s, schema.is_some());
+        s.check.findings.extend(target);
         scans.push((role, s));
     }
     let reference = reference(ctx, name, model, schema.as_ref(), &options).await?;
@@ -97,6 +99,56 @@ fn model_columns(model: &ModelConfig, check: &SchemaCheck) -> Vec<Finding> {
             )
         })
         .collect()
+}
+
+/// What `train` would refuse about the target, said here with the fix: a target the
+/// file lacks, missing target values, text for a regression.
+fn target_findings(model: &ModelConfig, role: &str, s: &Scan, schema: bool) -> Vec<Finding> {
+    let t = &model.target;
+    let finding = |check: &str, count: u64, message: String| Finding {
+        count,
+        ..crate::data::schema::file_finding(Some(t), check, message)
+    };
+    let Some(c) = s.profile.columns.get(t) else {
+        // Without a schema, `model_columns` reports the missing column already.
+        if !schema {
+            return Vec::new();
+        }
+        let names = s.profile.columns.keys().map(String::as_str);
+        let hint = crate::config::suggest::did_you_mean(t, names);
+        return vec![finding(
+            "target",
+            1,
+            format!("the model's target `{t}` is not a column of the {role} data{hint}: fix `target` in mlgate.yaml or the data"),
+        )];
+    };
+    let mut found = Vec::new();
+    if c.nulls > 0 {
+        found.push(finding(
+            "target",
+            c.nulls,
+            format!(
+                "the target `{t}` is missing in {} of {} rows: every row needs a target; drop those rows or fill them",
+                c.nulls,
+                c.nulls + c.count
+            ),
+        ));
+    }
+    let text = matches!(c.kind, ColumnType::String | ColumnType::Boolean);
+    if model.task == Task::Regression && text {
+        let example = c
+            .categories
+            .as_ref()
+            .and_then(|k| k.top.first())
+            .map(|(v, _)| format!(" (e.g. `{v}`)"))
+            .unwrap_or_default();
+        found.push(finding(
+            "target",
+            c.count,
+            format!("the target `{t}` of a regression model must be numeric, but holds text{example}: use `task: classification`, or clean the column"),
+        ));
+    }
+    found
 }
 
 /// `drift.reference`, else the profile stored with the production version, else none.
@@ -218,6 +270,15 @@ fn build_report(
     }
     if scans.iter().any(|(_, s)| !s.bad_rows.rows.is_empty()) {
         report.notes.push("A sample of the offending rows is in `validate-data.bad-rows.<file>.csv` next to this report.".into());
+    }
+    for (_, s) in scans {
+        for (column, c) in &s.profile.columns {
+            if let Some(example) = crate::data::infer::numeric_text(c) {
+                let warning =
+                    crate::data::infer::numeric_text_warning(&s.profile.source, column, &example);
+                report.notes.push(format!("⚠️ {warning}."));
+            }
+        }
     }
     report.tables.push(profile_table(&scans[0].1.profile));
     for (label, d) in [

@@ -1,4 +1,6 @@
-//! `mlgate init`: scaffolds `mlgate.yaml` and an empty production pointer.
+//! `mlgate init`: scaffolds `mlgate.yaml`, an empty production pointer and the ignore
+//! rule for the workspace folder (`.mlgate/`: the local store and reports; promoted
+//! versions travel in git beside the pointer).
 
 use crate::config::Task;
 use crate::error::{Error, Result};
@@ -53,7 +55,34 @@ models:\n  {model}:\n    task: {task}\n    target: {target}\n    data:\n      tr
     write_new(&config, &text)?;
     write_new(&schema, &(crate::config::json_schema() + "\n"))?;
     write_new(&pointer, &Pointer::empty(&opts.model).render())?;
-    Ok(vec![config, schema, pointer])
+    let mut created = vec![config, schema, pointer];
+    created.extend(ignore_workspace(&opts.dir)?);
+    Ok(created)
+}
+
+/// Adds `.mlgate/` to the folder's `.gitignore` unless it is there; the path if changed.
+fn ignore_workspace(dir: &Path) -> Result<Option<PathBuf>> {
+    let path = dir.join(".gitignore");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::read(&path, e)),
+    };
+    if text
+        .lines()
+        .any(|l| matches!(l.trim(), ".mlgate/" | ".mlgate" | "/.mlgate/"))
+    {
+        return Ok(None);
+    }
+    let separator = if text.is_empty() || text.ends_with('\n') {
+        ""
+    } else {
+        "\n"
+    };
+    let rule = "# mlgate's workspace: the local store and reports (promoted versions are committed beside their pointer)\n.mlgate/\n";
+    std::fs::write(&path, format!("{text}{separator}{rule}"))
+        .map_err(|e| Error::write(&path, e))?;
+    Ok(Some(path))
 }
 
 fn write_new(path: &Path, text: &str) -> Result<()> {

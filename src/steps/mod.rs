@@ -77,6 +77,7 @@ impl Step {
         model: &ModelConfig,
         reports: &mut Vec<Report>,
     ) -> Result<()> {
+        ctx.clear_reports(name, &[self.name()])?;
         let report = match self {
             Step::Run => return run(ctx, name, model, reports).await,
             Step::ValidateData => validate_data(ctx, name, model).await?,
@@ -191,6 +192,8 @@ pub async fn run(
         Step::Promote,
     ];
     debug_assert!(chain.iter().map(Step::name).eq(PIPELINE));
+    // The run's reports replace the last run's, also those of steps it will not reach.
+    ctx.clear_reports(name, &PIPELINE)?;
     for step in &chain {
         Box::pin(step.run(ctx, name, model, reports)).await?;
         if !reports.last().is_some_and(Report::passed) {

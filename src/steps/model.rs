@@ -35,6 +35,9 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         .await?;
     let seconds = started.elapsed().as_secs_f64();
     let evaluation = evaluate_on(ctx, model, &trained.model, &model.data.eval).await?;
+    if trained.model.reported_metrics().is_none() {
+        gate_metrics_exist(ctx, name, model, &evaluation)?;
+    }
     let lineage = Lineage {
         git_commit: ctx.repo.head().await?,
         git_dirty: ctx.repo.is_dirty().await?,
@@ -65,6 +68,20 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
     let (id, created) = versions::save(ctx.store.as_ref(), name, &trained.model, manifest).await?;
     // The training data's profile: the drift reference once this version is in production.
     let profile = super::data::profile_of(ctx, model, &model.data.train).await?;
+    let features = crate::train::feature_names(model, &frame);
+    let numeric_text: Vec<String> = profile
+        .columns
+        .iter()
+        .filter(|(column, _)| features.contains(column))
+        .filter_map(|(column, c)| {
+            let example = crate::data::infer::numeric_text(c)?;
+            let warning =
+                crate::data::infer::numeric_text_warning(&profile.source, column, &example);
+            Some(format!(
+                "⚠️ {warning}; this model used it as a text feature."
+            ))
+        })
+        .collect();
     versions::save_profile(ctx.store.as_ref(), name, &id, &profile.to_json()).await?;
     ctx.write_candidate(&Candidate {
         model: name.into(),
@@ -84,6 +101,20 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         format!("trained candidate `{id}` ({how})"),
     );
     report.notes.push(lineage_note(&stored.manifest));
+    report.notes.extend(numeric_text);
+    if stored.manifest.lineage.git_commit.is_none() {
+        report.notes.push(format!(
+            "⚠️ No commit recorded: {} is not in a git repository (or has no commit yet). \
+             Promotion goes through git: `git init` and commit the project.",
+            ctx.repo.describe()
+        ));
+    }
+    if let (Some(runner), true) = (ctx.event.runner, ctx.store.in_git()) {
+        report.notes.push(format!(
+            "ℹ️ The store `{}` lives in this {runner} job's workspace: run `compare` and              `promote` in this job, and the promotion commit carries the version into git              beside the pointer. To keep every candidate across jobs, use a cloud store              (`s3://…`).",
+            ctx.store.uri()
+        ));
+    }
     if let Some(chart) = importance_chart(&stored.manifest) {
         report.notes.push(chart);
     }
@@ -96,6 +127,42 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
     });
     report.data = serde_json::to_value(&stored.manifest).unwrap_or_default();
     Ok(report)
+}
+
+/// Every gated metric must be one this model has: `brier` on a multiclass model is a
+/// mistake in the config, said at the gate's key before any candidate is compared.
+fn gate_metrics_exist(
+    ctx: &Ctx,
+    name: &str,
+    model: &ModelConfig,
+    evaluation: &Evaluation,
+) -> Result<()> {
+    let Some(metric) = model
+        .gate
+        .keys()
+        .find(|m| !evaluation.metrics.contains_key(*m))
+    else {
+        return Ok(());
+    };
+    let why = match evaluation.classes.len() {
+        k if k > 2 => format!(
+            "this model has {k} classes ({}) and `{metric}` is defined for binary classifiers only",
+            evaluation.classes.join(", ")
+        ),
+        _ => format!(
+            "the evaluation of this model has no `{metric}` (it has {})",
+            evaluation
+                .metrics
+                .keys()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    };
+    Err(ctx
+        .project
+        .error_at(&format!("models.{name}.gate.{metric}"), why)
+        .with_hint("remove the rule, or gate on a metric the model has"))
 }
 
 /// Scores a model on a data file of the project; a model mlgate cannot score itself

@@ -4,6 +4,7 @@
 
 use super::Ctx;
 use crate::config::ModelConfig;
+use crate::data::reader::CsvOptions;
 use crate::data::Frame;
 use crate::error::{Error, Result};
 use crate::model::Predictions;
@@ -56,12 +57,15 @@ pub async fn predict(
     } else {
         opts.input.clone()
     };
-    let frame = Frame::read_csv(&input, &kinds)?;
+    // Read like the model's data (its schema's CSV dialect), with the reader
+    // `validate-data` uses.
+    let csv = ctx.schema(model)?.map(|s| s.csv).unwrap_or_default();
+    let frame = Frame::read(&input, &csv, &kinds)?;
     // The batch-transform job and where it wrote, when scoring ran on SageMaker.
     let remote: Option<(String, String)> = match opts.backend {
         PredictBackend::Local => {
             let predictions = version.model.predict(&frame)?;
-            write_predictions(&input, &opts.output, &predictions)?;
+            write_predictions(&input, &csv, &opts.output, &predictions)?;
             None
         }
         #[cfg(feature = "aws")]
@@ -150,7 +154,7 @@ async fn transform(
             frame.rows,
             &finished.output_uri,
         )?;
-        write_predictions(input, output, &predictions)?;
+        write_predictions(input, &CsvOptions::default(), output, &predictions)?;
     } else {
         create_parent(output)?;
         std::fs::write(output, &finished.output).map_err(|e| Error::write(output, e))?;
@@ -176,13 +180,22 @@ fn create_parent(output: &std::path::Path) -> Result<()> {
 /// Copies the input rows and appends `prediction` (and `proba_<class>` for classifiers).
 fn write_predictions(
     input: &std::path::Path,
+    csv: &CsvOptions,
     output: &std::path::Path,
     predictions: &Predictions,
 ) -> Result<()> {
-    let mut reader = csv::Reader::from_path(input)
+    // The output keeps the input's dialect: a `;`-delimited file stays one.
+    let (delimiter, quote) = crate::data::reader::csv_dialect(input, csv)?;
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .quote(quote)
+        .from_path(input)
         .map_err(|e| Error::input(format!("{}: {e}", input.display())))?;
     create_parent(output)?;
-    let mut writer = csv::Writer::from_path(output)
+    let mut writer = csv::WriterBuilder::new()
+        .delimiter(delimiter)
+        .quote(quote)
+        .from_path(output)
         .map_err(|e| Error::external(format!("{}: {e}", output.display())))?;
     let werr = |e: csv::Error| Error::external(format!("{}: {e}", output.display()));
     let mut header = reader
@@ -203,8 +216,10 @@ fn write_predictions(
                 let p = &proba[row * classes.len()..(row + 1) * classes.len()];
                 let best = crate::evaluate::metrics::argmax_rows(p, classes.len())[0];
                 record.push_field(&classes[best]);
+                // Shortest round-trip text: the metrics can be recomputed from the file
+                // exactly, and small probabilities do not become 0.
                 for v in p {
-                    record.push_field(&format!("{v:.6}"));
+                    record.push_field(&v.to_string());
                 }
             }
             Predictions::Values(values) => record.push_field(&values[row].to_string()),

@@ -10,7 +10,7 @@ use crate::error::{Error, Result};
 use crate::forge::{Proposal, ProposalStatus};
 use crate::pointer::Pointer;
 use crate::report::{markdown_table, read_json, Case, Report, Status, StepName};
-use crate::store::versions;
+use crate::store::{versions, GIT_VERSION_LIMIT};
 
 pub async fn promote(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
     let compare_path = ctx.model_out(name).join("compare.json");
@@ -44,11 +44,15 @@ pub async fn promote(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Repor
     let pointer = Pointer::from_manifest(&version.manifest);
     let prefix = ctx.repo.prefix().await?;
     let pointer_path = crate::repo::in_repository(&prefix, &ctx.project.pointer_rel(name));
+    let mut files = vec![(pointer_path.clone(), pointer.render())];
+    if ctx.store.in_git() {
+        files.extend(version_files(ctx, name, &comparison.candidate, &prefix).await?);
+    }
     let proposal = Proposal {
         branch: ctx.project.promotion_branch(name),
         title: format!("Promote {name} to {}", comparison.candidate),
         body: description(&compare_report, &version.manifest),
-        files: vec![(pointer_path.clone(), pointer.render())],
+        files,
     };
     // Registered before the proposal, so the reviewer finds it pending in the registry.
     let registered = register(ctx, name, model, &version).await?;
@@ -77,8 +81,14 @@ pub async fn promote(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Repor
     let mut report = Report::new(StepName::Promote, name, Status::Pass, title);
     if outcome.status != ProposalStatus::AlreadyApplied {
         report.notes.push(format!(
-            "Review and merge `{}` to promote: it changes `{pointer_path}`. Description: `{}`.",
-            outcome.branch, outcome.location
+            "Review and merge `{}` to promote: it changes `{pointer_path}`{}. Description: `{}`.",
+            outcome.branch,
+            if ctx.store.in_git() {
+                " and adds the version's files beside it"
+            } else {
+                ""
+            },
+            outcome.location
         ));
     }
     report.notes.extend(registered.notes);
@@ -91,6 +101,36 @@ pub async fn promote(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Repor
         report.data["model_package"] = registered.data;
     }
     Ok(report)
+}
+
+/// The version's files, for the promotion commit to carry into git beside the pointer
+/// (repository path, text), within [`GIT_VERSION_LIMIT`].
+async fn version_files(
+    ctx: &Ctx,
+    name: &str,
+    id: &str,
+    prefix: &str,
+) -> Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    for file in ["manifest.json", "model.json", "profile.json"] {
+        let key = versions::key(name, id, file);
+        let Some(bytes) = ctx.store.get(&key).await? else {
+            continue;
+        };
+        let text = String::from_utf8(bytes)
+            .map_err(|_| Error::input(format!("{key}: not text; it cannot be kept in git")))?;
+        files.push((crate::repo::in_repository(prefix, &key), text));
+    }
+    let size: usize = files.iter().map(|(_, text)| text.len()).sum();
+    if size > GIT_VERSION_LIMIT {
+        return Err(Error::input(format!(
+            "version {id} of `{name}` is {:.1} MiB: too large to keep in git beside its pointer (the limit is {} MiB)",
+            size as f64 / 1048576.0,
+            GIT_VERSION_LIMIT / 1048576
+        ))
+        .with_hint("keep versions in a cloud store: `store: s3://BUCKET/PREFIX` (docs/aws.md)"));
+    }
+    Ok(files)
 }
 
 /// SageMaker-trained candidates are registered in the model's package group, pending

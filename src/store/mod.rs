@@ -2,18 +2,22 @@
 //! is the embedded default and cloud stores (`s3://`, feature `aws`) implement the same trait.
 
 mod file;
+mod repo_backed;
 #[cfg(feature = "aws")]
 pub mod s3;
 pub mod versions;
 
 pub use crate::config::uri::{is_remote, parse_uri, StoreUri};
 pub use file::FileStore;
+pub use repo_backed::{is_version_key, RepoBacked, GIT_VERSION_LIMIT};
 #[cfg(feature = "aws")]
 pub use s3::S3Store;
 
 use crate::cloud::Cloud;
 use crate::error::{Error, Result};
+use crate::repo::Repo;
 use std::path::Path;
+use std::sync::Arc;
 
 /// A key-value store of immutable objects plus a few mutable ones (published pointers).
 #[async_trait::async_trait]
@@ -27,6 +31,11 @@ pub trait Store: Send + Sync {
     async fn put_if_absent(&self, key: &str, bytes: &[u8]) -> Result<bool>;
     /// Atomically replaces the object at `key` (for state that moves, like a published pointer).
     async fn put(&self, key: &str, bytes: &[u8]) -> Result<()>;
+    /// Whether versions reach git through promotion commits: a store that lives in the
+    /// job's workspace, backed by the repository (see [`RepoBacked`]).
+    fn in_git(&self) -> bool {
+        false
+    }
     /// Copies the object at `key` into the file `dest`; `false` if there is none. Stores
     /// of large objects stream rather than hold the object in memory.
     async fn download(&self, key: &str, dest: &Path) -> Result<bool> {
@@ -40,10 +49,19 @@ pub trait Store: Send + Sync {
     }
 }
 
-/// Opens the store named by `uri`, resolving relative paths from `root`.
-pub async fn open(uri: &str, root: &Path, cloud: &Cloud) -> Result<Box<dyn Store>> {
+/// Opens the store named by `uri`, resolving relative paths from `root`. A `file://`
+/// store is backed by `repo`, where promoted versions travel ([`RepoBacked`]).
+pub async fn open(
+    uri: &str,
+    root: &Path,
+    cloud: &Cloud,
+    repo: Arc<dyn Repo>,
+) -> Result<Box<dyn Store>> {
     match parse_uri(uri)? {
-        StoreUri::File(path) => Ok(Box::new(FileStore::new(root.join(path), uri))),
+        StoreUri::File(path) => Ok(Box::new(RepoBacked {
+            local: Box::new(FileStore::new(root.join(path), uri)),
+            repo,
+        })),
         #[cfg(feature = "aws")]
         StoreUri::S3 { bucket, prefix } => Ok(Box::new(S3Store::new(
             cloud.aws.s3().await,

@@ -347,7 +347,7 @@ fn read_predictions(model: &Model, path: &Path, rows: usize) -> Result<Predictio
         Task::Regression => vec!["prediction".into()],
     };
     let kinds: HashMap<String, Kind> = wanted.iter().map(|w| (w.clone(), Kind::Numeric)).collect();
-    let frame = Frame::read_csv(path, &kinds)
+    let frame = Frame::read(path, &Default::default(), &kinds)
         .map_err(|e| Error::input(format!("{origin}: {}", e.message)))?;
     if frame.rows != rows {
         return Err(Error::input(format!(

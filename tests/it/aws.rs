@@ -5,7 +5,7 @@
 //! container: they put `model.tar.gz` (and transform output) where the job would.
 
 use crate::aws_support::*;
-use crate::common::{example_repo, git, mlgate, outcome, walk, EXAMPLE_CONFIG};
+use crate::common::{committed_versions, example_repo, git, mlgate, outcome, EXAMPLE_CONFIG};
 use mlgate::store::{S3Store, Store};
 use serde_json::{json, Value};
 use std::collections::VecDeque;
@@ -17,12 +17,10 @@ const BUCKET: &str = "mlgate-it";
 const BRANCH: &str = "mlgate/promote/churn";
 
 /// The churn example switched to an S3 store and SageMaker's XGBoost: nothing else in
-/// its config changes. The file store moves to S3 as a team would move it (`aws s3
-/// sync`), so the production version stays loadable.
+/// its config changes. The versions kept in git move to S3 as a team would move them
+/// (`aws s3 sync`), so the production version stays loadable.
 fn sagemaker_project(root: &Path, moto: &str) {
-    let store = root.join("examples/churn/.mlgate/store");
-    for file in walk(&store) {
-        let key = file.strip_prefix(&store).unwrap().display().to_string();
+    for (key, file) in committed_versions(root) {
         put_object(
             moto,
             &format!("s3://{BUCKET}/mlgate/{key}"),
@@ -244,11 +242,7 @@ fn run_on_s3_and_sagemaker_registers_promotes_deploys_and_rolls_back() {
     );
     assert_eq!(scored.lines().count(), rows + 1);
     assert!(
-        scored
-            .lines()
-            .nth(2)
-            .unwrap()
-            .ends_with(",no,0.900000,0.100000"),
+        scored.lines().nth(2).unwrap().ends_with(",no,0.9,0.1"),
         "{scored}"
     );
 

@@ -95,6 +95,7 @@ fn credentials() -> Credentials {
 
 pub fn s3(url: &str) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
+        .http_client(mlgate::cloud::aws::https_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(url)
@@ -106,6 +107,7 @@ pub fn s3(url: &str) -> aws_sdk_s3::Client {
 
 pub fn sagemaker(url: &str) -> aws_sdk_sagemaker::Client {
     let config = aws_sdk_sagemaker::Config::builder()
+        .http_client(mlgate::cloud::aws::https_client())
         .behavior_version(aws_sdk_sagemaker::config::BehaviorVersion::latest())
         .region(aws_sdk_sagemaker::config::Region::new(REGION))
         .endpoint_url(url)

@@ -43,7 +43,8 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 }
 
 /// A fresh git repository holding the churn example at `examples/churn`, as a clone
-/// would: only the files git tracks (the shipped production version included).
+/// would: only the files git tracks (the production version, committed beside its
+/// pointer, included).
 pub fn example_repo() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
@@ -56,7 +57,6 @@ pub fn example_repo() -> (tempfile::TempDir, PathBuf) {
     std::fs::write(root.join(".gitignore"), ".mlgate/\n").unwrap();
     git(&root, &["init", "-q", "-b", "main"]);
     git(&root, &["add", "-A"]);
-    git(&root, &["add", "-f", "examples/churn/.mlgate/store"]);
     git(&root, &["commit", "-q", "-m", "example"]);
     (dir, root)
 }
@@ -102,4 +102,17 @@ pub fn walk(dir: &Path) -> Vec<PathBuf> {
         }
     }
     files
+}
+
+/// The versions the example keeps in git, as store keys (`models/churn/versions/…`) and
+/// files below `root`: what a team moving to a cloud store copies there.
+pub fn committed_versions(root: &Path) -> Vec<(String, PathBuf)> {
+    let project = root.join("examples/churn");
+    walk(&project.join("models/churn/versions"))
+        .into_iter()
+        .map(|file| {
+            let key = file.strip_prefix(&project).unwrap().display().to_string();
+            (key, file)
+        })
+        .collect()
 }

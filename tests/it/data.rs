@@ -255,6 +255,44 @@ fn schema_infer_writes_a_schema_the_data_passes() {
     infer().code(2);
 }
 
+/// Training and evaluation data together: the schema fits both (not train's exact
+/// range, which the evaluation data would break), ranges widen by the margin, and a
+/// column of numbers written with thousands separators is called out, not silently text.
+#[test]
+fn schema_infer_fits_every_file_with_margins_and_spots_numbers_written_as_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let train = dir.path().join("train.csv");
+    let eval = dir.path().join("eval.csv");
+    std::fs::write(&train, "n,x,mass\n10,0.5,\"3,750\"\n20,1.5,\"4,100\"\n").unwrap();
+    std::fs::write(&eval, "n,x,mass\n30,2.5,\"3,900\"\n15,1.0,\"5,250\"\n").unwrap();
+    let schema = dir.path().join("schema.yaml");
+    let out = mlgate()
+        .args(["schema", "infer"])
+        .args([&train, &eval])
+        .args(["--margin", "0.1", "--out"])
+        .arg(&schema)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("column `mass` holds numbers written as text (e.g. `3,750`)"),
+        "{stderr}"
+    );
+    let parsed = mlgate::data::DataSchema::load(&schema).unwrap();
+    let n = &parsed.columns["n"];
+    // 10..30 widened by 10% of 20 on both sides, outward to whole numbers.
+    assert_eq!((n.min, n.max), (Some(8.0), Some(32.0)));
+    let x = &parsed.columns["x"];
+    assert_eq!((x.min, x.max), (Some(0.3), Some(2.7)));
+    for data in [&train, &eval] {
+        let check = mlgate::data::schema::check_file(data, &parsed).unwrap();
+        assert!(check.passed(), "{:?}", check.findings);
+    }
+    let text = std::fs::read_to_string(&schema).unwrap();
+    assert!(text.contains("# warning: "), "{text}");
+}
+
 #[test]
 fn drift_against_a_reference_fails_and_reports_values() {
     let (_dir, root) = project("train.csv", b"", SCHEMA);
@@ -507,7 +545,8 @@ fn frames_read_parquet_and_gzip_like_csv() {
         ]),
     )
     .unwrap();
-    let read = |p: &Path| mlgate::data::Frame::read(p, &HashMap::new()).unwrap();
+    let read =
+        |p: &Path| mlgate::data::Frame::read(p, &Default::default(), &HashMap::new()).unwrap();
     let expected = read(&csv);
     for p in [&gz, &pq] {
         let f = read(p);

@@ -4,9 +4,12 @@
 //! `git` binary — against a GitHub fake and the S3 store on moto.
 
 use crate::aws_support::{aws_env, create_bucket, get_object, put_object, start_moto, REGION};
-use crate::common::{example_repo, git, mlgate, outcome, repo_root, walk, EXAMPLE_CONFIG};
+use crate::common::{
+    committed_versions, example_repo, git, mlgate, outcome, repo_root, EXAMPLE_CONFIG,
+};
 use crate::forge_support::{
-    example, git_ref, json_response, mount_base_with, mount_new_branch, remote, SHA, TOKEN,
+    example, git_ref, json_response, mount_base_with, mount_new_branch, mount_new_pull_request,
+    remote, SHA, TOKEN,
 };
 use base64::Engine as _;
 use mlgate::config::Project;
@@ -138,29 +141,7 @@ async fn the_pipeline_promotes_through_an_injected_github_forge() {
     let server = MockServer::start().await;
     mount_base_with(&server, "examples/churn/models/churn/production.yaml").await;
     mount_new_branch(&server).await;
-    let pr = example("pull-request");
-    let number = pr["number"].as_u64().unwrap();
-    Mock::given(method("POST"))
-        .and(path("/repos/o/r/pulls"))
-        .and(body_partial_json(
-            json!({"head": "mlgate/promote/churn", "base": "main"}),
-        ))
-        .respond_with(json_response(201, pr))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(format!("/repos/o/r/issues/{number}/labels")))
-        .respond_with(json_response(200, example("label-items")))
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/repos/o/r/pulls/{number}/requested_reviewers"
-        )))
-        .respond_with(json_response(201, example("pull-request-simple")))
-        .mount(&server)
-        .await;
+    mount_new_pull_request(&server, false).await;
     let (_dir, root) = example_repo();
     let project = Project::load(&root.join(EXAMPLE_CONFIG)).unwrap();
     let github = GitHub::new(remote(&server.uri(), "o/r")).unwrap();
@@ -195,16 +176,13 @@ fn detached_project(moto: &str, forge_url: &str) -> (tempfile::TempDir, PathBuf)
         std::fs::create_dir_all(target.parent().unwrap()).unwrap();
         std::fs::copy(repo_root().join(file), &target).unwrap();
     }
-    let store = repo_root().join("examples/churn/.mlgate/store");
     create_bucket(moto, "mlgate-engine");
-    for file in walk(&store) {
-        let key = file.strip_prefix(&store).unwrap().display();
+    for (key, file) in committed_versions(&root) {
         let uri = format!("s3://mlgate-engine/mlgate/{key}");
         put_object(moto, &uri, std::fs::read(&file).unwrap());
     }
     // What git holds comes through the API only; what the store holds, from S3 only.
-    std::fs::remove_file(root.join("examples/churn/models/churn/production.yaml")).unwrap();
-    std::fs::remove_dir_all(root.join("examples/churn/.mlgate")).unwrap();
+    std::fs::remove_dir_all(root.join("examples/churn/models")).unwrap();
     let config = root.join(EXAMPLE_CONFIG);
     let text = std::fs::read_to_string(&config).unwrap().replace(
         "store: file://.mlgate/store",

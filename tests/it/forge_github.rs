@@ -3,11 +3,11 @@
 //! response examples.
 
 use crate::forge_support::{
-    example, git_ref, json_response, mount_base, mount_new_branch, npm, remote, spec_path, SHA,
-    TOKEN,
+    example, git_ref, json_response, mount_base, mount_new_branch, mount_new_pull_request, npm,
+    remote, spec_path, SHA, TOKEN,
 };
 use mlgate::forge::{
-    sticky_marker, CommentStatus, Forge, GitHub, Proposal, ProposalStatus, Sticky, Verdict,
+    sticky_marker, ApiRepo, CommentStatus, Forge, GitHub, Proposal, ProposalStatus, Sticky, Verdict,
 };
 use mlgate::repo::Repo;
 use serde_json::{json, Value};
@@ -123,9 +123,10 @@ async fn every_request_is_valid_against_githubs_openapi_description() {
         .await;
     assert!(tag.is_ok(), "tag: {tag:?}");
     // The repository read through the API, as runs without a checkout do.
-    let file = Repo::read(&forge, "README.md", Some(SHA)).await;
+    let repo = ApiRepo(std::sync::Arc::new(forge));
+    let file = repo.read("README.md", Some(SHA)).await;
     assert!(file.is_ok(), "read: {file:?}");
-    let history = Repo::history(&forge, "README.md", 5).await;
+    let history = repo.history("README.md", 5).await;
     assert!(
         history.as_ref().is_ok_and(|h| !h.is_empty()),
         "history: {history:?}"
@@ -374,33 +375,7 @@ async fn a_new_pull_request_gets_labels_and_reviewers() {
     let server = MockServer::start().await;
     mount_base(&server).await;
     mount_new_branch(&server).await;
-    let pr = example("pull-request");
-    let number = pr["number"].as_u64().unwrap();
-    Mock::given(method("POST"))
-        .and(path("/repos/o/r/pulls"))
-        .and(body_partial_json(
-            json!({"head": "mlgate/promote/churn", "base": "main", "draft": true}),
-        ))
-        .respond_with(json_response(201, pr))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(format!("/repos/o/r/issues/{number}/labels")))
-        .and(body_partial_json(json!({"labels": ["model-promotion"]})))
-        .respond_with(json_response(200, example("label-items")))
-        .expect(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("POST"))
-        .and(path(format!(
-            "/repos/o/r/pulls/{number}/requested_reviewers"
-        )))
-        .and(body_partial_json(json!({"reviewers": ["octocat"]})))
-        .respond_with(json_response(201, example("pull-request-simple")))
-        .expect(1)
-        .mount(&server)
-        .await;
+    mount_new_pull_request(&server, true).await;
     let mut r = remote(&server.uri(), "o/r");
     r.draft = true;
     let forge = GitHub::new(r).unwrap();
@@ -508,4 +483,30 @@ async fn a_primary_rate_limit_waits_for_its_reset_or_fails_at_once() {
             assert!(e.to_string().contains("rate limited"), "{e}");
         }
     }
+}
+
+/// Nothing listens at the forge's address: one attempt, not a minute of retries, and the
+/// error names where mlgate looked.
+#[tokio::test]
+async fn an_unreachable_forge_is_named_and_not_retried() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // The listener is gone: the port refuses connections.
+    let url = format!("http://127.0.0.1:{port}");
+    let forge = GitHub::new(remote(&url, "o/r")).unwrap();
+    let started = Instant::now();
+    let err = forge.last_deploy_tag("churn").await.unwrap_err();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "retried a refusal"
+    );
+    assert!(
+        err.message.contains(&format!("no answer from {url}")),
+        "{err}"
+    );
+    assert!(err.to_string().contains("check `forge.url`"), "{err}");
+    assert!(!err.is_transient());
 }

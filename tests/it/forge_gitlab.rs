@@ -332,3 +332,26 @@ async fn a_job_token_refusal_says_what_to_use_instead() {
     );
     assert!(!text.contains(TOKEN));
 }
+
+/// Nothing listens at the forge's address: one attempt, and the error names the host.
+#[tokio::test]
+async fn an_unreachable_gitlab_is_named_and_not_retried() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let forge = GitLab::new(remote(&format!("http://127.0.0.1:{port}"), "group/churn")).unwrap();
+    let started = std::time::Instant::now();
+    let err = forge.last_deploy_tag("churn").await.unwrap_err();
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "retried a refusal"
+    );
+    assert!(
+        err.message.contains("nothing answers at 127.0.0.1"),
+        "{err}"
+    );
+    assert!(err.to_string().contains("check `forge.url`"), "{err}");
+    assert!(!err.is_transient());
+}

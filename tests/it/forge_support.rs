@@ -169,3 +169,35 @@ pub async fn mount_new_branch(server: &MockServer) {
         .mount(server)
         .await;
 }
+
+/// The promotion pull request opened (as a draft or not), then labelled and given the
+/// test remote's reviewer: each expected once.
+pub async fn mount_new_pull_request(server: &MockServer, draft: bool) {
+    let pr = example("pull-request");
+    let number = pr["number"].as_u64().unwrap();
+    Mock::given(method("POST"))
+        .and(path("/repos/o/r/pulls"))
+        .and(body_partial_json(
+            json!({"head": "mlgate/promote/churn", "base": "main", "draft": draft}),
+        ))
+        .respond_with(json_response(201, pr))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("/repos/o/r/issues/{number}/labels")))
+        .and(body_partial_json(json!({"labels": ["model-promotion"]})))
+        .respond_with(json_response(200, example("label-items")))
+        .expect(1)
+        .mount(server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!(
+            "/repos/o/r/pulls/{number}/requested_reviewers"
+        )))
+        .and(body_partial_json(json!({"reviewers": ["octocat"]})))
+        .respond_with(json_response(201, example("pull-request-simple")))
+        .expect(1)
+        .mount(server)
+        .await;
+}

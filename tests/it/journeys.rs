@@ -80,13 +80,20 @@ fn first_run_promotes_and_rerun_changes_nothing() {
         git(&root, &["rev-parse", &format!("{BRANCH}^")]),
         git(&root, &["rev-parse", "main"])
     );
+    // It writes the pointer, and carries the candidate's files into git beside it.
+    let candidate = production_version(&root, BRANCH);
+    assert_ne!(candidate, production_version(&root, "main"));
+    let versions = format!("examples/churn/models/churn/versions/{candidate}");
     assert_eq!(
-        git(&root, &["diff", "--name-only", "main", BRANCH]),
-        "examples/churn/models/churn/production.yaml"
-    );
-    assert_ne!(
-        production_version(&root, BRANCH),
-        production_version(&root, "main")
+        git(&root, &["diff", "--name-only", "main", BRANCH])
+            .lines()
+            .collect::<Vec<_>>(),
+        [
+            "examples/churn/models/churn/production.yaml".to_string(),
+            format!("{versions}/manifest.json"),
+            format!("{versions}/model.json"),
+            format!("{versions}/profile.json"),
+        ]
     );
     // The working tree and the user's index are untouched.
     assert_eq!(git(&root, &["status", "--porcelain"]), "");
@@ -190,4 +197,81 @@ fn merge_deploys_and_revert_rolls_back() {
         tags.lines().collect::<Vec<_>>(),
         ["model/churn/v1", "model/churn/v2", "model/churn/v3"]
     );
+}
+
+/// A clone of the bare repository `origin` at `dir/name`, as a CI runner checks it out:
+/// no `.mlgate/`, nothing but what git holds.
+fn fresh_clone(origin: &Path, dir: &Path, name: &str) -> std::path::PathBuf {
+    let clone = dir.join(name);
+    git(dir, &["clone", "-q", &origin.display().to_string(), name]);
+    assert!(!clone.join("examples/churn/.mlgate").exists());
+    clone
+}
+
+/// The loop a team runs with the embedded defaults, each step on a fresh clone: the pull
+/// request re-evaluates production from the version git holds; the promotion commit
+/// carries the candidate into git; after the merge a new clone deploys it; reverting the
+/// merge (`-m 1`) and deploying rolls back to the version git still holds.
+#[test]
+fn the_loop_runs_on_fresh_clones() {
+    let (_tmp, root) = example_repo();
+    let shipped = production_version(&root, "main");
+    let dir = tempfile::tempdir().unwrap();
+    let origin = dir.path().join("origin.git");
+    git(
+        dir.path(),
+        &[
+            "clone",
+            "-q",
+            "--bare",
+            &root.display().to_string(),
+            "origin.git",
+        ],
+    );
+    let deploy = |clone: &Path| {
+        let (code, out, err) = crate::common::outcome(
+            mlgate()
+                .current_dir(clone)
+                .args(["deploy", "--config", CONFIG]),
+        );
+        assert_eq!(code, 0, "{out}{err}");
+        out
+    };
+
+    // The pull request's run, on a runner.
+    let pr = fresh_clone(&origin, dir.path(), "pr");
+    let (code, out) = run(&pr);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains(&format!(
+            "Production `{shipped}` and the candidate were both scored"
+        )),
+        "production comes from git on a fresh clone: {out}"
+    );
+    let candidate = production_version(&pr, BRANCH);
+    git(&pr, &["push", "-q", "origin", BRANCH]);
+
+    // The reviewer merges the promotion; the push to main deploys on another runner.
+    let merge = fresh_clone(&origin, dir.path(), "merge");
+    git(
+        &merge,
+        &[
+            "merge",
+            "-q",
+            "--no-ff",
+            &format!("origin/{BRANCH}"),
+            "-m",
+            "Merge promotion",
+        ],
+    );
+    git(&merge, &["push", "-q", "origin", "main"]);
+    let ci = fresh_clone(&origin, dir.path(), "deploy");
+    assert!(deploy(&ci).contains(&format!("deployed `{candidate}` as `model/churn/v1`")));
+
+    // Reverting the merge rolls back: the older version is still in git.
+    git(&ci, &["push", "-q", "origin", "--tags"]);
+    git(&ci, &["revert", "--no-edit", "-m", "1", "HEAD"]);
+    git(&ci, &["push", "-q", "origin", "main"]);
+    let ci = fresh_clone(&origin, dir.path(), "rollback");
+    assert!(deploy(&ci).contains(&format!("deployed `{shipped}` as `model/churn/v2`")));
 }

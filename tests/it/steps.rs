@@ -145,7 +145,8 @@ fn predict_scores_with_the_production_version() {
 #[test]
 fn tampered_store_is_detected() {
     let (_tmp, root) = example_repo();
-    let versions = root.join("examples/churn/.mlgate/store/models/churn/versions");
+    // Production's version, as git holds it.
+    let versions = root.join("examples/churn/models/churn/versions");
     let version = std::fs::read_dir(&versions)
         .unwrap()
         .next()
@@ -177,7 +178,7 @@ fn tampered_store_is_detected() {
 #[test]
 fn missing_production_artifact_falls_back_to_recorded_metrics_with_a_warning() {
     let (_tmp, root) = example_repo();
-    std::fs::remove_dir_all(root.join("examples/churn/.mlgate/store")).unwrap();
+    std::fs::remove_dir_all(root.join("examples/churn/models/churn/versions")).unwrap();
     let (code, stdout) = run_example(&root);
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("could not be re-evaluated"), "{stdout}");
@@ -237,6 +238,8 @@ fn init_scaffolds_a_project_that_runs() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    let ignore = std::fs::read_to_string(dir.join(".gitignore")).unwrap();
+    assert!(ignore.lines().any(|l| l == ".mlgate/"), "{ignore}");
     let again = init("a", "b");
     assert_eq!(again.status.code(), Some(2), "init must never overwrite");
     git(&root, &["add", "-A"]);
@@ -374,4 +377,74 @@ fn regression_and_multiclass_models_run_end_to_end() {
             "{branch}"
         );
     }
+}
+
+/// A gate rule on a metric the model cannot have is a config error at the rule's key,
+/// not a gate failure ("the candidate has no `brier`") after training.
+#[test]
+fn brier_on_a_multiclass_model_is_a_config_error() {
+    let (_tmp, root) = example_repo();
+    let config = root.join("examples/churn/contract.yaml");
+    std::fs::write(
+        &config,
+        "version: 1\nmodels:\n  contract:\n    task: classification\n    target: contract\n    exclude: [customer_id]\n    data: {train: data/train.csv, eval: data/eval.csv}\n    gate:\n      accuracy: {min: 0.4}\n      brier: {max: 0.3}\n",
+    )
+    .unwrap();
+    let (code, _, err) = outcome(mlgate().current_dir(&root).args([
+        "train",
+        "--config",
+        "examples/churn/contract.yaml",
+    ]));
+    assert_eq!(code, 2, "{err}");
+    for expected in [
+        "contract.yaml:10:",
+        "`models.contract.gate.brier`",
+        "3 classes (month-to-month, one-year, two-year)",
+        "binary classifiers only",
+    ] {
+        assert!(err.contains(expected), "{expected}: {err}");
+    }
+}
+
+/// A report belongs to one run: when a run stops early, the reports of the steps it did
+/// not reach are gone, so `comment` never folds in an earlier run's verdicts.
+#[test]
+fn a_run_that_stops_early_leaves_no_stale_reports() {
+    let (_tmp, root) = example_repo();
+    let (code, out) = run_example(&root);
+    assert_eq!(code, 0, "{out}");
+    let reports = root.join("examples/churn/.mlgate/reports/churn");
+    assert!(reports.join("compare.json").is_file());
+    // Break the evaluation data: validate-data fails and the chain stops there.
+    let eval = root.join("examples/churn/data/eval.csv");
+    let text = std::fs::read_to_string(&eval).unwrap();
+    let header = text
+        .lines()
+        .next()
+        .unwrap()
+        .replacen("tenure_months", "tenure_in_months", 1);
+    let rest: String = text.lines().skip(1).map(|l| format!("{l}\n")).collect();
+    std::fs::write(&eval, format!("{header}\n{rest}")).unwrap();
+    let (code, out) = run_example(&root);
+    assert_eq!(code, 1, "{out}");
+    assert!(reports.join("validate-data.json").is_file());
+    for step in ["train", "evaluate", "validate-model", "compare", "promote"] {
+        assert!(
+            !reports.join(format!("{step}.json")).exists(),
+            "stale {step} report"
+        );
+    }
+    let (code, out, err) = outcome(
+        mlgate()
+            .current_dir(&root)
+            .args(["comment", "--config", CONFIG]),
+    );
+    assert_eq!(code, 1, "{out}{err}");
+    let comment =
+        std::fs::read_to_string(reports.join("../pull-requests/comment-churn.md")).unwrap();
+    assert!(comment.contains("validate-data"), "{comment}");
+    assert!(
+        !comment.contains("compare"),
+        "an earlier run's verdict: {comment}"
+    );
 }

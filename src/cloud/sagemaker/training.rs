@@ -231,7 +231,11 @@ impl SageMakerTrainer {
                     .iter()
                     .filter_map(|n| Some((n.clone(), request.train.column(n)?.kind())))
                     .collect();
-                Some(crate::data::Frame::read(&self.eval_path, &kinds)?)
+                Some(crate::data::Frame::read(
+                    &self.eval_path,
+                    &Default::default(),
+                    &kinds,
+                )?)
             }
             None => None,
         };
