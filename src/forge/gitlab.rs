@@ -259,13 +259,7 @@ impl GitLab {
     }
 
     async fn branch_exists(&self, branch: &str) -> Result<bool> {
-        let endpoint = Branch::builder()
-            .project(self.project())
-            .branch(branch)
-            .build()
-            .map_err(builder)?;
-        let found: Option<serde_json::Value> = self.find(Op::Read, endpoint).await?;
-        Ok(found.is_some())
+        Ok(self.branch_head(branch).await?.is_some())
     }
 
     /// One commit on the base, written to the branch with `force`: GitLab creates the

@@ -14,7 +14,9 @@ use crate::forge_support::{
 use base64::Engine as _;
 use mlgate::config::Project;
 use mlgate::forge::GitHub;
+use mlgate::repo::Checkout;
 use mlgate::report::{Report, StepName};
+use mlgate::store::{FileStore, RepoBacked};
 use mlgate::{execute, Ctx, Selection, Step};
 use serde_json::json;
 use std::path::{Path, PathBuf};
@@ -145,9 +147,17 @@ async fn the_pipeline_promotes_through_an_injected_github_forge() {
     let (_dir, root) = example_repo();
     let project = Project::load(&root.join(EXAMPLE_CONFIG)).unwrap();
     let github = GitHub::new(remote(&server.uri(), "o/r")).unwrap();
+    // A store of the adapter's choosing, backed by the checkout like the default one.
+    let checkout = Arc::new(Checkout::open(&root.join("examples/churn")).unwrap());
+    let store = RepoBacked {
+        local: Box::new(FileStore::new(root.join("injected"), "file://injected")),
+        repo: checkout.clone(),
+    };
     let ctx = Ctx::builder(project)
         .out(root.join("out"))
         .forge(Arc::new(github))
+        .repo(checkout)
+        .store(Box::new(store))
         .build()
         .await
         .unwrap();
@@ -164,6 +174,13 @@ async fn the_pipeline_promotes_through_an_injected_github_forge() {
     );
     // Nothing was written to the local repository: the forge holds the proposal.
     assert!(git(&root, &["branch", "--list", "mlgate/promote/churn"]).is_empty());
+    // The candidate went to the injected store, not the config's.
+    let candidate = reports[1].data["version"].as_str().unwrap();
+    assert!(root
+        .join("injected/models/churn/versions")
+        .join(candidate)
+        .is_dir());
+    assert!(!root.join("examples/churn/.mlgate/store").exists());
 }
 
 /// A project folder as a function or a runner without a clone has it: the example's
