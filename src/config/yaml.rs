@@ -27,9 +27,82 @@ pub(super) fn parse<T: DeserializeOwned>(file: &Path, text: &str) -> Result<(T, 
     // indent, an unclosed bracket) that error is about the wrong key on the wrong line.
     serde_yaml::from_str::<serde_yaml::Value>(text)
         .map_err(|e| yaml_error(file, text, &e, &locator))?;
-    let value =
-        serde_yaml::from_str::<T>(text).map_err(|e| yaml_error(file, text, &e, &locator))?;
+    let value = serde_yaml::from_str::<T>(text)
+        .map_err(|e| every_unknown_key::<T>(file, text, e, &locator))?;
     Ok((value, locator))
+}
+
+/// Unknown keys reported at most in one error.
+const MAX_UNKNOWN_KEYS: usize = 20;
+
+/// serde stops at the first unknown key; `config check` promises every problem. While
+/// the error is an unknown key written in block style, that key and its block are
+/// commented out (so lines keep their numbers) and the text parsed again: one error
+/// then lists every unknown key, each at its own line.
+fn every_unknown_key<T: DeserializeOwned>(
+    file: &Path,
+    text: &str,
+    first: serde_yaml::Error,
+    locator: &Locator,
+) -> Error {
+    let mut errors = vec![yaml_error(file, text, &first, locator)];
+    let mut current = text.to_string();
+    let mut err = first;
+    while errors.len() < MAX_UNKNOWN_KEYS {
+        let Some(next) = without_unknown_key(&current, &err) else {
+            break;
+        };
+        match serde_yaml::from_str::<T>(&next) {
+            Err(e) if is_unknown_key(&e) => {
+                errors.push(yaml_error(file, text, &e, locator));
+                (current, err) = (next, e);
+            }
+            // Anything else may be a consequence of the removal: the keys found stand.
+            _ => break,
+        }
+    }
+    match errors.len() {
+        1 => errors.remove(0),
+        n => {
+            let all: Vec<String> = errors.iter().map(ToString::to_string).collect();
+            Error::config(format!(
+                "{}\n\n{n} unknown keys in {}",
+                all.join("\n\n"),
+                file.display()
+            ))
+        }
+    }
+}
+
+fn is_unknown_key(err: &serde_yaml::Error) -> bool {
+    err.to_string().contains("unknown field")
+}
+
+/// `text` with the unknown key of `err` and the lines nested under it commented out;
+/// `None` unless the key starts its line (block style).
+fn without_unknown_key(text: &str, err: &serde_yaml::Error) -> Option<String> {
+    if !is_unknown_key(err) {
+        return None;
+    }
+    let location = err.location()?;
+    let lines: Vec<&str> = text.lines().collect();
+    let at = location.line().checked_sub(1)?;
+    let line = lines.get(at)?;
+    let indent = line.len() - line.trim_start().len();
+    if location.column() != indent + 1 {
+        return None;
+    }
+    let nested = |l: &&&str| l.trim().is_empty() || l.len() - l.trim_start().len() > indent;
+    let end = at + 1 + lines[at + 1..].iter().take_while(nested).count();
+    let out: Vec<String> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| match i {
+            i if (at..end).contains(&i) => "#".to_string(),
+            _ => l.to_string(),
+        })
+        .collect();
+    Some(out.join("\n") + "\n")
 }
 
 /// Why a file holds no settings at all, if it does not.

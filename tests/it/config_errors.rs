@@ -314,6 +314,35 @@ fn every_problem_in_a_file_is_reported_with_its_own_line() {
     }
 }
 
+/// serde stops at the first unknown key; the user gets every one, each at its line.
+#[test]
+fn every_unknown_key_is_reported_with_its_own_line() {
+    let yaml = BASE
+        .replace(
+            "store: file://.mlgate/store",
+            "store: file://.mlgate/store\nowner: ml-team",
+        )
+        .replace(
+            "    target: y",
+            "    target: y\n    gaet:\n      recall: {min: 0.4}",
+        )
+        .replace(
+            "      eval: eval.csv",
+            "      eval: eval.csv\n      trian: train.csv",
+        );
+    let dir = project(&yaml);
+    let out = config_check(&dir.path().join("mlgate.yaml"));
+    assert_eq!(out.code, Some(2), "stderr: {}", out.stderr);
+    for want in [
+        "mlgate.yaml:4:1: unknown key `owner`",
+        "mlgate.yaml:9:5: in `models.churn`: unknown key `gaet`; did you mean `gate`?",
+        "mlgate.yaml:15:7: in `models.churn.data`: unknown key `trian`; did you mean `train`?",
+        "3 unknown keys in ",
+    ] {
+        assert!(out.stderr.contains(want), "lacks {want:?}:\n{}", out.stderr);
+    }
+}
+
 #[test]
 fn missing_config_file_exits_2_with_init_hint() {
     let dir = tempfile::tempdir().unwrap();
