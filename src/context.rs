@@ -102,9 +102,7 @@ impl CtxBuilder {
 
     pub async fn build(self) -> Result<Ctx> {
         let project = self.project;
-        let out = self
-            .out
-            .unwrap_or_else(|| project.root.join(".mlgate/reports"));
+        let out = self.out.unwrap_or_else(|| default_out(&project));
         let cloud = self.cloud.unwrap_or_else(|| Cloud::new(&project, |_| None));
         let repo = self.repo.unwrap_or_else(|| repo::open(&project.root, None));
         let store = match self.store {
@@ -136,6 +134,11 @@ impl CtxBuilder {
     }
 }
 
+/// Where reports go unless the adapter says: `.mlgate/reports` beside the config.
+fn default_out(project: &Project) -> PathBuf {
+    project.root.join(".mlgate/reports")
+}
+
 impl Ctx {
     pub fn builder(project: Project) -> CtxBuilder {
         CtxBuilder {
@@ -154,7 +157,7 @@ impl Ctx {
     /// The repository is the checkout when there is one, else the forge's API.
     pub async fn from_ci(config: &Path, out: Option<PathBuf>, ci: &mut Ci) -> Result<Ctx> {
         let project = Project::load(config)?;
-        let out = out.unwrap_or_else(|| project.root.join(".mlgate/reports"));
+        let out = out.unwrap_or_else(|| default_out(&project));
         let event = Event::from_ci(ci)?;
         let cloud = Cloud::new(&project, |name| ci.var(name).map(str::to_string));
         let builder = Ctx::builder(project).out(out.clone()).cloud(cloud);
@@ -258,7 +261,8 @@ impl Ctx {
                 let text = std::fs::read_to_string(&path).map_err(|_| {
                     let hint = match self.event.runner {
                         Some(runner) => format!(
-                            "run `mlgate train` earlier in this {runner} job (with the same --out):                              the report folder and a `file://` store do not outlive a job"
+                            "run `mlgate train` earlier in this {runner} job (with the same --out): \
+                             the report folder and a `file://` store do not outlive a job"
                         ),
                         None => "run `mlgate train` first (with the same --out), or pass --version ID"
                             .into(),

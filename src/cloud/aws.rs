@@ -25,6 +25,7 @@ pub struct Aws {
     /// Buckets addressed by path (moto, MinIO, LocalStack) rather than by host name.
     path_style: bool,
     config: OnceCell<SdkConfig>,
+    s3: OnceCell<aws_sdk_s3::Client>,
     clients: OnceCell<Clients>,
 }
 
@@ -36,6 +37,7 @@ impl Aws {
             region,
             path_style,
             config: OnceCell::new(),
+            s3: OnceCell::new(),
             clients: OnceCell::new(),
         }
     }
@@ -46,6 +48,7 @@ impl Aws {
             region: None,
             path_style,
             config: OnceCell::new_with(Some(config)),
+            s3: OnceCell::new(),
             clients: OnceCell::new(),
         }
     }
@@ -62,8 +65,14 @@ impl Aws {
             .await
     }
 
+    /// The S3 client (cheap to clone: clones share it).
     pub async fn s3(&self) -> aws_sdk_s3::Client {
-        crate::store::s3::client(self.config().await, self.path_style)
+        self.s3
+            .get_or_init(|| async {
+                crate::store::s3::client(self.config().await, self.path_style)
+            })
+            .await
+            .clone()
     }
 
     /// SageMaker and S3 clients under the same credentials and region.
@@ -76,7 +85,7 @@ impl Aws {
                 })?;
                 Ok(Clients {
                     sagemaker: aws_sdk_sagemaker::Client::new(config),
-                    s3: crate::store::s3::client(config, self.path_style),
+                    s3: self.s3().await,
                     region,
                 })
             })

@@ -25,11 +25,7 @@ pub fn infer_files(paths: &[std::path::PathBuf], margin: f64) -> Result<(String,
     let mut warnings = Vec::new();
     for path in paths {
         let s = scan(path, None, &ScanOptions::default())?;
-        for (name, c) in &s.profile.columns {
-            if let Some(example) = numeric_text(c) {
-                warnings.push(numeric_text_warning(&s.profile.source, name, &example));
-            }
-        }
+        warnings.extend(numeric_text_columns(&s.profile).map(|(_, w)| w));
         sources.push(format!("{} ({} rows)", s.profile.source, s.profile.rows));
         let next = infer(&s.profile);
         schema = Some(match schema {
@@ -152,8 +148,25 @@ fn looks_numeric(value: &str) -> bool {
     !plain && PATTERN.is_match(v)
 }
 
+/// The text columns of `profile` whose values are nearly all numbers written as text,
+/// each with the warning to show (naming the file, the column and an example value).
+pub fn numeric_text_columns(profile: &Profile) -> impl Iterator<Item = (&str, String)> {
+    profile.columns.iter().filter_map(|(column, c)| {
+        let example = numeric_text(c)?;
+        Some((
+            column.as_str(),
+            format!(
+                "{}: column `{column}` holds numbers written as text (e.g. `{example}`): it is \
+                 read as text, and as a feature it would become one level per value. Write plain \
+                 numbers (`3750`, `12.5`) in the data",
+                profile.source
+            ),
+        ))
+    })
+}
+
 /// A value of a text column whose values are nearly all numbers written as text.
-pub fn numeric_text(c: &ColumnProfile) -> Option<String> {
+fn numeric_text(c: &ColumnProfile) -> Option<String> {
     if c.kind != ColumnType::String || c.count == 0 {
         return None;
     }
@@ -173,14 +186,6 @@ pub fn numeric_text(c: &ColumnProfile) -> Option<String> {
                 .cloned()
         })
         .flatten()
-}
-
-/// What to say about a column of numbers written as text.
-pub fn numeric_text_warning(source: &str, column: &str, example: &str) -> String {
-    format!(
-        "{source}: column `{column}` holds numbers written as text (e.g. `{example}`): it is read as text, \
-         and as a feature it would become one level per value. Write plain numbers (`3750`, `12.5`) in the data"
-    )
 }
 
 /// Writes a new file; never replaces one.

@@ -272,13 +272,10 @@ fn build_report(
         report.notes.push("A sample of the offending rows is in `validate-data.bad-rows.<file>.csv` next to this report.".into());
     }
     for (_, s) in scans {
-        for (column, c) in &s.profile.columns {
-            if let Some(example) = crate::data::infer::numeric_text(c) {
-                let warning =
-                    crate::data::infer::numeric_text_warning(&s.profile.source, column, &example);
-                report.notes.push(format!("⚠️ {warning}."));
-            }
-        }
+        let warnings = crate::data::infer::numeric_text_columns(&s.profile);
+        report
+            .notes
+            .extend(warnings.map(|(_, w)| format!("⚠️ {w}.")));
     }
     report.tables.push(profile_table(&scans[0].1.profile));
     for (label, d) in [

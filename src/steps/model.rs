@@ -69,18 +69,9 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
     // The training data's profile: the drift reference once this version is in production.
     let profile = super::data::profile_of(ctx, model, &model.data.train).await?;
     let features = crate::train::feature_names(model, &frame);
-    let numeric_text: Vec<String> = profile
-        .columns
-        .iter()
-        .filter(|(column, _)| features.contains(column))
-        .filter_map(|(column, c)| {
-            let example = crate::data::infer::numeric_text(c)?;
-            let warning =
-                crate::data::infer::numeric_text_warning(&profile.source, column, &example);
-            Some(format!(
-                "⚠️ {warning}; this model used it as a text feature."
-            ))
-        })
+    let numeric_text: Vec<String> = crate::data::infer::numeric_text_columns(&profile)
+        .filter(|(column, _)| features.iter().any(|f| f == column))
+        .map(|(_, w)| format!("⚠️ {w}; this model used it as a text feature."))
         .collect();
     versions::save_profile(ctx.store.as_ref(), name, &id, &profile.to_json()).await?;
     ctx.write_candidate(&Candidate {
@@ -111,7 +102,10 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
     }
     if let (Some(runner), true) = (ctx.event.runner, ctx.store.in_git()) {
         report.notes.push(format!(
-            "ℹ️ The store `{}` lives in this {runner} job's workspace: run `compare` and              `promote` in this job, and the promotion commit carries the version into git              beside the pointer. To keep every candidate across jobs, use a cloud store              (`s3://…`).",
+            "ℹ️ The store `{}` lives in this {runner} job's workspace: run `compare` and \
+             `promote` in this job, and the promotion commit carries the version into git \
+             beside the pointer. To keep every candidate across jobs, use a cloud store \
+             (`s3://…`).",
             ctx.store.uri()
         ));
     }
