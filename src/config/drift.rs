@@ -30,6 +30,12 @@ pub struct DriftConfig {
     /// Compare evaluation data with training data (training/serving skew). Default true.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub skew: Option<bool>,
+    /// A crossed `psi`, `wasserstein` or `jensen_shannon` threshold counts only when the
+    /// difference is also significant at this level (KS or chi-square p-value below it),
+    /// so small samples are not flagged for sampling noise. Default 0.01; 1 turns the
+    /// guard off.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub significance: Option<f64>,
 }
 
 /// A column drifts when any threshold set here is crossed.

@@ -15,6 +15,7 @@ pub const DEFAULT_PSI: f64 = 0.2;
 pub const DEFAULT_WASSERSTEIN: f64 = 0.1;
 pub const DEFAULT_JENSEN_SHANNON: f64 = 0.1;
 pub const DEFAULT_SHARE: f64 = 0.5;
+pub const DEFAULT_SIGNIFICANCE: f64 = 0.01;
 pub const DEFAULT_EXACT_MAX_ROWS: usize = 100_000;
 /// Proportions are floored at this in PSI, so an empty bin does not make it infinite.
 pub const PSI_FLOOR: f64 = 1e-4;
@@ -43,6 +44,10 @@ impl DriftConfig {
         self.share.unwrap_or(DEFAULT_SHARE)
     }
 
+    pub fn significance(&self) -> f64 {
+        self.significance.unwrap_or(DEFAULT_SIGNIFICANCE)
+    }
+
     pub fn exact_max_rows(&self) -> usize {
         self.exact_max_rows.unwrap_or(DEFAULT_EXACT_MAX_ROWS)
     }
@@ -50,8 +55,10 @@ impl DriftConfig {
     /// Semantic problems, as (key under `drift`, message).
     pub fn problems(&self) -> Vec<(String, String)> {
         let mut out = Vec::new();
-        if self.share.is_some_and(|s| !(s > 0.0 && s <= 1.0)) {
-            out.push(("share".into(), "must be in (0, 1]".into()));
+        for (key, value) in [("share", self.share), ("significance", self.significance)] {
+            if value.is_some_and(|s| !(s > 0.0 && s <= 1.0)) {
+                out.push((key.into(), "must be in (0, 1]".into()));
+            }
         }
         if self.thresholds.skip {
             out.push((
@@ -103,6 +110,10 @@ pub struct ColumnDrift {
     pub drifted: bool,
     /// The thresholds crossed.
     pub reasons: Vec<String>,
+    /// Set when thresholds were crossed but the difference is within sampling noise at
+    /// these sample sizes: why the column is not counted as drifted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub noise: Option<String>,
     /// Reference and current shares over the same bins or categories, for charts.
     pub reference_shares: Vec<f64>,
     pub current_shares: Vec<f64>,
@@ -160,7 +171,9 @@ pub fn compare(reference: &Side, current: &Side, config: &DriftConfig) -> DriftR
         }
         let ref_values = reference.values.and_then(|v| v.get(name));
         let cur_values = current.values.and_then(|v| v.get(name));
-        columns.push(compare_column(name, refc, cur, ref_values, cur_values, &t));
+        let mut column = compare_column(name, refc, cur, ref_values, cur_values, &t);
+        discount_noise(&mut column, refc.count, cur.count, config.significance());
+        columns.push(column);
     }
     let drifted = columns.iter().filter(|c| c.drifted).count();
     let share = if columns.is_empty() {
@@ -176,6 +189,26 @@ pub fn compare(reference: &Side, current: &Side, config: &DriftConfig) -> DriftR
         share,
         share_threshold: config.share(),
     }
+}
+
+/// Magnitude thresholds are set for the row counts mlgate is built for, where any real
+/// difference is significant; on a small sample two draws of one distribution cross them
+/// by chance. A column whose only crossed thresholds are magnitudes, and whose test
+/// p-value is at or above `significance`, is reported but not counted as drifted.
+fn discount_noise(c: &mut ColumnDrift, n_ref: u64, n_cur: u64, significance: f64) {
+    let test = if c.kind == "numeric" { "ks_pvalue" } else { "chi2_pvalue" };
+    let Some(&p) = c.metrics.get(test) else {
+        return;
+    };
+    let tested = c.reasons.iter().any(|r| r.contains("_pvalue"));
+    if !c.drifted || tested || significance >= 1.0 || p < significance {
+        return;
+    }
+    c.drifted = false;
+    c.noise = Some(format!(
+        "{}, but within sampling noise at {n_ref} vs {n_cur} rows ({test} {p:.3} ≥ {significance})",
+        c.reasons.join("; ")
+    ));
 }
 
 /// Text columns whose values are mostly distinct (ids, free text) have no distribution
@@ -199,6 +232,7 @@ fn compare_column(
         metrics: IndexMap::new(),
         drifted: false,
         reasons: vec![],
+        noise: None,
         reference_shares: vec![],
         current_shares: vec![],
     };

@@ -3,10 +3,12 @@
 //! through a bounded channel, so decoding and checking use two cores and memory stays
 //! at a few batches whatever the file size.
 
+mod json_lines;
+
 use super::rows::{self, Boundary, RowBatch, RowError, RowReader};
 use crate::error::{Error, Result};
 use arrow_array::RecordBatch;
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::DataType;
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read, Seek, SeekFrom};
 use std::path::Path;
@@ -164,7 +166,7 @@ pub(crate) fn open_parts_of(
     match format {
         Format::Parquet => open_parquet(source, path, file, parts),
         Format::Csv => open_csv(source, path, decompress(file, gz), csv, parts),
-        Format::JsonLines => Ok(vec![open_json(source, decompress(file, gz))?]),
+        Format::JsonLines => Ok(vec![json_lines::open(source, decompress(file, gz))?]),
     }
 }
 
@@ -476,59 +478,6 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
             })
         })
         .collect()
-}
-
-/// JSON Lines: field names come from the first records; every value is read as text so
-/// that a value of the wrong type becomes a finding on its row, not a decoding error.
-fn open_json(source: String, mut input: BufReader<Box<dyn Read + Send>>) -> Result<Table> {
-    let head = input
-        .fill_buf()
-        .map_err(|e| io_error(&source, &e))?
-        .to_vec();
-    let complete = head
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(head.len(), |i| i + 1);
-    let (inferred, _) =
-        arrow_json::reader::infer_json_schema(std::io::Cursor::new(&head[..complete]), Some(1000))
-            .map_err(|e| Error::input(format!("{source}: not JSON Lines: {e}")))?;
-    if inferred.fields().is_empty() {
-        return Err(Error::input(format!(
-            "{source}: no records (the file holds no JSON objects)"
-        )));
-    }
-    let names: Vec<String> = inferred.fields().iter().map(|f| f.name().clone()).collect();
-    let schema = Arc::new(Schema::new(
-        names
-            .iter()
-            .map(|n| Field::new(n, DataType::Utf8, true))
-            .collect::<Vec<_>>(),
-    ));
-    let reader = arrow_json::ReaderBuilder::new(schema)
-        .with_batch_size(BATCH_ROWS)
-        .with_coerce_primitive(true)
-        .build(input)
-        .map_err(|e| Error::input(format!("{source}: {e}")))?;
-    let src = source.clone();
-    let mut row = 0u64;
-    let batches = spawn(reader.map(move |b| match b {
-        Ok(b) => {
-            row += b.num_rows() as u64;
-            Ok(Batch::Arrow(b))
-        }
-        Err(e) => Err(plain_error(
-            &src,
-            format!("after row {row}: not valid JSON Lines: {e}"),
-        )),
-    }));
-    Ok(Table {
-        source,
-        format: Format::JsonLines,
-        types: vec![DataType::Utf8; names.len()],
-        names,
-        batches,
-        misaligned: Arc::default(),
-    })
 }
 
 #[cfg(test)]

@@ -481,10 +481,10 @@ fn drift_table(d: &DriftReport) -> Table {
         .columns
         .iter()
         .map(|c| {
-            let verdict = if c.drifted {
-                format!("❌ {}", c.reasons.join("; "))
-            } else {
-                "✅".to_string()
+            let verdict = match (&c.noise, c.drifted) {
+                (_, true) => format!("❌ {}", c.reasons.join("; ")),
+                (Some(noise), false) => format!("ℹ️ {noise}"),
+                (None, false) => "✅".to_string(),
             };
             let metrics = c
                 .metrics

@@ -209,6 +209,16 @@ fn json_lines_are_checked_like_csv() {
 }
 
 #[test]
+fn a_malformed_json_line_is_an_input_error_naming_its_line() {
+    assert_run(
+        "train.jsonl",
+        b"{\"x\": 1.5, \"y\": \"a\"}\n{\"x\": 2.5, \"y\": \"b\",,}\n",
+        2,
+        &["train.jsonl: line 2: not valid JSON at column"],
+    );
+}
+
+#[test]
 fn extended_schema_rules_report_rows() {
     let schema = "columns:\n  x: {type: float, max_null_share: 0.1}\n  y: {type: string, pattern: '[ab]'}\n  id: {type: integer, unique: true}\ncolumn_order: strict\nduplicate_rows: error\nrows: {min: 1, max: 3}\n";
     let (_dir, root) = project("train.csv", b"x,y,id\n1,a,1\n,abc,2\n,b,2\n,b,2\n", schema);
@@ -324,6 +334,39 @@ fn drift_against_a_reference_fails_and_reports_values() {
         text.contains("ks_statistic") && text.contains("jensen_shannon 0"),
         "{text}"
     );
+}
+
+/// A small random split of one distribution crosses PSI by chance: the column is shown
+/// as sampling noise, not ❌, and the step passes; a real shift at the same size fails.
+#[test]
+fn skew_on_a_small_split_is_noise_but_a_real_shift_is_not() {
+    let (_dir, root) = project("train.csv", b"x,y\n", SCHEMA);
+    let draw = |n: usize, seed: u64, shift: f64| -> String {
+        let xs = sample(n, seed, 9.0, 0.0);
+        let body: String = xs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| format!("{},{}\n", x + shift, ["a", "b", "c"][i % 3]))
+            .collect();
+        format!("x,y\n{body}")
+    };
+    let config = std::fs::read_to_string(root.join("mlgate.yaml"))
+        .unwrap()
+        .replace("drift: {skew: false}", "drift: {}");
+    std::fs::write(root.join("mlgate.yaml"), config).unwrap();
+    std::fs::write(root.join("schema.yaml"), "columns:\n  x: {type: float}\n  y: {type: string}\n").unwrap();
+    std::fs::write(root.join("train.csv"), draw(90, 1, 0.0)).unwrap();
+    std::fs::write(root.join("eval.csv"), draw(24, 2, 0.0)).unwrap();
+    let (code, text) = validate(&root);
+    assert_eq!(code, 0, "{text}");
+    let report = std::fs::read_to_string(root.join("out/m/validate-data.md")).unwrap();
+    assert!(report.contains("within sampling noise at 90 vs 24 rows"), "{report}");
+    assert!(!report.contains("❌"), "{report}");
+
+    std::fs::write(root.join("eval.csv"), draw(24, 2, 12.0)).unwrap();
+    let (code, text) = validate(&root);
+    assert_eq!(code, 1, "{text}");
+    assert!(text.contains("evaluation data is skewed"), "{text}");
 }
 
 // ---- scipy -------------------------------------------------------------------------
