@@ -248,6 +248,7 @@ impl Ci {
             self.append_summary(&markdown),
             self.set_output("status", status),
             self.set_output("report_dir", &report_dir.display().to_string()),
+            self.set_output("models", &models_output(reports).to_string()),
         ];
         for r in reports {
             if r.step == StepName::Train {
@@ -291,7 +292,7 @@ impl Ci {
     ///   or carriage return use the heredoc form with a delimiter that does
     ///   not occur in the value.
     /// - GitLab: `KEY=VALUE` appended to the dotenv file. The key is
-    ///   uppercased with `-` turned into `_`. Fails with
+    ///   uppercased with `-` turned into `_` and prefixed `MLGATE_`. Fails with
     ///   [`io::ErrorKind::InvalidInput`] (nothing written) when the value is
     ///   multi-line (dotenv cannot carry it), the key has other characters
     ///   outside `[A-Za-z0-9_]`, no dotenv path is configured, or the entry
@@ -614,9 +615,31 @@ fn append(path: &Path, bytes: &[u8]) -> io::Result<()> {
     f.flush()
 }
 
-/// GitLab variable names are `[A-Za-z0-9_]+`; we uppercase and map `-` to
-/// `_` so `model-uri` becomes `MODEL_URI`, and refuse anything else rather
-/// than guess.
+/// Per-model values in one output of fixed name (a workflow declares its outputs up
+/// front): `{"<model>": {"status": "pass", "candidate": "<id>"}}`, the model failing if
+/// any of its reports failed, `candidate` where `train` stored one.
+fn models_output(reports: &[Report]) -> serde_json::Value {
+    let mut models = serde_json::Map::new();
+    for r in reports {
+        let entry = models
+            .entry(r.model.clone())
+            .or_insert_with(|| serde_json::json!({"status": "pass"}));
+        if !r.passed() {
+            entry["status"] = "fail".into();
+        }
+        if r.step == StepName::Train {
+            if let Some(v) = r.data.get("version") {
+                entry["candidate"] = v.clone();
+            }
+        }
+    }
+    models.into()
+}
+
+/// GitLab variable names are `[A-Za-z0-9_]+`; we uppercase, map `-` to `_`
+/// and prefix `MLGATE_` so `model-uri` becomes `MLGATE_MODEL_URI` (a dotenv
+/// report's variables reach every later job, where a bare `STATUS` would
+/// clash), and refuse anything else rather than guess.
 fn dotenv_name(key: &str) -> io::Result<String> {
     let name: String = key
         .chars()
@@ -633,7 +656,7 @@ fn dotenv_name(key: &str) -> io::Result<String> {
             "output {key:?} skipped: GitLab variable names may contain only letters, digits, '_' and '-'"
         )));
     }
-    Ok(name)
+    Ok(format!("MLGATE_{name}"))
 }
 
 /// GitHub's escaping for a command's message.
@@ -851,7 +874,7 @@ mod tests {
         c.set_output("Gate_passed", "true").unwrap();
         assert_eq!(
             fs::read_to_string(&path).unwrap(),
-            "MODEL_URI=s3://b/m\nGATE_PASSED=true\n"
+            "MLGATE_MODEL_URI=s3://b/m\nMLGATE_GATE_PASSED=true\n"
         );
         let e = c.set_output("bad.name", "x").unwrap_err();
         assert_eq!(e.kind(), io::ErrorKind::InvalidInput);
@@ -868,7 +891,7 @@ mod tests {
         let (mut c, _) = ci(&[("GITLAB_CI", "true"), (DOTENV_ENV, p.as_str())]);
         c.set_dotenv_path(dir.path().join("other.env"));
         c.set_output("k", "v").unwrap();
-        assert_eq!(fs::read_to_string(&env_path).unwrap(), "K=v\n");
+        assert_eq!(fs::read_to_string(&env_path).unwrap(), "MLGATE_K=v\n");
         assert!(!dir.path().join("other.env").exists());
         let (mut none, _) = ci(&[("GITLAB_CI", "true")]);
         assert!(none.set_output("k", "v").is_err());
@@ -886,7 +909,7 @@ mod tests {
         let e = c.set_output("one_too_many", "1").unwrap_err();
         assert!(e.to_string().contains("at most 20"));
         let text = fs::read_to_string(&path).unwrap();
-        assert!(!text.contains("ONE_TOO_MANY"));
+        assert!(!text.contains("MLGATE_ONE_TOO_MANY"));
         assert_eq!(text.lines().count(), DOTENV_MAX_VARIABLES + 1);
     }
 
@@ -900,7 +923,7 @@ mod tests {
         assert!(e.to_string().contains("less than 5120"));
         // Exactly filling to one byte under the limit is accepted.
         let used = fs::metadata(&path).unwrap().len();
-        let fill = (DOTENV_MAX_BYTES - 1 - used) as usize - "B=\n".len();
+        let fill = (DOTENV_MAX_BYTES - 1 - used) as usize - "MLGATE_B=\n".len();
         c.set_output("b", &"y".repeat(fill)).unwrap();
         assert_eq!(fs::metadata(&path).unwrap().len(), DOTENV_MAX_BYTES - 1);
         assert!(c.set_output("c", "").is_err());
@@ -912,7 +935,7 @@ mod tests {
         let (mut c, _, path) = gitlab(dir.path());
         fs::write(&path, "OTHER=1").unwrap();
         c.set_output("k", "v").unwrap();
-        assert_eq!(fs::read_to_string(&path).unwrap(), "OTHER=1\nK=v\n");
+        assert_eq!(fs::read_to_string(&path).unwrap(), "OTHER=1\nMLGATE_K=v\n");
     }
 
     #[test]

@@ -70,6 +70,7 @@ enum Command {
     ValidateModel {
         #[command(flatten)]
         common: Common,
+        /// A stored version id instead of the last trained candidate.
         #[arg(long)]
         version: Option<String>,
     },
@@ -78,6 +79,7 @@ enum Command {
     Compare {
         #[command(flatten)]
         common: Common,
+        /// A stored version id to compare instead of the last trained candidate.
         #[arg(long)]
         version: Option<String>,
     },
@@ -102,6 +104,7 @@ enum Command {
         /// Where to write the input with prediction columns appended.
         #[arg(long)]
         output: PathBuf,
+        /// A stored version id to score with instead of production.
         #[arg(long)]
         version: Option<String>,
         /// `local` (in-process) or `sagemaker` (a batch-transform job; for versions
