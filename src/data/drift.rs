@@ -196,7 +196,11 @@ pub fn compare(reference: &Side, current: &Side, config: &DriftConfig) -> DriftR
 /// by chance. A column whose only crossed thresholds are magnitudes, and whose test
 /// p-value is at or above `significance`, is reported but not counted as drifted.
 fn discount_noise(c: &mut ColumnDrift, n_ref: u64, n_cur: u64, significance: f64) {
-    let test = if c.kind == "numeric" { "ks_pvalue" } else { "chi2_pvalue" };
+    let test = if c.kind == "numeric" {
+        "ks_pvalue"
+    } else {
+        "chi2_pvalue"
+    };
     let Some(&p) = c.metrics.get(test) else {
         return;
     };

@@ -2,7 +2,7 @@
 
 use super::reader::CsvOptions;
 use crate::error::{Error, Result};
-use arrow_array::Array;
+use arrow_array::{Array, ArrayRef};
 use std::collections::HashMap;
 use std::path::Path;
 
@@ -56,51 +56,31 @@ impl Frame {
     pub fn read(path: &Path, csv: &CsvOptions, kinds: &HashMap<String, Kind>) -> Result<Frame> {
         use super::reader::{self, Batch};
         let table = reader::open(path, csv)?;
-        let mut raw: Vec<Vec<String>> = vec![Vec::new(); table.names.len()];
+        let source = table.source.clone();
+        let mut builders: Vec<Builder> = table
+            .names
+            .iter()
+            .map(|n| Builder::new(n, kinds.get(n).copied()))
+            .collect();
+        let mut rows = 0;
         while let Some(batch) = table.next_batch() {
-            match batch.map_err(|e| e.into_error(0))? {
-                Batch::Arrow(batch) => {
-                    for (column, array) in raw.iter_mut().zip(batch.columns()) {
-                        for i in 0..array.len() {
-                            column.push(if array.is_null(i) {
-                                String::new()
-                            } else {
-                                arrow_cast::display::array_value_to_string(array, i)
-                                    .map_err(|e| Error::input(format!("{}: {e}", table.source)))?
-                            });
+            let batch = batch.map_err(|e| e.into_error(0))?;
+            for (c, builder) in builders.iter_mut().enumerate() {
+                match &batch {
+                    Batch::Arrow(b) => builder.push_array(&source, b.column(c), rows)?,
+                    Batch::Rows(r) => {
+                        for (i, value) in r.column(c).enumerate() {
+                            builder.push(&source, rows + i, value.unwrap_or_default())?;
                         }
                     }
                 }
-                Batch::Rows(rows) => {
-                    for (c, column) in raw.iter_mut().enumerate() {
-                        column.extend(
-                            (0..rows.num_rows())
-                                .map(|r| rows.text(r, c).unwrap_or_default().to_string()),
-                        );
-                    }
-                }
             }
+            rows += batch.num_rows();
         }
-        Frame::typed(table.source.clone(), table.names.clone(), raw, kinds)
-    }
-
-    /// Types raw text columns: the kinds given, else numeric when every value is a number.
-    fn typed(
-        source: String,
-        names: Vec<String>,
-        raw: Vec<Vec<String>>,
-        kinds: &HashMap<String, Kind>,
-    ) -> Result<Frame> {
-        let rows = raw.first().map_or(0, Vec::len);
-        let columns = names
-            .iter()
-            .zip(raw)
-            .map(|(name, values)| type_column(&source, name, values, kinds.get(name).copied()))
-            .collect::<Result<Vec<_>>>()?;
         Ok(Frame {
             source,
-            names,
-            columns,
+            names: table.names.clone(),
+            columns: builders.into_iter().map(Builder::finish).collect(),
             rows,
         })
     }
@@ -125,40 +105,136 @@ impl Frame {
     }
 }
 
-fn type_column(
-    source: &str,
-    name: &str,
-    values: Vec<String>,
+/// One column as it is read, without a `String` per cell: labels once its kind is known
+/// to be categorical; otherwise numbers while every value parses, with the text kept
+/// beside them in one buffer in case a later value turns the column into labels.
+struct Builder {
+    name: String,
     kind: Option<Kind>,
-) -> Result<Column> {
-    let parsed: Vec<Option<f64>> = match kind {
-        Some(Kind::Categorical) => return Ok(categorical(values)),
-        Some(Kind::Numeric) => values
-            .iter()
-            .enumerate()
-            .map(|(row, v)| parse_number(v).map_err(|why| cell_error(source, row, name, v, why)))
-            .collect::<Result<_>>()?,
-        None => match values
-            .iter()
-            .map(|v| parse_number(v).ok())
-            .collect::<Option<Vec<_>>>()
-        {
-            Some(numbers) => numbers,
-            None => return Ok(categorical(values)),
-        },
-    };
-    Ok(Column::Numeric(
-        parsed.into_iter().map(|v| v.unwrap_or(f64::NAN)).collect(),
-    ))
+    numbers: Vec<f64>,
+    numeric: bool,
+    labels: Vec<Option<String>>,
+    text: String,
+    ends: Vec<usize>,
 }
 
-fn categorical(values: Vec<String>) -> Column {
-    Column::Categorical(
-        values
-            .into_iter()
-            .map(|v| (!is_null(&v)).then(|| v.trim().to_string()))
-            .collect(),
-    )
+impl Builder {
+    fn new(name: &str, kind: Option<Kind>) -> Builder {
+        Builder {
+            name: name.into(),
+            kind,
+            numbers: Vec::new(),
+            numeric: kind != Some(Kind::Categorical),
+            labels: Vec::new(),
+            text: String::new(),
+            ends: Vec::new(),
+        }
+    }
+
+    fn push(&mut self, source: &str, row: usize, value: &str) -> Result<()> {
+        match self.kind {
+            Some(Kind::Categorical) => self.labels.push(label(value)),
+            Some(Kind::Numeric) => {
+                let n = parse_number(value)
+                    .map_err(|why| cell_error(source, row, &self.name, value, why))?;
+                self.numbers.push(n.unwrap_or(f64::NAN));
+            }
+            None => {
+                if self.numeric {
+                    match parse_number(value) {
+                        Ok(n) => self.numbers.push(n.unwrap_or(f64::NAN)),
+                        Err(_) => {
+                            self.numeric = false;
+                            self.numbers = Vec::new();
+                        }
+                    }
+                }
+                self.text.push_str(value);
+                self.ends.push(self.text.len());
+            }
+        }
+        Ok(())
+    }
+
+    /// Arrow arrays of a numeric type are taken as numbers (unless the column is
+    /// categorical), text arrays by reference; other types through their display form.
+    fn push_array(&mut self, source: &str, array: &ArrayRef, first_row: usize) -> Result<()> {
+        use arrow_array::cast::AsArray;
+        use arrow_schema::DataType;
+        let numbers_wanted = self.kind != Some(Kind::Categorical) && self.numeric;
+        if numbers_wanted && array.data_type().is_numeric() {
+            let floats = arrow_cast::cast(array, &DataType::Float64)
+                .map_err(|e| Error::input(format!("{source}: column `{}`: {e}", self.name)))?;
+            for (i, v) in floats
+                .as_primitive::<arrow_array::types::Float64Type>()
+                .iter()
+                .enumerate()
+            {
+                match v {
+                    Some(v) if !v.is_finite() => {
+                        return Err(cell_error(
+                            source,
+                            first_row + i,
+                            &self.name,
+                            &v.to_string(),
+                            "is infinite",
+                        ))
+                    }
+                    v => self.push_number(v.unwrap_or(f64::NAN)),
+                }
+            }
+            return Ok(());
+        }
+        if let Some(strings) = array.as_string_opt::<i32>() {
+            for (i, v) in strings.iter().enumerate() {
+                self.push(source, first_row + i, v.unwrap_or_default())?;
+            }
+            return Ok(());
+        }
+        for i in 0..array.len() {
+            let text = if array.is_null(i) {
+                String::new()
+            } else {
+                arrow_cast::display::array_value_to_string(array, i)
+                    .map_err(|e| Error::input(format!("{source}: {e}")))?
+            };
+            self.push(source, first_row + i, &text)?;
+        }
+        Ok(())
+    }
+
+    /// A number from a typed array: its text is only needed if the column could still
+    /// turn into labels, which a numeric array's column cannot.
+    fn push_number(&mut self, v: f64) {
+        self.numbers.push(v);
+        if self.kind.is_none() {
+            self.ends.push(self.text.len());
+        }
+    }
+
+    fn finish(self) -> Column {
+        if self.kind == Some(Kind::Categorical) {
+            return Column::Categorical(self.labels);
+        }
+        if self.numeric {
+            return Column::Numeric(self.numbers);
+        }
+        let mut start = 0;
+        Column::Categorical(
+            self.ends
+                .iter()
+                .map(|&end| {
+                    let value = label(&self.text[start..end]);
+                    start = end;
+                    value
+                })
+                .collect(),
+        )
+    }
+}
+
+fn label(value: &str) -> Option<String> {
+    (!is_null(value)).then(|| value.trim().to_string())
 }
 
 /// `Ok(None)` for a missing value; infinities are refused because no model can use them.

@@ -62,17 +62,25 @@ pub async fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result
     ))
 }
 
-/// The profile of one of the model's data files, read with its schema's types.
-pub(super) async fn profile_of(ctx: &Ctx, model: &ModelConfig, path: &str) -> Result<Profile> {
+/// Starts profiling one of the model's data files, read with its schema's types, on a
+/// thread of its own: `train` fits and evaluates meanwhile.
+pub(super) async fn start_profile(
+    ctx: &Ctx,
+    model: &ModelConfig,
+    path: &str,
+) -> Result<tokio::task::JoinHandle<Result<Profile>>> {
     let schema = match &model.data.schema {
         Some(p) => Some(DataSchema::load(&ctx.project.resolve(p))?),
         None => None,
     };
+    let path = ctx.data_path(path).await?;
     let options = ScanOptions {
         keep_values: 0,
         bad_rows: 0,
     };
-    Ok(scan(&ctx.data_path(path).await?, schema.as_ref(), &options)?.profile)
+    Ok(tokio::task::spawn_blocking(move || {
+        Ok(scan(&path, schema.as_ref(), &options)?.profile)
+    }))
 }
 
 fn side_of(s: &Scan) -> Side<'_> {

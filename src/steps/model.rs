@@ -21,9 +21,14 @@ use std::time::Instant;
 pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
     let files = ctx.data_files(model).await?;
     let train_path = files.train.clone();
+    let phase = Phases::start();
+    // The training data's profile (the drift reference once this version is in
+    // production) is read beside the frame and the fit, not after them.
+    let profiling = super::data::start_profile(ctx, model, &model.data.train).await?;
     let frame = ctx
         .read_frame(model, &model.data.train, read_kinds(model))
         .await?;
+    phase.done("read the training data");
     let trainer = super::backends::trainer_for(ctx, model, files).await?;
     let started = Instant::now();
     let trained = trainer
@@ -34,7 +39,9 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         })
         .await?;
     let seconds = started.elapsed().as_secs_f64();
+    phase.done("fit");
     let evaluation = evaluate_on(ctx, model, &trained.model, &model.data.eval).await?;
+    phase.done("evaluate");
     if trained.model.reported_metrics().is_none() {
         gate_metrics_exist(ctx, name, model, &evaluation)?;
     }
@@ -65,9 +72,13 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         lineage,
         evaluation,
     };
+    phase.done("lineage");
     let (id, created) = versions::save(ctx.store.as_ref(), name, &trained.model, manifest).await?;
-    // The training data's profile: the drift reference once this version is in production.
-    let profile = super::data::profile_of(ctx, model, &model.data.train).await?;
+    phase.done("store");
+    let profile = profiling
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+    phase.done("wait for the profile");
     let features = crate::train::feature_names(model, &frame);
     let numeric_text: Vec<String> = crate::data::infer::numeric_text_columns(&profile)
         .filter(|(column, _)| features.iter().any(|f| f == column))
@@ -80,6 +91,7 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         store: ctx.store.uri(),
     })?;
     let stored = ctx.load_version(name, &id).await?;
+    phase.done("save the profile and reload");
     let how = if created {
         "new version"
     } else {
@@ -739,6 +751,21 @@ fn write_charts(
             Ok(file.to_string())
         })
         .collect()
+}
+
+/// Logs the time each phase of a step took (`-vv`), for finding where time goes.
+struct Phases(std::cell::Cell<Instant>);
+
+impl Phases {
+    fn start() -> Phases {
+        Phases(std::cell::Cell::new(Instant::now()))
+    }
+
+    fn done(&self, what: &str) {
+        let now = Instant::now();
+        let ms = (now - self.0.replace(now)).as_secs_f64() * 1000.0;
+        tracing::debug!("{what}: {ms:.0} ms");
+    }
 }
 
 pub fn lineage_note(m: &Manifest) -> String {

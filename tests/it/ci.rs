@@ -56,7 +56,9 @@ fn gitlab_gets_a_dotenv_and_local_runs_stay_quiet() {
         std::fs::read_to_string(root.join("examples/churn/.mlgate/reports/mlgate.env")).unwrap();
     assert!(dotenv.contains("MLGATE_STATUS=pass"), "{dotenv}");
     assert!(
-        dotenv.lines().any(|l| l.starts_with("MLGATE_CHURN_CANDIDATE=")),
+        dotenv
+            .lines()
+            .any(|l| l.starts_with("MLGATE_CHURN_CANDIDATE=")),
         "{dotenv}"
     );
     let models = dotenv
@@ -65,7 +67,10 @@ fn gitlab_gets_a_dotenv_and_local_runs_stay_quiet() {
         .expect("MLGATE_MODELS");
     let models: serde_json::Value = serde_json::from_str(models).unwrap();
     assert_eq!(models["churn"]["status"], "pass", "{models}");
-    assert_eq!(models["churn"]["candidate"].as_str().map(str::len), Some(16));
+    assert_eq!(
+        models["churn"]["candidate"].as_str().map(str::len),
+        Some(16)
+    );
 
     let out = mlgate()
         .current_dir(&root)

@@ -354,13 +354,20 @@ fn skew_on_a_small_split_is_noise_but_a_real_shift_is_not() {
         .unwrap()
         .replace("drift: {skew: false}", "drift: {}");
     std::fs::write(root.join("mlgate.yaml"), config).unwrap();
-    std::fs::write(root.join("schema.yaml"), "columns:\n  x: {type: float}\n  y: {type: string}\n").unwrap();
+    std::fs::write(
+        root.join("schema.yaml"),
+        "columns:\n  x: {type: float}\n  y: {type: string}\n",
+    )
+    .unwrap();
     std::fs::write(root.join("train.csv"), draw(90, 1, 0.0)).unwrap();
     std::fs::write(root.join("eval.csv"), draw(24, 2, 0.0)).unwrap();
     let (code, text) = validate(&root);
     assert_eq!(code, 0, "{text}");
     let report = std::fs::read_to_string(root.join("out/m/validate-data.md")).unwrap();
-    assert!(report.contains("within sampling noise at 90 vs 24 rows"), "{report}");
+    assert!(
+        report.contains("within sampling noise at 90 vs 24 rows"),
+        "{report}"
+    );
     assert!(!report.contains("❌"), "{report}");
 
     std::fs::write(root.join("eval.csv"), draw(24, 2, 12.0)).unwrap();

@@ -110,10 +110,9 @@ impl Lines {
         let mut records = 0;
         while records < BATCH_ROWS {
             line.clear();
-            let n = self
-                .input
-                .read_until(b'\n', &mut line)
-                .map_err(|e| plain_error(&self.source, super::io_detail(e.kind(), &e.to_string())))?;
+            let n = self.input.read_until(b'\n', &mut line).map_err(|e| {
+                plain_error(&self.source, super::io_detail(e.kind(), &e.to_string()))
+            })?;
             if n == 0 {
                 break;
             }
@@ -167,7 +166,10 @@ fn line_problem(line: &[u8], last: bool) -> Option<String> {
         Err(e) => {
             let position = format!(" at line {} column {}", e.line(), e.column());
             let message = e.to_string().replace(&position, "");
-            Some(format!("not valid JSON at column {}: {message}", e.column()))
+            Some(format!(
+                "not valid JSON at column {}: {message}",
+                e.column()
+            ))
         }
         Ok(_) if line.trim_ascii_start().first() != Some(&b'{') => {
             Some("not a JSON object: each line must hold one record `{...}`".into())
@@ -191,7 +193,9 @@ mod tests {
     }
 
     fn records(n: usize) -> String {
-        (0..n).map(|i| format!("{{\"id\": \"C{i}\", \"x\": {i}}}\n")).collect()
+        (0..n)
+            .map(|i| format!("{{\"id\": \"C{i}\", \"x\": {i}}}\n"))
+            .collect()
     }
 
     #[test]
@@ -200,7 +204,10 @@ mod tests {
         text.push_str("{\"id\": \"C999999\",,}\n");
         text.push_str(&records(3));
         let e = read_all(&text).unwrap_err();
-        assert!(e.contains("f.jsonl: line 41: not valid JSON at column 18: key must be a string"), "{e}");
+        assert!(
+            e.contains("f.jsonl: line 41: not valid JSON at column 18: key must be a string"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -209,7 +216,10 @@ mod tests {
         text.push_str("[1, 2]\n");
         let e = read_all(&text).unwrap_err();
         let line = BATCH_ROWS + 501;
-        assert!(e.contains(&format!("line {line}: not a JSON object")), "{e}");
+        assert!(
+            e.contains(&format!("line {line}: not a JSON object")),
+            "{e}"
+        );
     }
 
     #[test]
@@ -224,6 +234,9 @@ mod tests {
     fn blank_lines_and_a_missing_final_break_are_fine() {
         let text = "{\"x\": 1}\n\n{\"x\": 2}\n  \n{\"x\": 3}";
         assert_eq!(read_all(text), Ok(3));
-        assert_eq!(read_all(&records(BATCH_ROWS * 2 + 7)), Ok(BATCH_ROWS as u64 * 2 + 7));
+        assert_eq!(
+            read_all(&records(BATCH_ROWS * 2 + 7)),
+            Ok(BATCH_ROWS as u64 * 2 + 7)
+        );
     }
 }
