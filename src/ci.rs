@@ -238,6 +238,9 @@ impl Ci {
     /// caller to log: the step's own verdict stands.
     pub fn publish(&mut self, reports: &[Report], report_dir: &Path) -> Vec<io::Error> {
         self.set_dotenv_path(report_dir.join("mlgate.env"));
+        // The report folder travels between jobs as an artifact: this step's outputs
+        // replace an earlier step's rather than pile up behind them.
+        let fresh = self.start_dotenv();
         let status = if reports.iter().all(Report::passed) {
             "pass"
         } else {
@@ -245,6 +248,7 @@ impl Ci {
         };
         let markdown = report::render(reports, Format::Md);
         let mut results = vec![
+            fresh,
             self.append_summary(&markdown),
             self.set_output("status", status),
             self.set_output("report_dir", &report_dir.display().to_string()),
@@ -268,16 +272,38 @@ impl Ci {
         results.into_iter().filter_map(Result::err).collect()
     }
 
-    /// Reports an error that stopped the step: its first line as an error annotation.
+    /// Reports an error that stopped the step: its first line as an error annotation,
+    /// and `status` `error` so a workflow reading the outputs sees why there are no others.
     pub fn publish_error(&mut self, message: &str) -> Vec<io::Error> {
         let first_line = message.lines().next().unwrap_or_default().to_string();
         [
-            self.annotate(Annotation::new(Level::Error, first_line)),
+            self.start_dotenv(),
+            self.set_output("status", "error"),
+            self.set_output("models", "{}"),
+            self.annotate(placed(first_line)),
             self.finish(),
         ]
         .into_iter()
         .filter_map(Result::err)
         .collect()
+    }
+
+    /// Empties this run's GitLab dotenv file (no-op elsewhere).
+    fn start_dotenv(&mut self) -> io::Result<()> {
+        if self.platform != Platform::GitLabCi {
+            return Ok(());
+        }
+        let path = match self.var(DOTENV_ENV) {
+            Some(p) => PathBuf::from(p),
+            None => match &self.dotenv_path {
+                Some(p) => p.clone(),
+                None => return Ok(()),
+            },
+        };
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
+            _ => Ok(()),
+        }
     }
 
     /// The GitLab dotenv file to use when `$MLGATE_DOTENV` is not set. The
@@ -609,6 +635,26 @@ fn invalid(msg: String) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, msg)
 }
 
+/// An error whose message starts `FILE:LINE:COL: ` (config errors do) is annotated on
+/// that place, so GitHub shows it on the file.
+fn placed(message: String) -> Annotation {
+    let mut parts = message.splitn(4, ':');
+    let (Some(file), Some(line), Some(column), Some(rest)) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Annotation::new(Level::Error, message);
+    };
+    match (line.parse(), column.parse()) {
+        (Ok(line), Ok(column)) if !file.contains(' ') => Annotation {
+            file: Some(file.to_string()),
+            line: Some(line),
+            column: Some(column),
+            ..Annotation::new(Level::Error, rest.trim_start())
+        },
+        _ => Annotation::new(Level::Error, message),
+    }
+}
+
 fn append(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let mut f = OpenOptions::new().create(true).append(true).open(path)?;
     f.write_all(bytes)?;
@@ -936,6 +982,22 @@ mod tests {
         fs::write(&path, "OTHER=1").unwrap();
         c.set_output("k", "v").unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "OTHER=1\nMLGATE_K=v\n");
+    }
+
+    #[test]
+    fn an_error_at_a_place_is_annotated_there() {
+        let a = placed("bad.yaml:5:7: `models.x`: unknown key".into());
+        assert_eq!(
+            (a.file.as_deref(), a.line, a.column, a.message.as_str()),
+            (
+                Some("bad.yaml"),
+                Some(5),
+                Some(7),
+                "`models.x`: unknown key"
+            )
+        );
+        let b = placed("no such file: a:b".into());
+        assert_eq!((b.file, b.message.as_str()), (None, "no such file: a:b"));
     }
 
     #[test]

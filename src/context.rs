@@ -196,6 +196,11 @@ impl Ctx {
 
     /// A local path for a data file of the config: the project's file, or a copy of a
     /// remote object, streamed to disk once per context.
+    /// A fresh path in this context's scratch folder, for one-off downloads.
+    pub fn scratch_file(&self, name: &str) -> PathBuf {
+        self.scratch.path().join(name)
+    }
+
     pub async fn data_path(&self, path: &str) -> Result<PathBuf> {
         if !store::is_remote(path) {
             return Ok(self.project.resolve(path));

@@ -29,6 +29,7 @@ pub mod report;
 pub mod steps;
 pub mod store;
 pub mod train;
+pub mod trigger;
 
 pub use context::Ctx;
 pub use error::{Error, Result};

@@ -41,7 +41,7 @@ struct Common {
     #[arg(long, value_enum, default_value = "md")]
     format: FormatArg,
     /// Folder for reports and step state (default: .mlgate/reports beside the config).
-    #[arg(long)]
+    #[arg(long, env = "MLGATE_OUT")]
     out: Option<PathBuf>,
 }
 

@@ -131,6 +131,8 @@ fi
 # Moves a staged folder holding a checked binary into the cache, then writes the marker.
 commit_to_cache() {
   local staged=$1 origin=$2
+  # Another job sharing this tool cache finished the same install meanwhile: keep its copy.
+  if [ -f "$marker" ] && [ -x "$cache_dir/$exe" ]; then return 0; fi
   mkdir -p "$cache_root/$version"
   rm -rf "$cache_dir"
   mv "$staged" "$cache_dir"

@@ -19,6 +19,12 @@ pub fn check(project: &Project) -> Result<()> {
         check_model(project, name, model, &mut errors);
     }
     check_forge(project, &mut errors);
+    for (i, rule) in project.config.triggers.iter().enumerate() {
+        let models = project.config.models.keys().map(String::as_str);
+        for (key, message) in rule.problems(models) {
+            errors.push(project.error_at(&format!("triggers.{i}.{key}"), message));
+        }
+    }
     match errors.len() {
         0 => Ok(()),
         1 => Err(errors.remove(0)),

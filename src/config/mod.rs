@@ -7,6 +7,7 @@ pub mod drift;
 pub mod locate;
 pub mod sagemaker;
 pub mod suggest;
+pub mod triggers;
 mod types;
 pub mod uri;
 mod yaml;

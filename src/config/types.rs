@@ -24,6 +24,10 @@ pub struct Config {
     /// AWS settings shared by the S3 store and SageMaker (see docs/aws.md).
     #[serde(default)]
     pub aws: AwsConfig,
+    /// What new objects in a bucket set off: validation, retraining, batch scoring (see
+    /// docs/triggers.md). Read by the functions from the config `deploy` publishes.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggers: Vec<super::triggers::TriggerRule>,
 }
 
 /// Credentials always come from the standard AWS chain (environment, profile, web

@@ -6,8 +6,8 @@ use super::remote::RepoApi;
 use super::retry::{retry, wait_from_headers, Failure};
 use super::{
     already_applied, deployed_sha, parse_deploy_tag, proposed, tag_message, tag_name, tag_number,
-    CommentOutcome, CommentStatus, DeployTag, Forge, Op, Proposal, ProposalOutcome, Remote, Sticky,
-    Verdict,
+    CommentOutcome, CommentStatus, DeployTag, Dispatch, Forge, Op, Proposal, ProposalOutcome,
+    Remote, Sticky, Verdict,
 };
 use crate::error::{Error, Result, Retry};
 use base64::Engine as _;
@@ -468,6 +468,22 @@ impl Forge for GitHub {
     fn comment_limit(&self) -> usize {
         COMMENT_LIMIT
     }
+
+    async fn dispatch(&self, d: &Dispatch) -> Result<String> {
+        let actions = self.crab.actions();
+        let inputs = serde_json::to_value(&d.inputs).unwrap_or_default();
+        self.call(Op::Dispatch, || {
+            actions
+                .create_workflow_dispatch(&self.owner, &self.repo, &d.workflow, &d.git_ref)
+                .inputs(inputs.clone())
+                .send()
+        })
+        .await?;
+        Ok(format!(
+            "workflow `{}` dispatched on `{}` in {}",
+            d.workflow, d.git_ref, self.remote.repository
+        ))
+    }
 }
 
 #[async_trait::async_trait]
@@ -582,6 +598,7 @@ fn permission(op: Op) -> &'static str {
         Op::Status => "checks: write` and `statuses: write",
         Op::Propose => "contents: write` and `pull-requests: write",
         Op::Tag => "contents: write",
+        Op::Dispatch => "actions: write",
     }
 }
 

@@ -8,8 +8,8 @@ use super::remote::RepoApi;
 use super::retry::{retry, wait_from_headers, Failure};
 use super::{
     already_applied, deployed_sha, parse_deploy_tag, proposed, tag_message, tag_name, tag_number,
-    CommentOutcome, CommentStatus, DeployTag, Forge, Op, Proposal, ProposalOutcome, Remote, Sticky,
-    Verdict,
+    CommentOutcome, CommentStatus, DeployTag, Dispatch, Forge, Op, Proposal, ProposalOutcome,
+    Remote, Sticky, Verdict,
 };
 use crate::error::{Error, Result, Retry};
 use bytes::Bytes;
@@ -519,6 +519,39 @@ impl Forge for GitLab {
     fn comment_limit(&self) -> usize {
         NOTE_LIMIT
     }
+
+    /// A pipeline with variables (`CI_PIPELINE_SOURCE` is `api`): the token is the one
+    /// the forge already has, so no separate trigger token is kept.
+    async fn dispatch(&self, d: &Dispatch) -> Result<String> {
+        use gitlab::api::projects::pipelines::{CreatePipeline, PipelineVariable};
+        let variables = d
+            .inputs
+            .iter()
+            .map(|(k, v)| {
+                PipelineVariable::builder()
+                    .key(format!("MLGATE_{}", k.to_ascii_uppercase()))
+                    .value(v.as_str())
+                    .build()
+                    .map_err(builder)
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let endpoint = CreatePipeline::builder()
+            .project(self.project())
+            .ref_(d.git_ref.as_str())
+            .variables(variables.into_iter())
+            .build()
+            .map_err(builder)?;
+        let pipeline: PipelineCreated = self.query(Op::Dispatch, endpoint).await?;
+        Ok(format!(
+            "pipeline {} started on `{}`",
+            pipeline.web_url, d.git_ref
+        ))
+    }
+}
+
+#[derive(Deserialize)]
+struct PipelineCreated {
+    web_url: String,
 }
 
 /// A builder refused our parameters: a bug in mlgate, not the user's fault.
@@ -591,6 +624,7 @@ fn needs(op: Op) -> &'static str {
         Op::Status => "the `api` scope and Developer role",
         Op::Propose => "the `api` scope and Developer role (Maintainer if the base branch is protected against merges by developers)",
         Op::Tag => "the `api` scope and Maintainer role when `model/*` tags are protected (Developer otherwise)",
+        Op::Dispatch => "the `api` scope and Developer role",
     }
 }
 

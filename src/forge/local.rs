@@ -3,7 +3,7 @@
 
 use super::{
     tag_message, tag_name, version_from_tag_subject, CommentOutcome, CommentStatus, DeployTag,
-    Forge, Proposal, ProposalOutcome, ProposalStatus, Sticky, Verdict,
+    Dispatch, Forge, Proposal, ProposalOutcome, ProposalStatus, Sticky, Verdict,
 };
 use crate::error::{Error, Result};
 use crate::repo::git::Git;
@@ -171,6 +171,11 @@ impl Forge for LocalForge {
 
     fn comment_limit(&self) -> usize {
         usize::MAX
+    }
+
+    async fn dispatch(&self, _: &Dispatch) -> Result<String> {
+        Err(Error::config("the local forge has no CI pipeline to start")
+            .with_hint("set `forge.provider` (and `forge.repository`) to the GitHub or GitLab project whose CI retrains"))
     }
 }
 

@@ -134,6 +134,21 @@ pub trait Forge: Send + Sync {
     async fn set_status(&self, sha: &str, verdict: &Verdict) -> Result<String>;
     /// The longest comment the forge accepts, in characters.
     fn comment_limit(&self) -> usize;
+    /// Starts the project's CI pipeline on `dispatch.git_ref` with `dispatch.inputs`
+    /// (GitHub `workflow_dispatch`, a GitLab pipeline with variables); returns what was
+    /// started, in words.
+    async fn dispatch(&self, dispatch: &Dispatch) -> Result<String>;
+}
+
+/// A CI run to start: what upload triggers use to retrain through CI.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Dispatch {
+    /// GitHub: the workflow file in `.github/workflows/`; GitLab runs the project's
+    /// pipeline.
+    pub workflow: String,
+    pub git_ref: String,
+    /// GitHub workflow inputs; GitLab variables (`MLGATE_<NAME>`).
+    pub inputs: std::collections::BTreeMap<String, String>,
 }
 
 /// A forge opened for a run; a remote forge's client also reads the repository through

@@ -113,6 +113,7 @@ pub enum Op {
     Status,
     Propose,
     Tag,
+    Dispatch,
 }
 
 impl Op {
@@ -123,6 +124,7 @@ impl Op {
             Op::Status => "set the commit status",
             Op::Propose => "open or update the promotion pull request",
             Op::Tag => "create the deployment tag",
+            Op::Dispatch => "start the CI pipeline",
         }
     }
 }

@@ -62,6 +62,48 @@ pub async fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result
     ))
 }
 
+/// `validate-data` for one new file (an upload a trigger saw): the model's schema and
+/// target checks, and drift against the reference (by default production's training
+/// data). The report's title names `label` (the object's URI).
+pub async fn validate_upload(
+    ctx: &Ctx,
+    name: &str,
+    model: &ModelConfig,
+    path: &Path,
+    label: &str,
+) -> Result<Report> {
+    let schema = ctx.schema(model)?;
+    let options = ScanOptions {
+        keep_values: model.drift.exact_max_rows(),
+        ..ScanOptions::default()
+    };
+    let mut s = scan(path, schema.as_ref(), &options)?;
+    s.check.file = label.to_string();
+    s.profile.source = label.to_string();
+    if schema.is_none() {
+        s.check.findings.extend(model_columns(model, &s.check));
+    }
+    let target = target_findings(model, "upload", &s, schema.is_some());
+    s.check.findings.extend(target);
+    let reference = reference(ctx, name, model, schema.as_ref(), &options).await?;
+    let drift = reference.map(|r| {
+        let side = Side {
+            profile: &r.profile,
+            values: r.values.as_ref(),
+        };
+        let mut d = drift::compare(&side, &side_of(&s), &model.drift);
+        d.reference = r.label;
+        d
+    });
+    Ok(build_report(
+        name,
+        model,
+        &[("upload", s)],
+        drift.as_ref(),
+        None,
+    ))
+}
+
 /// Starts profiling one of the model's data files, read with its schema's types, on a
 /// thread of its own: `train` fits and evaluates meanwhile.
 pub(super) async fn start_profile(
@@ -247,7 +289,12 @@ fn build_report(
         ));
     }
     if drifted {
-        verdicts.push("the training data drifted from the reference".to_string());
+        let what = if scans[0].0 == "upload" {
+            "new"
+        } else {
+            "training"
+        };
+        verdicts.push(format!("the {what} data drifted from the reference"));
     }
     if skewed {
         verdicts.push("evaluation data is skewed against training data".to_string());

@@ -6,7 +6,7 @@
 mod backends;
 mod comment;
 mod compare;
-mod data;
+pub(crate) mod data;
 mod deploy;
 mod init;
 mod model;

@@ -115,9 +115,10 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
     if let (Some(runner), true) = (ctx.event.runner, ctx.store.in_git()) {
         report.notes.push(format!(
             "ℹ️ The store `{}` lives in this {runner} job's workspace: run `compare` and \
-             `promote` in this job, and the promotion commit carries the version into git \
-             beside the pointer. To keep every candidate across jobs, use a cloud store \
-             (`s3://…`).",
+             `promote` in this job (or pass the store folder to later jobs as an artifact, \
+             as mlgate's actions and components do), and the promotion commit carries the \
+             version into git beside the pointer. To keep every candidate across jobs and \
+             runs, use a cloud store (`s3://…`).",
             ctx.store.uri()
         ));
     }

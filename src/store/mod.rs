@@ -76,6 +76,20 @@ pub async fn open(
     }
 }
 
+/// The whole of a data bucket, for reading uploads and writing beside them (quarantine,
+/// predictions).
+pub async fn bucket(name: &str, cloud: &Cloud) -> Result<Box<dyn Store>> {
+    #[cfg(feature = "aws")]
+    {
+        Ok(Box::new(S3Store::new(cloud.aws.s3().await, name, "")))
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = (name, cloud);
+        Err(Error::not_built("S3 buckets", "aws"))
+    }
+}
+
 /// Copies the remote object at `uri` (`s3://bucket/key`) into `dest`, streaming.
 pub async fn download_uri(uri: &str, dest: &Path, cloud: &Cloud) -> Result<()> {
     let Some((bucket, key)) = crate::config::uri::split_s3(uri).filter(|(_, key)| !key.is_empty())

@@ -118,6 +118,11 @@ const CASES: &[Case] = &[
         &["missing required key `models`"]),
     case("no models", Whole("version: 1\nmodels: {}\n"), 2, 1,
         &["`models`", "at least one model"]),
+    // Trigger rules.
+    case("trigger for an unknown model", Append("triggers:\n  - on: {prefix: churn/incoming/}\n    model: chrun\n    do: retrain\n"), 21, 5,
+        &["`triggers.0.model`", "no model `chrun`", "did you mean `churn`"]),
+    case("trigger action misspelt", Append("triggers:\n  - on: {prefix: churn/incoming/}\n    model: churn\n    do: [validate, retrian]\n"), 22, 20,
+        &["`triggers[0].do[1]`", "unknown value `retrian`", "did you mean `retrain`"]),
     case("duplicate model name", Append("  churn:\n    task: regression\n    target: b\n    data: {train: train.csv, eval: eval.csv}\n"), 19, 3,
         &["`models.churn`", "duplicate key `churn`", "line 5"]),
     case("duplicate gate metric", Replace("recall: {min: 0.4}", "roc_auc: {min: 0.6}"), 18, 7,

@@ -15,5 +15,7 @@ mod forge_gitlab;
 mod forge_step;
 mod forge_support;
 mod journeys;
+mod packaging;
 mod steps;
 mod train;
+mod triggers;

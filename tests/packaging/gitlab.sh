@@ -7,19 +7,25 @@
 # 1. Lints every component: a `spec:` document then one job; every `$[[ inputs.X ]]` used is
 #    declared and every input used; every flag of `mlgate <step> --help` is an input of that
 #    name; the setup block is the same everywhere; artifacts and reports as documented.
-# 2. Checks the example's rules: which jobs a merge-request, trigger, API, schedule and
+# 2. Checks the example's rules: which jobs a merge-request, trigger, API, schedule, web and
 #    default-branch pipeline gets.
 # 3. Runs the merge-request pipeline of the example (copied to the root of a scratch git
 #    repository, the components included with `include: local:` and `binary:`):
-#    validate-data → train → evaluate, validate-model → compare → comment. The comment job
-#    talks to a small local stand-in for GitLab's notes and statuses API (there is no local
-#    GitLab). Asserts every job passes, each job's dotenv report holds MLGATE_STATUS,
-#    MLGATE_REPORT_DIR, MLGATE_MODELS (and train's MLGATE_CHURN_CANDIDATE), a later job sees
-#    them, each job's JUnit report glob matches its own XML, the note and status were posted,
-#    and the token never shows in a log.
-# 4. The same pipeline with a change that fails the gate (changes/regress.patch): compare
-#    fails with exit 1, comment still runs and reports the failure; then with a bad data
-#    file: validate-data fails with exit 1 and nothing is trained.
+#    validate-data → train → evaluate, validate-model → compare → comment. There is no local
+#    GitLab: the comment job talks to a small local stand-in for GitLab's notes, statuses
+#    and merge-request API (tests/packaging/gitlab/helpers.js). Asserts every job passes,
+#    each job's dotenv report holds MLGATE_STATUS, MLGATE_REPORT_DIR, MLGATE_MODELS (and
+#    train's MLGATE_CHURN_CANDIDATE), a later job sees them, each job's JUnit report glob
+#    matches its own XML, the note is posted and then edited in place, the status is set,
+#    and the token never shows in a log. Then the retraining pipeline (trigger, with
+#    MLGATE_MODEL and MLGATE_OBJECT): mlgate-run commits the promotion and opens its merge
+#    request.
+# 4. The merge-request pipeline with a change that fails the gate (changes/regress.patch):
+#    compare fails with exit 1, comment still runs and reports the failure; then with a bad
+#    data file: validate-data fails with exit 1, nothing is trained, comment reports it.
+# 5. The download: a release archive served locally is installed when its SHA-256 is the
+#    pinned one (and mlgate gets the job's flags), refused with exit 3 when it is not, not
+#    fetched at all (exit 2) when no checksum is pinned, exit 3 when it cannot be fetched.
 #
 # Installs what it needs under .cache/ (ignored by git): npm gitlab-ci-local@4.73.0 (newer
 # releases need Node 22) and Debian's rsync. Fails, never skips, when it cannot. Needs node,
@@ -99,8 +105,12 @@ git -C "$REPO" symbolic-ref refs/remotes/origin/HEAD refs/remotes/origin/main
 
 # gitlab-ci-local in the scratch repository: shell executor, jobs isolated in their own
 # copies with artifacts passed as GitLab passes them (not copied back to the checkout).
+# Shell jobs inherit this process's environment: nothing of the CI this runs in (GitHub
+# Actions would win mlgate's CI detection) or of a token reaches them.
 gcl() {
-  (cd "$REPO" && "$GCL" --force-shell-executor --shell-isolation --no-artifacts-to-source \
+  (cd "$REPO" && env -u GITHUB_ACTIONS -u GITLAB_CI -u GITHUB_TOKEN -u GH_TOKEN -u GITLAB_TOKEN \
+    -u CI_JOB_TOKEN -u MLGATE_CONFIG -u MLGATE_DOTENV -u MLGATE_LOG -u MLGATE_MODEL -u MLGATE_OBJECT \
+    "$GCL" --force-shell-executor --shell-isolation --no-artifacts-to-source \
     --no-color --max-job-name-padding 0 "$@")
 }
 # Variables of a pipeline of the given source; suppresses the warning about overriding them.
@@ -126,6 +136,7 @@ EXPECTED=mlgate-run
 expect_jobs trigger
 expect_jobs api
 expect_jobs schedule
+expect_jobs web
 EXPECTED=mlgate-deploy
 expect_jobs push --variable CI_COMMIT_BRANCH=main --variable CI_DEFAULT_BRANCH=main
 got=$(jobs_of push --variable CI_COMMIT_BRANCH=feature --variable CI_DEFAULT_BRANCH=main)
