@@ -157,13 +157,7 @@ fn notices(value: &Value) -> Result<Vec<Notice>, String> {
         return Ok(vec![Notice::Test]);
     }
     if value.get("Type").and_then(Value::as_str) == Some("Notification") {
-        let message = value
-            .get("Message")
-            .and_then(Value::as_str)
-            .ok_or("an SNS notification without a Message")?;
-        let inner: Value = serde_json::from_str(message)
-            .map_err(|e| format!("the SNS message is not JSON: {e}"))?;
-        return notices(&inner);
+        return sns(value.get("Message"));
     }
     if let Some(records) = value.get("Records").and_then(Value::as_array) {
         return records.iter().map(record).collect();
@@ -182,13 +176,7 @@ fn notices(value: &Value) -> Result<Vec<Notice>, String> {
 /// One record of an S3 notification (direct, or SNS delivered straight to the function).
 fn record(r: &Value) -> Result<Notice, String> {
     if source_of(r) == "aws:sns" {
-        let message = r
-            .pointer("/Sns/Message")
-            .and_then(Value::as_str)
-            .ok_or("an SNS record without Sns.Message")?;
-        let inner: Value = serde_json::from_str(message)
-            .map_err(|e| format!("the SNS message is not JSON: {e}"))?;
-        let mut all = notices(&inner)?;
+        let mut all = sns(r.pointer("/Sns/Message"))?;
         return Ok(if all.len() == 1 {
             all.remove(0)
         } else {
@@ -224,6 +212,16 @@ fn record(r: &Value) -> Result<Notice, String> {
         sequencer: text(object, "sequencer"),
         time: text(r, "eventTime"),
     }))
+}
+
+/// The notification an SNS message carries (as a JSON string).
+fn sns(message: Option<&Value>) -> Result<Vec<Notice>, String> {
+    let text = message
+        .and_then(Value::as_str)
+        .ok_or("an SNS notification without its Message")?;
+    let inner: Value =
+        serde_json::from_str(text).map_err(|e| format!("the SNS message is not JSON: {e}"))?;
+    notices(&inner)
 }
 
 fn eventbridge(e: &Value) -> Result<Notice, String> {

@@ -3,7 +3,7 @@
 //! fake. Each test says what it proves.
 
 use crate::aws_support::{self, start_moto, REGION};
-use crate::common::{example_repo, EXAMPLE_CONFIG};
+use crate::common::{example_repo, walk, EXAMPLE_CONFIG};
 use crate::forge_support::remote;
 use mlgate::cloud::aws::Aws;
 use mlgate::cloud::Cloud;
@@ -235,18 +235,4 @@ async fn an_sqs_batch_hands_back_only_its_transient_failures() {
     assert!(by_id("other").records[0].detail.contains("no rule matches"));
     assert_eq!(by_id("busy").records[0].outcome, Outcome::Retry);
     assert_eq!(trigger::failed_ids(&handled), ["busy"]);
-}
-
-fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-        let p = entry.path();
-        if p.is_dir() {
-            out.extend(walk(&p));
-        } else {
-            out.push(p);
-        }
-    }
-    out.sort();
-    out
 }
