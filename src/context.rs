@@ -58,6 +58,11 @@ pub struct CtxBuilder {
 }
 
 impl CtxBuilder {
+    /// The project the context is for.
+    pub fn project(&self) -> &Project {
+        &self.project
+    }
+
     /// Default: `.mlgate/reports` beside the config.
     pub fn out(mut self, out: PathBuf) -> Self {
         self.out = Some(out);

@@ -24,6 +24,7 @@ pub mod forge;
 pub mod gate;
 pub mod model;
 pub mod pointer;
+pub mod published;
 pub mod repo;
 pub mod report;
 pub mod steps;

@@ -3,8 +3,16 @@
 use super::{Algorithm, GateRule, ModelConfig, Project, Task};
 use crate::error::{Error, Result};
 
+/// Whether the model's data files must be present beside the config.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Data {
+    Present,
+    /// A published config: the data stays in the repository (or a bucket).
+    Elsewhere,
+}
+
 /// All problems are collected, so one run of `config check` shows every one of them.
-pub fn check(project: &Project) -> Result<()> {
+pub fn check(project: &Project, data: Data) -> Result<()> {
     let mut errors = Vec::new();
     if project.config.version != 1 {
         errors.push(project.error_at("version", "only version 1 exists"));
@@ -16,7 +24,7 @@ pub fn check(project: &Project) -> Result<()> {
         errors.push(project.error_at("models", "at least one model is required"));
     }
     for (name, model) in &project.config.models {
-        check_model(project, name, model, &mut errors);
+        check_model(project, name, model, data, &mut errors);
     }
     check_forge(project, &mut errors);
     for (i, rule) in project.config.triggers.iter().enumerate() {
@@ -50,7 +58,13 @@ pub fn valid_model_name(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
 }
 
-fn check_model(project: &Project, name: &str, model: &ModelConfig, errors: &mut Vec<Error>) {
+fn check_model(
+    project: &Project,
+    name: &str,
+    model: &ModelConfig,
+    data: Data,
+    errors: &mut Vec<Error>,
+) {
     let at = |key: &str| {
         format!(
             "models.{name}{}{key}",
@@ -82,7 +96,7 @@ fn check_model(project: &Project, name: &str, model: &ModelConfig, errors: &mut 
                         format!("`{path}` is not an S3 object (s3://BUCKET/KEY)"),
                     ));
                 }
-            } else if !resolved.is_file() {
+            } else if !resolved.is_file() && (data == Data::Present || key == "data.schema") {
                 errors.push(
                     project.error_at(&at(key), format!("file not found: {}", resolved.display())),
                 );

@@ -40,6 +40,16 @@ struct Source {
 impl Project {
     /// Reads, parses and checks a config file.
     pub fn load(file: &Path) -> Result<Project> {
+        Self::load_checked(file, check::Data::Present)
+    }
+
+    /// Like [`Project::load`], for a config published without its data (a function's
+    /// snapshot): everything is checked but that the data files are here.
+    pub fn load_published(file: &Path) -> Result<Project> {
+        Self::load_checked(file, check::Data::Elsewhere)
+    }
+
+    fn load_checked(file: &Path, data: check::Data) -> Result<Project> {
         if file.is_dir() {
             return Err(Error::config(format!(
                 "{}: is a directory, not a config file",
@@ -60,7 +70,7 @@ impl Project {
             }
         })?;
         let project = Self::parse(file, text)?;
-        check::check(&project)?;
+        check::check(&project, data)?;
         Ok(project)
     }
 

@@ -42,6 +42,8 @@ pub async fn deploy(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report
     if published {
         ctx.store.put(&key, text.as_bytes()).await?;
     }
+    // The functions have no checkout: they read the config, schemas and pointers here.
+    let snapshot = crate::published::publish(ctx).await?;
     let approval = approve(ctx, name, model, &stored).await?;
     let forge = ctx.forge()?;
     let last = forge.last_deploy_tag(name).await?;
@@ -62,6 +64,13 @@ pub async fn deploy(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report
     report
         .notes
         .push(format!("Pointer published to `{}/{key}`.", ctx.store.uri()));
+    if snapshot {
+        report.notes.push(format!(
+            "Config, schemas and pointers published for the functions (`{}/{}`).",
+            ctx.store.uri(),
+            crate::published::SNAPSHOT
+        ));
+    }
     if let Some(note) = pushed_change(ctx, &ctx.project.pointer_rel(name)).await {
         report.notes.push(note);
     }

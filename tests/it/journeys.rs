@@ -192,6 +192,24 @@ fn merge_deploys_and_revert_rolls_back() {
     git(&root, &["revert", "--no-edit", "HEAD"]);
     assert!(deploy(&root).contains(&format!("deployed `{shipped}` as `model/churn/v3`")));
     assert!(published().contains(&format!("version: {shipped}")));
+    // The functions' snapshot follows: materialised, it holds the reverted pointer.
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let local = runtime.block_on(async {
+        let store = mlgate::store::FileStore::new(
+            root.join("examples/churn/.mlgate/store"),
+            "file://.mlgate/store",
+        );
+        mlgate::published::materialise(&store, &root.join("snapshots")).await
+    });
+    let local = local.unwrap();
+    let pointer = local.config.with_file_name("models/churn/production.yaml");
+    let pointer = std::fs::read_to_string(pointer).unwrap();
+    assert!(
+        pointer.contains(&format!("version: {shipped}")),
+        "{pointer}"
+    );
+    assert!(local.config.with_file_name("data/schema.yaml").is_file());
+    mlgate::config::Project::load_published(&local.config).unwrap();
     let tags = git(&root, &["tag", "--list", "model/churn/*"]);
     assert_eq!(
         tags.lines().collect::<Vec<_>>(),
