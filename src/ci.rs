@@ -293,17 +293,20 @@ impl Ci {
         if self.platform != Platform::GitLabCi {
             return Ok(());
         }
-        let path = match self.var(DOTENV_ENV) {
-            Some(p) => PathBuf::from(p),
-            None => match &self.dotenv_path {
-                Some(p) => p.clone(),
-                None => return Ok(()),
-            },
+        let Some(path) = self.dotenv_file() else {
+            return Ok(());
         };
         match fs::remove_file(&path) {
             Err(e) if e.kind() != io::ErrorKind::NotFound => Err(e),
             _ => Ok(()),
         }
+    }
+
+    /// The dotenv file: `$MLGATE_DOTENV`, else the one set for this run.
+    fn dotenv_file(&self) -> Option<PathBuf> {
+        self.var(DOTENV_ENV)
+            .map(PathBuf::from)
+            .or_else(|| self.dotenv_path.clone())
     }
 
     /// The GitLab dotenv file to use when `$MLGATE_DOTENV` is not set. The
@@ -377,14 +380,11 @@ impl Ci {
                 "output {name} skipped: GitLab dotenv values must be single-line"
             )));
         }
-        let path = match self.var(DOTENV_ENV) {
-            Some(p) => PathBuf::from(p),
-            None => self.dotenv_path.clone().ok_or_else(|| {
-                invalid(format!(
-                    "output {name} skipped: no dotenv file (set {DOTENV_ENV} and list it under artifacts:reports:dotenv)"
-                ))
-            })?,
-        };
+        let path = self.dotenv_file().ok_or_else(|| {
+            invalid(format!(
+                "output {name} skipped: no dotenv file (set {DOTENV_ENV} and list it under artifacts:reports:dotenv)"
+            ))
+        })?;
         let existing = match fs::read_to_string(&path) {
             Ok(s) => s,
             Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),

@@ -22,34 +22,18 @@ struct Reference {
 }
 
 pub async fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
-    let schema = match &model.data.schema {
-        Some(path) => Some(DataSchema::load(&ctx.project.resolve(path))?),
-        None => None,
-    };
-    let options = ScanOptions {
-        keep_values: model.drift.exact_max_rows(),
-        ..ScanOptions::default()
-    };
+    let schema = ctx.schema(model)?;
+    let options = drift_options(model);
     let mut scans = Vec::new();
     for (role, path) in [("train", &model.data.train), ("eval", &model.data.eval)] {
-        let mut s = scan(&ctx.data_path(path).await?, schema.as_ref(), &options)?;
-        if schema.is_none() {
-            s.check.findings.extend(model_columns(model, &s.check));
-        }
-        let target = target_findings(model, role, &s, schema.is_some());
-        s.check.findings.extend(target);
-        scans.push((role, s));
+        let path = ctx.data_path(path).await?;
+        scans.push((
+            role,
+            checked_scan(model, role, &path, schema.as_ref(), &options)?,
+        ));
     }
     let reference = reference(ctx, name, model, schema.as_ref(), &options).await?;
-    let drift = reference.as_ref().map(|r| {
-        let side = Side {
-            profile: &r.profile,
-            values: r.values.as_ref(),
-        };
-        let mut d = drift::compare(&side, &side_of(&scans[0].1), &model.drift);
-        d.reference = r.label.clone();
-        d
-    });
+    let drift = drift_from(reference, &scans[0].1, model);
     let skew = (model.drift.skew != Some(false))
         .then(|| drift::compare(&side_of(&scans[0].1), &side_of(&scans[1].1), &model.drift));
     write_side_files(ctx, name, &scans)?;
@@ -73,28 +57,12 @@ pub async fn validate_upload(
     label: &str,
 ) -> Result<Report> {
     let schema = ctx.schema(model)?;
-    let options = ScanOptions {
-        keep_values: model.drift.exact_max_rows(),
-        ..ScanOptions::default()
-    };
-    let mut s = scan(path, schema.as_ref(), &options)?;
+    let options = drift_options(model);
+    let mut s = checked_scan(model, "upload", path, schema.as_ref(), &options)?;
     s.check.file = label.to_string();
     s.profile.source = label.to_string();
-    if schema.is_none() {
-        s.check.findings.extend(model_columns(model, &s.check));
-    }
-    let target = target_findings(model, "upload", &s, schema.is_some());
-    s.check.findings.extend(target);
     let reference = reference(ctx, name, model, schema.as_ref(), &options).await?;
-    let drift = reference.map(|r| {
-        let side = Side {
-            profile: &r.profile,
-            values: r.values.as_ref(),
-        };
-        let mut d = drift::compare(&side, &side_of(&s), &model.drift);
-        d.reference = r.label;
-        d
-    });
+    let drift = drift_from(reference, &s, model);
     Ok(build_report(
         name,
         model,
@@ -111,10 +79,7 @@ pub(super) async fn start_profile(
     model: &ModelConfig,
     path: &str,
 ) -> Result<tokio::task::JoinHandle<Result<Profile>>> {
-    let schema = match &model.data.schema {
-        Some(p) => Some(DataSchema::load(&ctx.project.resolve(p))?),
-        None => None,
-    };
+    let schema = ctx.schema(model)?;
     let path = ctx.data_path(path).await?;
     let options = ScanOptions {
         keep_values: 0,
@@ -123,6 +88,48 @@ pub(super) async fn start_profile(
     Ok(tokio::task::spawn_blocking(move || {
         Ok(scan(&path, schema.as_ref(), &options)?.profile)
     }))
+}
+
+/// Scans keep exact values up to the size drift compares exactly.
+fn drift_options(model: &ModelConfig) -> ScanOptions {
+    ScanOptions {
+        keep_values: model.drift.exact_max_rows(),
+        ..ScanOptions::default()
+    }
+}
+
+/// One file scanned against the schema, with the model's column and target checks.
+fn checked_scan(
+    model: &ModelConfig,
+    role: &str,
+    path: &Path,
+    schema: Option<&DataSchema>,
+    options: &ScanOptions,
+) -> Result<Scan> {
+    let mut s = scan(path, schema, options)?;
+    if schema.is_none() {
+        s.check.findings.extend(model_columns(model, &s.check));
+    }
+    let target = target_findings(model, role, &s, schema.is_some());
+    s.check.findings.extend(target);
+    Ok(s)
+}
+
+/// Drift of `current` against the reference, labelled with it.
+fn drift_from(
+    reference: Option<Reference>,
+    current: &Scan,
+    model: &ModelConfig,
+) -> Option<DriftReport> {
+    reference.map(|r| {
+        let side = Side {
+            profile: &r.profile,
+            values: r.values.as_ref(),
+        };
+        let mut d = drift::compare(&side, &side_of(current), &model.drift);
+        d.reference = r.label;
+        d
+    })
 }
 
 fn side_of(s: &Scan) -> Side<'_> {
