@@ -128,3 +128,82 @@ fn safe(rel: &str) -> Result<&Path> {
         )))
     }
 }
+
+/// Builds the clouds of a context from its published project, or for reading the
+/// snapshot before there is one (`None`): the adapter's own settings and environment.
+pub type CloudFor =
+    Box<dyn Fn(Option<&crate::config::Project>) -> crate::cloud::Cloud + Send + Sync>;
+
+/// What a function acts on: the project `deploy` published to its store, as a context
+/// built once per snapshot and reused across invocations until the snapshot changes.
+/// Every adapter holds one; it is the only state a function keeps.
+pub struct Deployed {
+    store_uri: String,
+    /// For reading the snapshot on every event (one small GET).
+    store: Box<dyn Store>,
+    /// The environment the forge is opened with, tokens included.
+    vars: std::collections::HashMap<String, String>,
+    /// Where snapshots are materialised (a function's writable temporary folder).
+    scratch: PathBuf,
+    cloud_for: CloudFor,
+    current: tokio::sync::Mutex<Option<(String, std::sync::Arc<Ctx>)>>,
+}
+
+impl Deployed {
+    /// Opens the store `deploy` publishes to; nothing is read yet.
+    pub async fn open(
+        store_uri: &str,
+        vars: std::collections::HashMap<String, String>,
+        scratch: PathBuf,
+        cloud_for: CloudFor,
+    ) -> Result<Deployed> {
+        let folder = std::sync::Arc::new(crate::repo::Folder {
+            root: scratch.clone(),
+        });
+        let store = crate::store::open(store_uri, &scratch, &cloud_for(None), folder).await?;
+        Ok(Deployed {
+            store_uri: store_uri.to_string(),
+            store,
+            vars,
+            scratch,
+            cloud_for,
+            current: tokio::sync::Mutex::new(None),
+        })
+    }
+
+    /// The context of the store's current snapshot; built again only when it changed.
+    pub async fn context(&self) -> Result<std::sync::Arc<Ctx>> {
+        let local = materialise(self.store.as_ref(), &self.scratch).await?;
+        let mut current = self.current.lock().await;
+        if let Some((digest, ctx)) = current.as_ref() {
+            if *digest == local.digest {
+                return Ok(ctx.clone());
+            }
+        }
+        let ctx = std::sync::Arc::new(self.build(&local.config).await?);
+        *current = Some((local.digest, ctx.clone()));
+        Ok(ctx)
+    }
+
+    /// A context for one snapshot, with clients of its own.
+    async fn build(&self, config: &Path) -> Result<Ctx> {
+        let project = crate::config::Project::load_published(config)?;
+        let root = project.root.clone();
+        let cloud = (self.cloud_for)(Some(&project));
+        let repo = std::sync::Arc::new(crate::repo::Folder { root: root.clone() });
+        let store = crate::store::open(&self.store_uri, &root, &cloud, repo.clone()).await?;
+        let out = root.join(".mlgate/reports");
+        let mut ci = crate::ci::Ci::from_env(self.vars.clone(), Box::new(std::io::sink()));
+        let event = crate::forge::Event::default();
+        let builder = Ctx::builder(project)
+            .out(out.clone())
+            .store(store)
+            .cloud(cloud)
+            .repo(repo);
+        let builder = match crate::forge::open(builder.project(), &out, &mut ci, &event) {
+            Ok(opened) => builder.forge(opened.forge),
+            Err(e) => builder.forge_error(e),
+        };
+        builder.build().await
+    }
+}

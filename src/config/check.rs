@@ -29,7 +29,9 @@ pub fn check(project: &Project, data: Data) -> Result<()> {
     check_forge(project, &mut errors);
     for (i, rule) in project.config.triggers.iter().enumerate() {
         let models = project.config.models.keys().map(String::as_str);
-        for (key, message) in rule.problems(models) {
+        let model = project.config.models.get(&rule.model);
+        let problems = rule.problems(models).into_iter();
+        for (key, message) in problems.chain(model.and_then(|m| rule.model_problem(m))) {
             errors.push(project.error_at(&format!("triggers.{i}.{key}"), message));
         }
     }
@@ -90,10 +92,12 @@ fn check_model(
                     "the schema is part of the project: give a path in the repository",
                 ));
             } else if super::uri::is_remote(path) {
-                if super::uri::split_s3(path).is_none_or(|(_, k)| k.is_empty()) {
+                if super::uri::split_remote(path).is_none_or(|(_, _, k)| k.is_empty()) {
                     errors.push(project.error_at(
                         &at(key),
-                        format!("`{path}` is not an S3 object (s3://BUCKET/KEY)"),
+                        format!(
+                            "`{path}` is not an object (s3://BUCKET/KEY or az://CONTAINER/BLOB)"
+                        ),
                     ));
                 }
             } else if !resolved.is_file() && (data == Data::Present || key == "data.schema") {

@@ -77,9 +77,11 @@ impl Action {
 #[derive(Debug, Clone, Default, PartialEq, Deserialize, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RetrainConfig {
-    /// `ci`: start the model's CI pipeline (GitHub `workflow_dispatch`, a GitLab pipeline
-    /// with variables), which trains, compares and opens the promotion pull request. The
-    /// only way yet, and the default.
+    /// `ci` (default): start the model's CI pipeline (GitHub `workflow_dispatch`, a GitLab
+    /// pipeline with variables), which trains, compares and opens the promotion pull
+    /// request. `sagemaker`: start the model's SageMaker training job from the function;
+    /// its completion event brings the function back to record the candidate, compare it
+    /// with production and open or update the promotion pull request.
     #[serde(default)]
     pub via: RetrainVia,
     /// GitHub: the workflow file to dispatch (in `.github/workflows/`). Default
@@ -100,6 +102,7 @@ pub struct RetrainConfig {
 pub enum RetrainVia {
     #[default]
     Ci,
+    Sagemaker,
 }
 
 /// `do: retrain` or `do: [validate, retrain]`.
@@ -199,6 +202,23 @@ impl TriggerRule {
             }
         }
         out
+    }
+
+    /// What `retrain: {via: sagemaker}` needs of the rule's model, as (key, message).
+    pub fn model_problem(&self, model: &super::ModelConfig) -> Option<(String, String)> {
+        if self.retrain.via != RetrainVia::Sagemaker || !self.actions.contains(&Action::Retrain) {
+            return None;
+        }
+        let problem = if model.train.backend != super::Backend::Sagemaker
+            || model.train.sagemaker.is_none()
+        {
+            format!("`via: sagemaker` trains with the model's SageMaker settings: give model `{}` `train.backend: sagemaker` and `train.sagemaker`", self.model)
+        } else if !model.data.train.starts_with("s3://") {
+            format!("`via: sagemaker` runs where there is no checkout: model `{}` needs `data.train` in S3 (`s3://…`), not `{}`", self.model, model.data.train)
+        } else {
+            return None;
+        };
+        Some(("retrain.via".into(), problem))
     }
 
     /// Whether `bucket`/`key` is one of the objects the rule is for.

@@ -12,8 +12,8 @@ use serde::{Deserialize, Serialize};
 pub struct Config {
     /// Format version of this file. Only `1` exists.
     pub version: u32,
-    /// Where model versions are stored: `file://PATH` (relative to this file's folder) or
-    /// `s3://BUCKET/PREFIX`.
+    /// Where model versions are stored: `file://PATH` (relative to this file's folder),
+    /// `s3://BUCKET/PREFIX` or `az://CONTAINER/PREFIX`.
     #[serde(default = "default_store")]
     pub store: String,
     /// The models of this project, by name (lowercase letters, digits, `-`, `_`).
@@ -24,6 +24,9 @@ pub struct Config {
     /// AWS settings shared by the S3 store and SageMaker (see docs/aws.md).
     #[serde(default)]
     pub aws: AwsConfig,
+    /// Azure settings of the `az://` store and data (see docs/azure.md).
+    #[serde(default)]
+    pub azure: AzureConfig,
     /// What new objects in a bucket set off: validation, retraining, batch scoring (see
     /// docs/triggers.md). Read by the functions from the config `deploy` publishes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -38,6 +41,21 @@ pub struct AwsConfig {
     /// Region of the S3 store and SageMaker. Default: the chain's (`AWS_REGION`, profile).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
+}
+
+/// The storage account of `az://` URIs. Credentials come from the environment (managed or
+/// workload identity, `az login`, a SAS); never from this file.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AzureConfig {
+    /// The storage account's name: `az://` URIs are in
+    /// `https://<account>.blob.core.windows.net`. Default: `AZURE_STORAGE_ACCOUNT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The Blob endpoint instead of the account's public one (a sovereign cloud, a
+    /// private endpoint, Azurite). `MLGATE_AZURE_ACCOUNT_URL` overrides both.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
 }
 
 pub fn default_store() -> String {

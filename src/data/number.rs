@@ -123,10 +123,10 @@ mod tests {
                 // Mostly digits, so that many strings are numbers.
                 let pick = (r >> 33) as usize % 34;
                 // Every other string is digits around at most one point.
-                let b = if pick < 24 || (seed % 2 == 0 && (pick < 32 || s.contains('.'))) {
+                let b = if pick < 24 || (seed.is_multiple_of(2) && (pick < 32 || s.contains('.'))) {
                     b'0' + (pick % 10) as u8
                 } else {
-                    b"-.+e"[(pick - 24) % 4 + usize::from(seed % 2 == 0)]
+                    b"-.+e"[(pick - 24) % 4 + usize::from(seed.is_multiple_of(2))]
                 };
                 s.push(b as char);
             }

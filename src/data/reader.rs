@@ -163,18 +163,41 @@ pub(crate) fn open_parts_of(
     } else {
         parts.min((len / min_bytes.max(1)) as usize).max(1)
     };
+    let split = (parts > 1).then_some((path, len, parts));
     match format {
         Format::Parquet => open_parquet(source, path, file, parts),
-        Format::Csv => open_csv(source, path, decompress(file, gz), csv, parts),
-        Format::JsonLines => Ok(vec![json_lines::open(source, decompress(file, gz))?]),
+        Format::Csv => open_csv(source, decompress(Box::new(file), gz), csv, split),
+        Format::JsonLines => Ok(vec![json_lines::open(
+            source,
+            decompress(Box::new(file), gz),
+        )?]),
     }
 }
 
-fn decompress(file: File, gz: bool) -> BufReader<Box<dyn Read + Send>> {
+/// Starts decoding `input`, the content of a file named `name` read as it arrives (an
+/// object streamed from a bucket): CSV or JSON Lines, optionally gzipped, in one part.
+/// `None` for Parquet, whose index sits at the end of the file: read it from a file.
+pub fn open_stream(
+    source: &str,
+    name: &str,
+    input: Box<dyn Read + Send>,
+    csv: &CsvOptions,
+) -> Result<Option<Table>> {
+    let (format, gz) = format_of(Path::new(name));
+    let source = source.to_string();
+    let table = match format {
+        Format::Parquet => return Ok(None),
+        Format::Csv => open_csv(source, decompress(input, gz), csv, None)?.remove(0),
+        Format::JsonLines => json_lines::open(source, decompress(input, gz))?,
+    };
+    Ok(Some(table))
+}
+
+fn decompress(input: Box<dyn Read + Send>, gz: bool) -> BufReader<Box<dyn Read + Send>> {
     let inner: Box<dyn Read + Send> = if gz {
-        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(file)))
+        Box::new(flate2::read::MultiGzDecoder::new(BufReader::new(input)))
     } else {
-        Box::new(file)
+        input
     };
     BufReader::with_capacity(BUFFER, inner)
 }
@@ -208,12 +231,13 @@ fn io_error(source: &str, e: &std::io::Error) -> Error {
     Error::input(format!("{source}: {}", io_detail(e.kind(), &e.to_string())))
 }
 
+/// Opens a CSV stream; `split` (the file, its length and a number of parts) reads a
+/// plain file in byte ranges, each on a thread of its own.
 fn open_csv(
     source: String,
-    path: &Path,
     mut input: BufReader<Box<dyn Read + Send>>,
     options: &CsvOptions,
-    parts: usize,
+    split: Option<(&Path, u64, usize)>,
 ) -> Result<Vec<Table>> {
     let head = input.fill_buf().map_err(|e| io_error(&source, &e))?;
     if head.is_empty() {
@@ -237,11 +261,11 @@ fn open_csv(
             .with_hint("fix `csv.delimiter` in the data schema, or leave it out to detect it"));
         }
     }
-    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
-    let boundaries = if parts > 1 {
-        rows::split(path, len, parts).map_err(|e| io_error(&source, &e))?
-    } else {
-        Vec::new()
+    let boundaries = match split {
+        Some((path, len, parts)) => {
+            rows::split(path, len, parts).map_err(|e| io_error(&source, &e))?
+        }
+        None => Vec::new(),
     };
     let table =
         |input: Box<dyn BufRead + Send>, start: u64, header: bool, stop: Option<&Boundary>| {
@@ -259,6 +283,7 @@ fn open_csv(
         };
     let mut tables = vec![table(Box::new(input), 0, true, boundaries.first())];
     for (i, b) in boundaries.iter().enumerate() {
+        let Some((path, _, _)) = split else { break };
         let mut file = File::open(path).map_err(|e| Error::read(path, e))?;
         file.seek(SeekFrom::Start(b.next))
             .map_err(|e| io_error(&source, &e))?;

@@ -64,6 +64,23 @@ pub fn scan(path: &Path, schema: Option<&DataSchema>, options: &ScanOptions) -> 
     scan_in(path, schema, options, cores(), reader::MIN_PART_BYTES)
 }
 
+/// [`scan`] of a table already open in one part (a stream: see
+/// [`reader::open_stream`]). One part needs no second look.
+pub fn scan_table(
+    table: Table,
+    schema: Option<&DataSchema>,
+    options: &ScanOptions,
+) -> Result<Scan> {
+    let source = table.source.clone();
+    let again = || {
+        Err(crate::Error::input(format!(
+            "{source}: a stream is read once"
+        )))
+    };
+    scan_parts(vec![table], schema, options, again)?
+        .ok_or_else(|| crate::Error::input(format!("{source}: could not be read in one pass")))
+}
+
 /// [`scan`] in up to `parts` parts of at least `min_bytes`.
 fn scan_in(
     path: &Path,

@@ -23,21 +23,33 @@ pub async fn trainer_for(
             eval_data: files.eval,
         }),
         #[cfg(feature = "aws")]
-        (Backend::Sagemaker, _, Some(sagemaker)) => {
-            Box::new(crate::cloud::sagemaker::training::SageMakerTrainer {
-                config: sagemaker.clone(),
-                clients: ctx.cloud.aws.clients().await?.clone(),
-                store_uri: files.store_uri,
-                commit: ctx.repo.head().await?,
-                train_path: files.train,
-                eval_path: files.eval,
-            })
-        }
+        (Backend::Sagemaker, _, Some(_)) => Box::new(sagemaker_trainer(ctx, config, files).await?),
         #[cfg(not(feature = "aws"))]
         (Backend::Sagemaker, _, Some(_)) => {
             return Err(Error::not_built("the `sagemaker` training backend", "aws"))
         }
         _ => Box::new(Builtin),
+    })
+}
+
+/// The SageMaker trainer of a model whose config has `train.sagemaker`.
+#[cfg(feature = "aws")]
+pub async fn sagemaker_trainer(
+    ctx: &Ctx,
+    config: &ModelConfig,
+    files: DataFiles,
+) -> Result<crate::cloud::sagemaker::training::SageMakerTrainer> {
+    let sagemaker = config.train.sagemaker.as_ref().ok_or_else(|| {
+        crate::error::Error::config("this model has no `train.sagemaker` settings")
+    })?;
+    Ok(crate::cloud::sagemaker::training::SageMakerTrainer {
+        config: sagemaker.clone(),
+        clients: ctx.cloud.aws.clients().await?.clone(),
+        store_uri: files.store_uri,
+        commit: ctx.repo.head().await?,
+        train_path: files.train,
+        eval_path: files.eval,
+        attach: None,
     })
 }
 

@@ -5,14 +5,15 @@ use super::Ctx;
 use crate::config::{ModelConfig, Task};
 use crate::data::drift::{self, DriftReport, Side};
 use crate::data::profile::{sparkline, Profile};
-use crate::data::scan::{scan, Scan, ScanOptions};
+use crate::data::reader::{format_of, open_stream, Format};
+use crate::data::scan::{scan, scan_table, Scan, ScanOptions};
 use crate::data::schema::{ColumnType, Finding, SchemaCheck};
 use crate::data::DataSchema;
 use crate::error::{Error, Result};
 use crate::report::{Case, Location, Report, Status, StepName, Table};
-use crate::store::versions;
+use crate::store::{self, versions};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A data set compared against: a stored profile, or a data file scanned like the rest.
 struct Reference {
@@ -26,11 +27,10 @@ pub async fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result
     let options = drift_options(model);
     let mut scans = Vec::new();
     for (role, path) in [("train", &model.data.train), ("eval", &model.data.eval)] {
-        let path = ctx.data_path(path).await?;
-        scans.push((
-            role,
-            checked_scan(model, role, &path, schema.as_ref(), &options)?,
-        ));
+        let input = DataInput::of(ctx, path).await?;
+        let label = input.label(path);
+        let s = scan_input(ctx, model, role, input, &label, schema.as_ref(), &options).await?;
+        scans.push((role, s));
     }
     let reference = reference(ctx, name, model, schema.as_ref(), &options).await?;
     let drift = drift_from(reference, &scans[0].1, model);
@@ -46,6 +46,91 @@ pub async fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result
     ))
 }
 
+/// Where a data file to check is.
+pub enum DataInput {
+    File(PathBuf),
+    /// A remote CSV or JSON Lines object (`s3://…`, `az://…`), checked as it streams: no
+    /// local copy, and the check runs while the bytes arrive.
+    Remote(String),
+}
+
+impl DataInput {
+    /// Whether the file at `location` is checked as it streams: remote and not Parquet
+    /// (whose index sits at the end of the file).
+    pub fn streams(location: &str) -> bool {
+        store::is_remote(location) && format_of(Path::new(location)).0 != Format::Parquet
+    }
+
+    /// The model's data file at `path`: streamed, or on disk (downloaded if remote).
+    async fn of(ctx: &Ctx, path: &str) -> Result<DataInput> {
+        if Self::streams(path) {
+            return Ok(DataInput::Remote(path.to_string()));
+        }
+        Ok(DataInput::File(ctx.data_path(path).await?))
+    }
+
+    /// What reports call it: the URI it came from, not a scratch file's path.
+    fn label(&self, location: &str) -> String {
+        match self {
+            DataInput::File(p) if !store::is_remote(location) => p.display().to_string(),
+            _ => location.to_string(),
+        }
+    }
+}
+
+/// Scans `input` with the model's column and target checks, off the async threads (a
+/// stream is read through the runtime). A stream that breaks off is a transient error,
+/// never a finding about the file.
+async fn scan_input(
+    ctx: &Ctx,
+    model: &ModelConfig,
+    role: &'static str,
+    input: DataInput,
+    label: &str,
+    schema: Option<&DataSchema>,
+    options: &ScanOptions,
+) -> Result<Scan> {
+    let (read, failure) = match input {
+        DataInput::File(path) => (Read::File(path), None),
+        DataInput::Remote(uri) => {
+            let reader = store::read_uri(&uri, &ctx.cloud).await?;
+            let failure = reader.failure();
+            (Read::Stream(uri, reader), Some(failure))
+        }
+    };
+    let (model, schema, options) = (model.clone(), schema.cloned(), options.clone());
+    let source = label.to_string();
+    let scanned = tokio::task::spawn_blocking(move || {
+        let scanned = match read {
+            Read::File(path) => scan(&path, schema.as_ref(), &options)?,
+            Read::Stream(uri, reader) => {
+                let csv = schema.as_ref().map(|s| s.csv.clone()).unwrap_or_default();
+                let table = open_stream(&source, &uri, Box::new(reader), &csv)?
+                    .ok_or_else(|| Error::input(format!("{source}: Parquet cannot stream")))?;
+                scan_table(table, schema.as_ref(), &options)?
+            }
+        };
+        let mut s = checked(&model, role, scanned, schema.as_ref());
+        s.check.file = source.clone();
+        s.profile.source = source;
+        Ok::<_, Error>(s)
+    })
+    .await
+    .map_err(|e| Error::external(format!("the scan of {label} stopped: {e}")))?;
+    if let Some(why) = failure.and_then(|f| f.lock().ok().and_then(|mut f| f.take())) {
+        return Err(Error::transient(format!(
+            "{label}: reading broke off: {why}"
+        )));
+    }
+    scanned
+}
+
+/// What [`scan_input`] reads.
+enum Read {
+    File(PathBuf),
+    Stream(String, store::BlockingReader),
+}
+
 /// `validate-data` for one new file (an upload a trigger saw): the model's schema and
 /// target checks, and drift against the reference (by default production's training
 /// data). The report's title names `label` (the object's URI).
@@ -53,14 +138,21 @@ pub async fn validate_upload(
     ctx: &Ctx,
     name: &str,
     model: &ModelConfig,
-    path: &Path,
+    input: DataInput,
     label: &str,
 ) -> Result<Report> {
     let schema = ctx.schema(model)?;
     let options = drift_options(model);
-    let mut s = checked_scan(model, "upload", path, schema.as_ref(), &options)?;
-    s.check.file = label.to_string();
-    s.profile.source = label.to_string();
+    let s = scan_input(
+        ctx,
+        model,
+        "upload",
+        input,
+        label,
+        schema.as_ref(),
+        &options,
+    )
+    .await?;
     let reference = reference(ctx, name, model, schema.as_ref(), &options).await?;
     let drift = drift_from(reference, &s, model);
     Ok(build_report(
@@ -98,21 +190,14 @@ fn drift_options(model: &ModelConfig) -> ScanOptions {
     }
 }
 
-/// One file scanned against the schema, with the model's column and target checks.
-fn checked_scan(
-    model: &ModelConfig,
-    role: &str,
-    path: &Path,
-    schema: Option<&DataSchema>,
-    options: &ScanOptions,
-) -> Result<Scan> {
-    let mut s = scan(path, schema, options)?;
+/// A scan with the model's column and target checks added.
+fn checked(model: &ModelConfig, role: &str, mut s: Scan, schema: Option<&DataSchema>) -> Scan {
     if schema.is_none() {
         s.check.findings.extend(model_columns(model, &s.check));
     }
     let target = target_findings(model, role, &s, schema.is_some());
     s.check.findings.extend(target);
-    Ok(s)
+    s
 }
 
 /// Drift of `current` against the reference, labelled with it.

@@ -15,11 +15,15 @@ mod promote;
 
 pub use crate::context::{Candidate, Ctx, CtxBuilder};
 pub use crate::report::StepName;
+#[cfg(feature = "aws")]
+pub(crate) use backends::sagemaker_trainer;
 pub use comment::comment;
 pub use compare::compare;
 pub use data::validate_data;
 pub use deploy::deploy;
 pub use init::{init, InitOptions};
+#[cfg(feature = "aws")]
+pub(crate) use model::train_by;
 pub use model::{evaluate, train, validate_model};
 pub use predict::{predict, PredictBackend, PredictOptions};
 pub use promote::promote;

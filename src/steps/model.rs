@@ -21,6 +21,18 @@ use std::time::Instant;
 pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
     let files = ctx.data_files(model).await?;
     let train_path = files.train.clone();
+    let trainer = super::backends::trainer_for(ctx, model, files).await?;
+    train_by(ctx, name, model, &train_path, trainer.as_ref()).await
+}
+
+/// `train` with a given trainer: an upload trigger finishing the SageMaker job it started.
+pub(crate) async fn train_by(
+    ctx: &Ctx,
+    name: &str,
+    model: &ModelConfig,
+    train_path: &Path,
+    trainer: &dyn crate::train::Trainer,
+) -> Result<Report> {
     let phase = Phases::start();
     // The training data's profile (the drift reference once this version is in
     // production) is read beside the frame and the fit, not after them.
@@ -29,7 +41,6 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         .read_frame(model, &model.data.train, read_kinds(model))
         .await?;
     phase.done("read the training data");
-    let trainer = super::backends::trainer_for(ctx, model, files).await?;
     let started = Instant::now();
     let trained = trainer
         .train(&TrainRequest {
@@ -49,7 +60,7 @@ pub async fn train(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report>
         git_commit: ctx.repo.head().await?,
         git_dirty: ctx.repo.is_dirty().await?,
         data: BTreeMap::from([
-            ("train".into(), fingerprint(&train_path)?),
+            ("train".into(), fingerprint(train_path)?),
             ("eval".into(), evaluation.data.clone()),
         ]),
         params: serde_json::to_value(&trained.model.params).unwrap_or_default(),

@@ -140,8 +140,8 @@ async fn transform(
             ..
         }
     );
-    let uri = (!encoded && crate::store::is_remote(input_text)).then_some(input_text);
-    let request = sagemaker::transform::Input { bytes, uri };
+    let uri = (!encoded && input_text.starts_with("s3://")).then_some(input_text);
+    let request = sagemaker::transform::Input::bytes(bytes, uri);
     let finished =
         sagemaker::transform::run(clients, cfg, ctx.store.as_ref(), name, version, request).await?;
     if encoded {

@@ -3,14 +3,13 @@
 //! Large objects go up in parts, completed under the same condition and aborted on any
 //! failure, so no half-written object is ever visible.
 
-use super::Store;
+use super::{ObjectReader, Store};
 use crate::cloud::aws;
 use crate::error::{Error, Result};
 use aws_sdk_s3::operation::get_object::GetObjectOutput;
 use aws_sdk_s3::primitives::ByteStream;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use aws_sdk_s3::Client;
-use std::path::Path;
 
 /// Objects above this size are uploaded in parts of this size.
 pub const DEFAULT_PART_SIZE: usize = 16 * 1024 * 1024;
@@ -51,11 +50,7 @@ impl S3Store {
     }
 
     fn key(&self, key: &str) -> String {
-        if self.prefix.is_empty() {
-            key.to_string()
-        } else {
-            format!("{}/{key}", self.prefix)
-        }
+        super::under(&self.prefix, key)
     }
 
     fn object_uri(&self, key: &str) -> String {
@@ -229,21 +224,47 @@ impl Store for S3Store {
         Ok(())
     }
 
-    async fn download(&self, key: &str, dest: &Path) -> Result<bool> {
-        let Some(object) = self.open(key).await? else {
-            return Ok(false);
-        };
-        // Streamed to disk: data files may be far larger than memory.
-        let mut reader = object.body.into_async_read();
-        let mut file = tokio::fs::File::create(dest)
-            .await
-            .map_err(|e| Error::write(dest, e))?;
-        tokio::io::copy(&mut reader, &mut file)
-            .await
-            .map_err(|e| Error::external(format!("cannot read {}: {e}", self.object_uri(key))))?;
-        Ok(true)
+    async fn reader(&self, key: &str) -> Result<Option<ObjectReader>> {
+        let object = self.open(key).await?;
+        Ok(object.map(|o| Box::pin(o.body.into_async_read()) as ObjectReader))
+    }
+
+    /// CopyObject, write-once like every other write: the bytes never pass through here.
+    async fn copy_if_absent(&self, from: &str, to: &str) -> Result<bool> {
+        let source = format!("{}/{}", self.bucket, self.key(from));
+        let source = percent_encoding::utf8_percent_encode(&source, COPY_SOURCE).to_string();
+        let result = self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .key(self.key(to))
+            .copy_source(source)
+            .if_none_match("*")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if lost_race(aws::http_status(&e)) => Ok(false),
+            Err(e) if missing_object(&e) => Err(super::gone(&self.object_uri(from))),
+            Err(e) => Err(aws::error(
+                &format!(
+                    "cannot copy {} to {}",
+                    self.object_uri(from),
+                    self.object_uri(to)
+                ),
+                e,
+            )),
+        }
     }
 }
+
+/// `x-amz-copy-source` is `bucket/key` URL-encoded, its slashes kept.
+const COPY_SOURCE: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 #[cfg(test)]
 mod tests {

@@ -3,11 +3,13 @@
 
 use super::claim::Ran;
 use super::{ActionRecord, ObjectCreated, Outcome};
-use crate::config::triggers::{Action, TriggerRule};
+use crate::config::triggers::{Action, RetrainVia, TriggerRule};
+use crate::config::ModelConfig;
 use crate::context::Ctx;
 use crate::error::{Error, Kind, Result};
 use crate::forge::Dispatch;
 use crate::report::{self, Report, Status, StepName};
+use crate::steps::data::{validate_upload, DataInput};
 use crate::steps::{PredictBackend, PredictOptions};
 use crate::store::{self, Store};
 use std::collections::BTreeMap;
@@ -36,7 +38,7 @@ pub(super) async fn run(
     for &action in &rule.actions {
         let result = match action {
             Action::Validate => validate(ctx, rule_name, rule, object, &mut file).await,
-            Action::Retrain => retrain(ctx, rule, object).await,
+            Action::Retrain => retrain(ctx, rule_name, rule, object).await,
             Action::BatchTransform => batch_transform(ctx, rule, object, &mut file).await,
         };
         match result {
@@ -83,22 +85,40 @@ fn finish(outcome: Outcome, actions: Vec<ActionRecord>) -> Ran {
 
 type Step = Result<(Next, String, &'static str)>;
 
-/// The object, downloaded once per run into the context's scratch folder.
-async fn fetch(ctx: &Ctx, object: &ObjectCreated, file: &mut Option<PathBuf>) -> Result<PathBuf> {
+/// The object, downloaded once per run into the context's scratch folder (for scoring,
+/// and Parquet, which is not read as a stream).
+pub(super) async fn fetch(
+    ctx: &Ctx,
+    object: &ObjectCreated,
+    file: &mut Option<PathBuf>,
+) -> Result<PathBuf> {
     if let Some(f) = file {
         return Ok(f.clone());
     }
-    let name = object.key.rsplit('/').next().unwrap_or("object");
-    let local = ctx.scratch_file(&format!("{}-{name}", object.identity()));
-    let bucket = store::bucket(&object.bucket, &ctx.cloud).await?;
+    let local = ctx.scratch_file(&format!("{}-{}", object.identity(), object.name()));
+    let bucket = store::bucket(object.scheme(), &object.bucket, &ctx.cloud).await?;
     if !bucket.download(&object.key, &local).await? {
-        return Err(Error::input(format!(
-            "{}: no such object (deleted before it could be read?)",
-            object.uri()
-        )));
+        return Err(store::gone(&object.uri()));
     }
     *file = Some(local.clone());
     Ok(local)
+}
+
+/// Checks the object, as it streams from its bucket where it can (no local copy,
+/// whatever its size: a Lambda's disk is small), else from the downloaded file.
+async fn check_upload(
+    ctx: &Ctx,
+    name: &str,
+    model: &ModelConfig,
+    object: &ObjectCreated,
+    file: &mut Option<PathBuf>,
+) -> Result<Report> {
+    let uri = object.uri();
+    let input = match file.is_none() && DataInput::streams(&uri) {
+        true => DataInput::Remote(uri.clone()),
+        false => DataInput::File(fetch(ctx, object, file).await?),
+    };
+    validate_upload(ctx, name, model, input, &uri).await
 }
 
 async fn validate(
@@ -109,20 +129,17 @@ async fn validate(
     file: &mut Option<PathBuf>,
 ) -> Step {
     let model = model_of(ctx, rule)?;
-    let local = fetch(ctx, object, file).await?;
-    let uri = object.uri();
-    let report =
-        match crate::steps::data::validate_upload(ctx, &rule.model, model, &local, &uri).await {
-            Ok(r) => r,
-            // A file that cannot be read as data fails validation like a bad row.
-            Err(e) if e.kind == Kind::Input => Report::new(
-                StepName::ValidateData,
-                &rule.model,
-                Status::Fail,
-                e.message.clone(),
-            ),
-            Err(e) => return Err(e),
-        };
+    let report = match check_upload(ctx, &rule.model, model, object, file).await {
+        Ok(r) => r,
+        // A file that cannot be read as data fails validation like a bad row.
+        Err(e) if e.kind == Kind::Input => Report::new(
+            StepName::ValidateData,
+            &rule.model,
+            Status::Fail,
+            e.message.clone(),
+        ),
+        Err(e) => return Err(e),
+    };
     let md = report.markdown();
     let json = report::json(std::slice::from_ref(&report));
     if report.passed() {
@@ -136,7 +153,7 @@ async fn validate(
         let detail = format!("{}; report at {}/{at}/", report.title, ctx.store.uri());
         return Ok((Next::Continue, detail, "passed"));
     }
-    let bucket = store::bucket(&object.bucket, &ctx.cloud).await?;
+    let bucket = store::bucket(object.scheme(), &object.bucket, &ctx.cloud).await?;
     let relative = rule
         .on
         .prefix
@@ -148,8 +165,7 @@ async fn validate(
         rule.quarantine_prefix(),
         object.identity()
     );
-    let bytes = std::fs::read(&local).map_err(|e| Error::read(&local, e))?;
-    bucket.put_if_absent(&target, &bytes).await?;
+    bucket.copy_if_absent(&object.key, &target).await?;
     bucket
         .put_if_absent(&format!("{target}.report.md"), md.as_bytes())
         .await?;
@@ -157,14 +173,15 @@ async fn validate(
         .put_if_absent(&format!("{target}.report.json"), json.as_bytes())
         .await?;
     let detail = format!(
-        "{}; copied to s3://{}/{target} with its report (the original is untouched)",
-        report.title, object.bucket
+        "{}; copied to {} with its report (the original is untouched)",
+        report.title,
+        object.sibling(&target)
     );
     Ok((Next::Stop(Outcome::Quarantined), detail, "failed"))
 }
 
-async fn retrain(ctx: &Ctx, rule: &TriggerRule, object: &ObjectCreated) -> Step {
-    model_of(ctx, rule)?;
+async fn retrain(ctx: &Ctx, rule_name: &str, rule: &TriggerRule, object: &ObjectCreated) -> Step {
+    let model = model_of(ctx, rule)?;
     let window = debounce_window(rule);
     if let Some(key) = &window {
         if !take_window(ctx.store.as_ref(), key, object).await? {
@@ -172,6 +189,17 @@ async fn retrain(ctx: &Ctx, rule: &TriggerRule, object: &ObjectCreated) -> Step 
             let detail = format!("a retraining started in this {minutes}-minute window already; it reads the model's data, this file included");
             return Ok((Next::Continue, detail, "debounced"));
         }
+    }
+    if rule.retrain.via == RetrainVia::Sagemaker {
+        return match start_training(ctx, rule_name, rule, model, object).await {
+            Ok(detail) => Ok((Next::Continue, detail, "started")),
+            Err(e) => {
+                if let Some(key) = &window {
+                    release_window(ctx.store.as_ref(), key).await;
+                }
+                Err(e)
+            }
+        };
     }
     let dispatch = Dispatch {
         workflow: rule
@@ -199,6 +227,20 @@ async fn retrain(ctx: &Ctx, rule: &TriggerRule, object: &ObjectCreated) -> Step 
             Err(e)
         }
     }
+}
+
+#[cfg(feature = "aws")]
+use super::sagemaker::start_training;
+
+#[cfg(not(feature = "aws"))]
+async fn start_training(
+    _: &Ctx,
+    _: &str,
+    _: &TriggerRule,
+    _: &crate::config::ModelConfig,
+    _: &ObjectCreated,
+) -> Result<String> {
+    Err(Error::not_built("`retrain: {via: sagemaker}`", "aws"))
 }
 
 /// `triggers/debounce/<model>/<window number>.json`, when the rule debounces.
@@ -242,6 +284,9 @@ async fn batch_transform(
     file: &mut Option<PathBuf>,
 ) -> Step {
     let model = model_of(ctx, rule)?;
+    if let Some(detail) = transform_job(ctx, rule, model, object, file).await? {
+        return Ok((Next::Continue, detail, "started"));
+    }
     if object.size.unwrap_or_default() > IN_FUNCTION_SCORING_LIMIT {
         return Err(Error::config(format!(
             "{} is {} MiB: files over {} MiB are not scored inside the function",
@@ -249,7 +294,10 @@ async fn batch_transform(
             object.size.unwrap_or_default() >> 20,
             IN_FUNCTION_SCORING_LIMIT >> 20
         ))
-        .with_hint("score it in CI with `mlgate predict --input s3://…`, or split the file"));
+        .with_hint(format!(
+            "score it in CI with `mlgate predict --input {}`, or split the file",
+            object.uri()
+        )));
     }
     let local = fetch(ctx, object, file).await?;
     let output = ctx.scratch_file(&format!("{}-predictions.csv", object.identity()));
@@ -263,20 +311,56 @@ async fn batch_transform(
     let name = object.key.rsplit('/').next().unwrap_or("object");
     let target = format!("{}{}/{name}", rule.predictions_prefix(), object.identity());
     let bytes = std::fs::read(&output).map_err(|e| Error::read(&output, e))?;
-    let bucket = store::bucket(&object.bucket, &ctx.cloud).await?;
+    let bucket = store::bucket(object.scheme(), &object.bucket, &ctx.cloud).await?;
     bucket.put_if_absent(&target, &bytes).await?;
-    let detail = format!(
-        "{}; written to s3://{}/{target}",
-        report.title, object.bucket
-    );
+    let detail = format!("{}; written to {}", report.title, object.sibling(&target));
     Ok((Next::Continue, detail, "scored"))
 }
 
-fn model_of<'a>(ctx: &'a Ctx, rule: &TriggerRule) -> Result<&'a crate::config::ModelConfig> {
-    ctx.project.config.models.get(&rule.model).ok_or_else(|| {
-        Error::config(format!(
-            "a trigger rule names model `{}`, which the published config does not have",
+/// A transform job's detail when production's version was trained by SageMaker (scored
+/// there, on the object where it lies); `None` for a version scored in the function.
+async fn transform_job(
+    ctx: &Ctx,
+    rule: &TriggerRule,
+    model: &crate::config::ModelConfig,
+    object: &ObjectCreated,
+    file: &mut Option<PathBuf>,
+) -> Result<Option<String>> {
+    let Some(id) = ctx.pointer(&rule.model).await?.version else {
+        return Err(Error::input(format!(
+            "model `{}` has no production version to score with: run `mlgate deploy` after a promotion",
             rule.model
+        )));
+    };
+    let version = ctx.load_version(&rule.model, &id).await?;
+    if !matches!(
+        version.model.estimator,
+        crate::model::Estimator::SageMaker { .. }
+    ) {
+        return Ok(None);
+    }
+    #[cfg(feature = "aws")]
+    return super::sagemaker::start_transform(ctx, rule, model, &version, object, file)
+        .await
+        .map(Some);
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = (model, object, file);
+        Err(Error::not_built(
+            "batch transform of a SageMaker-trained version",
+            "aws",
+        ))
+    }
+}
+
+fn model_of<'a>(ctx: &'a Ctx, rule: &TriggerRule) -> Result<&'a crate::config::ModelConfig> {
+    model_named(ctx, &rule.model)
+}
+
+pub(super) fn model_named<'a>(ctx: &'a Ctx, name: &str) -> Result<&'a crate::config::ModelConfig> {
+    ctx.project.config.models.get(name).ok_or_else(|| {
+        Error::config(format!(
+            "a trigger rule names model `{name}`, which the published config does not have"
         ))
     })
 }

@@ -55,32 +55,37 @@ struct Claim {
     detail: String,
 }
 
-/// Runs `work` unless another delivery of the same upload ran or runs it.
-pub(super) async fn run_once<F, Fut>(ctx: &Ctx, rule: &str, object: &ObjectCreated, work: F) -> Ran
+/// The claim of one upload under one rule.
+pub(super) fn key(rule: &str, object: &ObjectCreated) -> String {
+    format!("triggers/claims/{rule}/{}.json", object.identity())
+}
+
+/// Runs `work` unless another delivery of the same event ran or runs it; `key` names the
+/// event's claim, `subject` what it is about (an object's URI).
+pub(super) async fn run_once<F, Fut>(ctx: &Ctx, key: &str, subject: &str, work: F) -> Ran
 where
     F: FnOnce() -> Fut,
     Fut: Future<Output = Ran>,
 {
-    let key = format!("triggers/claims/{rule}/{}.json", object.identity());
     let claim = |state, outcome, detail: &str| Claim {
         state,
         at: now(),
-        object: object.uri(),
+        object: subject.to_string(),
         outcome,
         detail: detail.to_string(),
     };
     let running = serde_json::to_vec(&claim(State::Running, None, "")).unwrap_or_default();
-    match ctx.store.put_if_absent(&key, &running).await {
+    match ctx.store.put_if_absent(key, &running).await {
         Ok(true) => {}
         Ok(false) => {
-            if let Some(ran) = earlier(ctx, &key).await {
+            if let Some(ran) = earlier(ctx, key).await {
                 return ran;
             }
-            if let Err(e) = ctx.store.put(&key, &running).await {
-                return store_failure(&key, &e);
+            if let Err(e) = ctx.store.put(key, &running).await {
+                return store_failure(key, &e);
             }
         }
-        Err(e) => return store_failure(&key, &e),
+        Err(e) => return store_failure(key, &e),
     }
     let ran = work().await;
     let state = if ran.outcome == Outcome::Retry {
@@ -90,7 +95,7 @@ where
     };
     let done =
         serde_json::to_vec(&claim(state, Some(ran.outcome), &ran.detail)).unwrap_or_default();
-    if let Err(e) = ctx.store.put(&key, &done).await {
+    if let Err(e) = ctx.store.put(key, &done).await {
         // The work is done; a redelivery would find the claim running, wait out the
         // lease and do it again. Say so loudly.
         tracing::error!("claim {key} not marked {state:?}: {e}; a redelivery after {LEASE_SECONDS} s would run it again");
@@ -125,7 +130,7 @@ async fn earlier(ctx: &Ctx, key: &str) -> Option<Ran> {
         State::Running if age < LEASE_SECONDS => Some(Ran::new(
             Outcome::Retry,
             format!(
-                "another delivery of this upload is being handled (since {})",
+                "another delivery of this event is being handled (since {})",
                 c.at
             ),
         )),

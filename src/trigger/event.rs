@@ -40,24 +40,46 @@ impl ObjectCreated {
     /// The same for every delivery of one upload and different for the next upload of the
     /// same key: it names the claim and the jobs the event starts.
     pub fn identity(&self) -> String {
+        // An Azure ETag changes with every write, so it names the upload whichever way it
+        // was delivered (Event Grid's events carry a sequencer, blob triggers do not); an
+        // S3 ETag is the content's, so a re-upload of the same bytes needs the sequencer.
+        let sequencer = match self.provider {
+            Provider::S3 => self.sequencer.clone().unwrap_or_default(),
+            Provider::Azure => String::new(),
+        };
+        let etag = self.etag.as_deref().unwrap_or_default().trim_matches('"');
         let what = [
             format!("{:?}", self.provider),
             self.bucket.clone(),
             self.key.clone(),
             self.version.clone().unwrap_or_default(),
-            self.etag.clone().unwrap_or_default(),
-            self.sequencer.clone().unwrap_or_default(),
+            etag.to_string(),
+            sequencer,
         ]
         .join("\n");
         hex::encode(&Sha256::digest(what.as_bytes())[..12])
     }
 
     pub fn uri(&self) -> String {
-        let scheme = match self.provider {
+        format!("{}://{}/{}", self.scheme(), self.bucket, self.key)
+    }
+
+    /// The key's last segment: the file name, which tells its format.
+    pub fn name(&self) -> &str {
+        self.key.rsplit('/').next().unwrap_or(&self.key)
+    }
+
+    /// The URI scheme of the object's store: `s3` or `az`.
+    pub fn scheme(&self) -> &'static str {
+        match self.provider {
             Provider::S3 => "s3",
             Provider::Azure => "az",
-        };
-        format!("{scheme}://{}/{}", self.bucket, self.key)
+        }
+    }
+
+    /// The URI of another key in the same bucket or container.
+    pub fn sibling(&self, key: &str) -> String {
+        format!("{}://{}/{key}", self.scheme(), self.bucket)
     }
 }
 

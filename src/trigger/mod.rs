@@ -7,6 +7,8 @@
 mod actions;
 mod claim;
 pub mod event;
+#[cfg(feature = "aws")]
+mod sagemaker;
 
 pub use event::{parse, Delivery, Message, Notice, ObjectCreated};
 
@@ -71,6 +73,15 @@ pub async fn handle(ctx: &Ctx, delivery: &Delivery) -> Vec<Handled> {
     out
 }
 
+/// Every record's rule, outcome and detail: what a function answers with.
+pub fn outcomes(handled: &[Handled]) -> Vec<serde_json::Value> {
+    handled
+        .iter()
+        .flat_map(|h| &h.records)
+        .map(|r| serde_json::json!({"rule": r.rule, "outcome": r.outcome, "detail": r.detail}))
+        .collect()
+}
+
 /// The SQS message ids to hand back as `batchItemFailures`.
 pub fn failed_ids(handled: &[Handled]) -> Vec<String> {
     handled
@@ -115,9 +126,11 @@ async fn handle_notice(ctx: &Ctx, notice: Notice) -> Vec<Record> {
     let object = match &notice {
         Notice::Created(o) => o.clone(),
         Notice::Test => return vec![ignored(notice, "a test event: notifications reach mlgate")],
-        Notice::TrainingJob { .. } => {
-            return vec![ignored(notice, "no rule retrains through SageMaker")]
-        }
+        Notice::TrainingJob {
+            name,
+            status,
+            failure,
+        } => return vec![training_job(ctx, &notice, name, status, failure.as_deref()).await],
         Notice::Ignored { what } => {
             let what = format!("not an object creation ({what})");
             return vec![ignored(notice, &what)];
@@ -138,7 +151,8 @@ async fn handle_notice(ctx: &Ctx, notice: Notice) -> Vec<Record> {
     }
     let mut records = Vec::new();
     for (name, rule) in rules {
-        let record = claim::run_once(ctx, &name, &object, || {
+        let key = claim::key(&name, &object);
+        let record = claim::run_once(ctx, &key, &object.uri(), || {
             actions::run(ctx, &name, rule, &object)
         })
         .await;
@@ -148,11 +162,39 @@ async fn handle_notice(ctx: &Ctx, notice: Notice) -> Vec<Record> {
         };
         log(&record);
         if record.outcome != Outcome::Duplicate {
-            audit(ctx, &record, &object).await;
+            audit(ctx, &record, &object.identity()).await;
         }
         records.push(record);
     }
     records
+}
+
+/// A SageMaker training job's state change: finishes a retraining an upload started.
+async fn training_job(
+    ctx: &Ctx,
+    notice: &Notice,
+    job: &str,
+    status: &str,
+    failure: Option<&str>,
+) -> Record {
+    #[cfg(feature = "aws")]
+    {
+        let record = sagemaker::job_changed(ctx, notice, job, status, failure).await;
+        log(&record);
+        if record.rule.is_some() && !matches!(record.outcome, Outcome::Duplicate | Outcome::Ignored)
+        {
+            audit(ctx, &record, job).await;
+        }
+        record
+    }
+    #[cfg(not(feature = "aws"))]
+    {
+        let _ = (ctx, status, failure);
+        ignored(
+            notice.clone(),
+            &format!("training job {job}: SageMaker is not built in (feature `aws`)"),
+        )
+    }
 }
 
 fn ignored(notice: Notice, detail: &str) -> Record {
@@ -194,12 +236,12 @@ fn log(r: &Record) {
     );
 }
 
-/// `triggers/audit/<day>/<rule>/<identity>.json`; a failure to write it is logged, not
-/// fatal: the action already happened.
-async fn audit(ctx: &Ctx, r: &Record, object: &ObjectCreated) {
+/// `triggers/audit/<day>/<rule>/<identity>.json` (a training job's name for its events);
+/// a failure to write it is logged, not fatal: the action already happened.
+async fn audit(ctx: &Ctx, r: &Record, identity: &str) {
     let day = &r.at[..10];
     let rule = r.rule.as_deref().unwrap_or("-");
-    let key = format!("triggers/audit/{day}/{rule}/{}.json", object.identity());
+    let key = format!("triggers/audit/{day}/{rule}/{identity}.json");
     let bytes = serde_json::to_vec_pretty(r).unwrap_or_default();
     if let Err(e) = ctx.store.put(&key, &bytes).await {
         tracing::warn!("audit record {key} not written: {e}");

@@ -13,13 +13,13 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 
-const BUCKET: &str = "mlgate-it";
+pub(crate) const BUCKET: &str = "mlgate-it";
 const BRANCH: &str = "mlgate/promote/churn";
 
 /// The churn example switched to an S3 store and SageMaker's XGBoost: nothing else in
 /// its config changes. The versions kept in git move to S3 as a team would move them
 /// (`aws s3 sync`), so the production version stays loadable.
-fn sagemaker_project(root: &Path, moto: &str) {
+pub(crate) fn sagemaker_project(root: &Path, moto: &str) {
     for (key, file) in committed_versions(root) {
         put_object(
             moto,
@@ -58,7 +58,7 @@ fn run_step(root: &Path, moto: &str, sagemaker: &str, args: &[&str]) -> (i32, St
 }
 
 /// What the SageMaker XGBoost container would leave: a model and our metrics.
-fn trained_artifact(roc_auc: f64) -> Vec<u8> {
+pub(crate) fn trained_artifact(roc_auc: f64) -> Vec<u8> {
     let metrics = json!({"roc_auc": roc_auc, "log_loss": 0.51, "recall": 0.76}).to_string();
     model_tar_gz(&[
         ("xgboost-model", "booster bytes"),
@@ -606,23 +606,29 @@ async fn an_interrupted_wait_resumes_on_the_same_job() {
     assert_eq!(fake.created(), 1, "the rerun started no second job");
 }
 
-/// Data files may be S3 objects: `validate-data` streams them to a temporary file and
-/// validates them like local ones; a missing object is an input error naming it.
+/// Data files may be S3 objects: `validate-data` checks them as they stream (gzip
+/// included) with no local copy, and its report names the object, not a scratch file; a
+/// missing object is an input error naming it.
 #[test]
 fn validate_data_reads_s3_objects() {
     let moto = start_moto();
     create_bucket(&moto.url, BUCKET);
     let (_tmp, root) = example_repo();
-    for file in ["train.csv", "eval.csv"] {
-        let bytes = std::fs::read(root.join("examples/churn/data").join(file)).unwrap();
-        put_object(&moto.url, &format!("s3://{BUCKET}/data/{file}"), bytes);
-    }
+    let data = root.join("examples/churn/data");
+    let train = gzip(&std::fs::read(data.join("train.csv")).unwrap());
+    put_object(
+        &moto.url,
+        &format!("s3://{BUCKET}/data/train.csv.gz"),
+        train,
+    );
+    let eval = std::fs::read(data.join("eval.csv")).unwrap();
+    put_object(&moto.url, &format!("s3://{BUCKET}/data/eval.csv"), eval);
     let config = root.join(EXAMPLE_CONFIG);
-    let text = std::fs::read_to_string(&config).unwrap();
-    let remote = text
+    let remote = std::fs::read_to_string(&config)
+        .unwrap()
         .replace(
             "train: data/train.csv",
-            &format!("train: s3://{BUCKET}/data/train.csv"),
+            &format!("train: s3://{BUCKET}/data/train.csv.gz"),
         )
         .replace(
             "eval: data/eval.csv",
@@ -635,6 +641,16 @@ fn validate_data_reads_s3_objects() {
         stdout.contains("6000"),
         "the 6 000 training rows were read: {stdout}"
     );
+    let report = std::fs::read_to_string(
+        root.join("examples/churn/.mlgate/reports/churn/validate-data.json"),
+    )
+    .expect("the step's JSON report");
+    assert!(
+        report.contains(&format!("s3://{BUCKET}/data/train.csv.gz")),
+        "the report names the object: {report}"
+    );
+    assert!(!report.contains("scratch"), "{report}");
+
     std::fs::write(&config, remote.replace("data/eval.csv", "data/missing.csv")).unwrap();
     let (code, _, stderr) = run_step(&root, &moto.url, &moto.url, &["validate-data"]);
     assert_eq!(code, 2, "{stderr}");
@@ -642,6 +658,59 @@ fn validate_data_reads_s3_objects() {
         stderr.contains(&format!("s3://{BUCKET}/data/missing.csv: no such object")),
         "{stderr}"
     );
+}
+
+/// A download that breaks off half-way (the connection drops after the headers) is a
+/// transient failure to retry (exit 3), never a finding about a file that is fine.
+#[test]
+fn a_stream_that_breaks_off_is_transient_not_a_bad_file() {
+    let (_tmp, root) = example_repo();
+    let head = std::fs::read(root.join("examples/churn/data/train.csv")).unwrap();
+    let server = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", server.local_addr().unwrap());
+    std::thread::spawn(move || {
+        for stream in server.incoming() {
+            let Ok(mut stream) = stream else { return };
+            answer_then_drop(&mut stream, &head[..head.len() / 3]);
+        }
+    });
+    let config = root.join(EXAMPLE_CONFIG);
+    let text = std::fs::read_to_string(&config).unwrap().replace(
+        "train: data/train.csv",
+        &format!("train: s3://{BUCKET}/data/train.csv"),
+    );
+    std::fs::write(&config, text).unwrap();
+    let (code, stdout, stderr) = run_step(&root, &url, &url, &["validate-data"]);
+    assert_eq!(code, 3, "{stdout}\n{stderr}");
+    assert!(
+        stderr.contains(&format!("s3://{BUCKET}/data/train.csv: reading broke off")),
+        "{stderr}"
+    );
+}
+
+/// Reads one request, answers it with headers promising far more than `body`, sends
+/// `body` and closes the connection.
+fn answer_then_drop(stream: &mut std::net::TcpStream, body: &[u8]) {
+    use std::io::{BufRead, BufReader, Write};
+    let mut reader = BufReader::new(stream.try_clone().unwrap());
+    let mut line = String::new();
+    while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+        line.clear();
+    }
+    let headers = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/csv\r\nContent-Length: {}\r\nETag: \"e\"\r\n\r\n",
+        body.len() * 10
+    );
+    let _ = stream.write_all(headers.as_bytes());
+    let _ = stream.write_all(body);
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+}
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
 }
 
 /// Channels already in S3 are identified by their listing: the same objects attach to

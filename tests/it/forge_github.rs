@@ -7,7 +7,8 @@ use crate::forge_support::{
     remote, spec_path, SHA, TOKEN,
 };
 use mlgate::forge::{
-    sticky_marker, ApiRepo, CommentStatus, Forge, GitHub, Proposal, ProposalStatus, Sticky, Verdict,
+    sticky_marker, ApiRepo, CommentStatus, Dispatch, Forge, GitHub, Proposal, ProposalStatus,
+    Sticky, Verdict,
 };
 use mlgate::repo::Repo;
 use serde_json::{json, Value};
@@ -122,6 +123,20 @@ async fn every_request_is_valid_against_githubs_openapi_description() {
         .create_deploy_tag("churn", 3, "52b8b92c40c5be29")
         .await;
     assert!(tag.is_ok(), "tag: {tag:?}");
+    // An upload trigger's retraining: a workflow_dispatch with the object as an input.
+    let dispatch = Dispatch {
+        workflow: "mlgate-retrain.yml".into(),
+        git_ref: "main".into(),
+        inputs: [
+            ("model", "churn"),
+            ("object", "s3://data/churn/incoming/a b.csv"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+    };
+    let dispatched = forge.dispatch(&dispatch).await;
+    assert!(dispatched.is_ok(), "dispatch: {dispatched:?}");
     // The repository read through the API, as runs without a checkout do.
     let repo = ApiRepo(std::sync::Arc::new(forge));
     let file = repo.read("README.md", Some(SHA)).await;

@@ -3,7 +3,8 @@
 
 use crate::forge_support::{remote, TOKEN};
 use mlgate::forge::{
-    sticky_marker, CommentStatus, Forge, GitLab, Proposal, ProposalStatus, Sticky, Verdict,
+    sticky_marker, CommentStatus, Dispatch, Forge, GitLab, Proposal, ProposalStatus, Sticky,
+    Verdict,
 };
 use serde_json::{json, Value};
 use wiremock::matchers::{body_string_contains, header, method, path, query_param};
@@ -144,6 +145,47 @@ async fn commit_status_is_retried_after_429_with_retry_after() {
         started.elapsed() >= std::time::Duration::from_millis(900),
         "Retry-After honoured"
     );
+}
+
+/// An upload trigger's retraining: one pipeline on the ref, the object and model as
+/// `MLGATE_*` variables; a 429 is waited out and retried, not a second pipeline.
+#[tokio::test]
+async fn a_retraining_starts_one_pipeline_with_the_object_as_a_variable() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(format!("{PROJECT}/pipeline")))
+        .respond_with(ok(429, json!({"message": "Retry later"})).insert_header("Retry-After", "1"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(format!("{PROJECT}/pipeline")))
+        .and(body_string_contains("main"))
+        .and(body_string_contains("MLGATE_MODEL"))
+        .and(body_string_contains("MLGATE_OBJECT"))
+        .and(body_string_contains("churn"))
+        .respond_with(ok(201, json!({
+            "id": 61, "iid": 21, "project_id": 3, "sha": SHA, "ref": "main", "status": "created",
+            "source": "api", "created_at": "2016-11-04T09:36:13.747Z",
+            "updated_at": "2016-11-04T09:36:13.747Z",
+            "web_url": "https://gitlab.example.com/group/churn/-/pipelines/61"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let dispatch = Dispatch {
+        workflow: "ignored on GitLab".into(),
+        git_ref: "main".into(),
+        inputs: [
+            ("model", "churn"),
+            ("object", "s3://data/churn/incoming/a b.csv"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect(),
+    };
+    let what = forge(&server).dispatch(&dispatch).await.unwrap();
+    assert!(what.contains("/pipelines/61"), "{what}");
 }
 
 fn proposal() -> Proposal {

@@ -2,6 +2,7 @@
 
 mod aws;
 mod aws_support;
+mod azure;
 mod ci;
 mod common;
 mod config_errors;
@@ -14,6 +15,7 @@ mod forge_github;
 mod forge_gitlab;
 mod forge_step;
 mod forge_support;
+mod infra;
 mod journeys;
 mod packaging;
 mod steps;

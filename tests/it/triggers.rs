@@ -141,8 +141,8 @@ async fn five_deliveries_of_one_upload_dispatch_once() {
     assert_eq!(next[0].records[0].outcome, Outcome::Done);
 }
 
-/// A file that breaks the schema is copied to quarantine with its reports; the original
-/// stays; nothing is dispatched.
+/// A file that breaks the schema is copied to quarantine (server-side, its key's space,
+/// plus and accent intact) with its reports; the original stays; nothing is dispatched.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_bad_file_is_quarantined_and_nothing_retrains() {
     let moto = start_moto();
@@ -153,7 +153,7 @@ async fn a_bad_file_is_quarantined_and_nothing_retrains() {
         .replacen(",yes\n", ",perhaps\n", 3);
     put_object(
         &moto.url,
-        "s3://data/churn/incoming/bad.csv",
+        "s3://data/churn/incoming/bad 1+1 é.csv",
         bad.clone().into_bytes(),
     );
     let github = MockServer::start().await;
@@ -165,7 +165,7 @@ async fn a_bad_file_is_quarantined_and_nothing_retrains() {
     let ctx = context(&root, &moto.url, &github.uri()).await;
     let handled = trigger::handle(
         &ctx,
-        &trigger::parse(&s3_event("churn/incoming/bad.csv", "01")),
+        &trigger::parse(&s3_event("churn/incoming/bad+1%2B1+%C3%A9.csv", "01")),
     )
     .await;
     let record = &handled[0].records[0];
@@ -175,7 +175,7 @@ async fn a_bad_file_is_quarantined_and_nothing_retrains() {
         trigger::Notice::Created(o) => o.identity(),
         other => panic!("{other:?}"),
     };
-    let quarantined = format!("s3://data/churn/quarantine/{id}/bad.csv");
+    let quarantined = format!("s3://data/churn/quarantine/{id}/bad 1+1 é.csv");
     assert_eq!(get_object(&moto.url, &quarantined).unwrap(), bad.as_bytes());
     let report =
         String::from_utf8(get_object(&moto.url, &format!("{quarantined}.report.md")).unwrap())
@@ -183,7 +183,7 @@ async fn a_bad_file_is_quarantined_and_nothing_retrains() {
     assert!(report.contains("perhaps"), "{report}");
     assert!(get_object(&moto.url, &format!("{quarantined}.report.json")).is_some());
     assert_eq!(
-        get_object(&moto.url, "s3://data/churn/incoming/bad.csv").unwrap(),
+        get_object(&moto.url, "s3://data/churn/incoming/bad 1+1 é.csv").unwrap(),
         bad.as_bytes()
     );
 }
@@ -235,4 +235,183 @@ async fn an_sqs_batch_hands_back_only_its_transient_failures() {
     assert!(by_id("other").records[0].detail.contains("no rule matches"));
     assert_eq!(by_id("busy").records[0].outcome, Outcome::Retry);
     assert_eq!(trigger::failed_ids(&handled), ["busy"]);
+}
+
+/// An EventBridge training-job state change, as SageMaker sends it.
+fn job_event(job: &str, status: &str) -> Value {
+    json!({
+        "version": "0", "id": format!("{job}-{status}"), "source": "aws.sagemaker",
+        "detail-type": "SageMaker Training Job State Change", "region": REGION,
+        "detail": {"TrainingJobName": job, "TrainingJobStatus": status}
+    })
+}
+
+/// `retrain: {via: sagemaker}` as a function runs it: five deliveries of an upload start
+/// one training job and return; an in-progress event changes nothing; the completion
+/// event (twice) records the candidate, compares it with production and opens one
+/// promotion pull request through GitHub's API; another job's failure is not ours. Then,
+/// with that SageMaker-trained version in production, a new batch starts one transform
+/// job on the object where it lies, its predictions under the rule's prefix.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_upload_retrains_on_sagemaker_and_its_completion_proposes_the_candidate() {
+    use crate::aws::{sagemaker_project, trained_artifact, BUCKET};
+    use crate::forge_support::{mount_base_with, mount_new_branch, mount_new_pull_request};
+    let moto = start_moto();
+    create_bucket(&moto.url, "data");
+    create_bucket(&moto.url, BUCKET);
+    let (_dir, root) = example_repo();
+    tokio::task::block_in_place(|| sagemaker_project(&root, &moto.url));
+    // No checkout where the function runs: the training data is in S3.
+    let train = std::fs::read(root.join("examples/churn/data/train.csv")).unwrap();
+    put_object(&moto.url, "s3://data/churn/train.csv", train);
+    put_object(
+        &moto.url,
+        "s3://data/churn/incoming/new.csv",
+        example_eval(&root),
+    );
+    let config = root.join(EXAMPLE_CONFIG);
+    let text = std::fs::read_to_string(&config)
+        .unwrap()
+        .replace("train: data/train.csv", "train: s3://data/churn/train.csv")
+        + "triggers:
+  - name: churn-retrain
+    on: {bucket: data, prefix: churn/incoming/}
+    model: churn
+    do: [validate, retrain]
+    retrain: {via: sagemaker}
+  - name: churn-score
+    on: {bucket: data, prefix: churn/score/}
+    model: churn
+    do: batch-transform
+";
+    std::fs::write(&config, text).unwrap();
+    let github = MockServer::start().await;
+    mount_base_with(&github, "examples/churn/models/churn/production.yaml").await;
+    mount_new_branch(&github).await;
+    mount_new_pull_request(&github, false).await;
+    let project = Project::load(&config).unwrap();
+    let ctx = Ctx::builder(project)
+        .out(root.join("out"))
+        .forge(Arc::new(GitHub::new(remote(&github.uri(), "o/r")).unwrap()))
+        .cloud(cloud(&moto.url))
+        .build()
+        .await
+        .unwrap();
+    let handle = |event: Value| {
+        let ctx = &ctx;
+        async move { trigger::handle(ctx, &trigger::parse(&event)).await }
+    };
+
+    let upload = s3_event("churn/incoming/new.csv", "0C1");
+    let first = handle(upload.clone()).await;
+    let record = &first[0].records[0];
+    assert_eq!(record.outcome, Outcome::Done, "{record:?}");
+    assert_eq!(record.actions[1].outcome, "started", "{record:?}");
+    for _ in 0..4 {
+        let again = handle(upload.clone()).await;
+        assert_eq!(again[0].records[0].outcome, Outcome::Duplicate);
+    }
+    let jobs = tokio::task::block_in_place(|| {
+        aws_support::runtime().block_on(async {
+            aws_support::sagemaker(&moto.url)
+                .list_training_jobs()
+                .send()
+                .await
+                .unwrap()
+        })
+    });
+    assert_eq!(jobs.training_job_summaries().len(), 1, "one job");
+    let job = jobs.training_job_summaries()[0]
+        .training_job_name()
+        .unwrap()
+        .to_string();
+    assert!(record.actions[1].detail.contains(&job), "{record:?}");
+
+    let running = handle(job_event(&job, "InProgress")).await;
+    assert_eq!(running[0].records[0].outcome, Outcome::Ignored);
+    // The container's output appears, then SageMaker says the job completed.
+    let started: Value = serde_json::from_slice(
+        &get_object(
+            &moto.url,
+            &format!("s3://{BUCKET}/mlgate/triggers/sagemaker/{job}.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let output = started["started"]["output"].as_str().unwrap();
+    let artifact = format!("{}/{job}/output/model.tar.gz", output.trim_end_matches('/'));
+    put_object(&moto.url, &artifact, trained_artifact(0.83));
+    let done = handle(job_event(&job, "Completed")).await;
+    let record = &done[0].records[0];
+    assert_eq!(record.outcome, Outcome::Done, "{record:#?}");
+    let steps: Vec<_> = record
+        .actions
+        .iter()
+        .map(|a| (a.action, a.outcome.as_str()))
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            ("train", "passed"),
+            ("compare", "passed"),
+            ("promote", "passed")
+        ],
+        "{record:#?}"
+    );
+    let again = handle(job_event(&job, "Completed")).await;
+    assert_eq!(again[0].records[0].outcome, Outcome::Duplicate);
+    let promote = get_object(
+        &moto.url,
+        &format!("s3://{BUCKET}/mlgate/triggers/reports/sagemaker/{job}/promote.md"),
+    )
+    .unwrap();
+    assert!(String::from_utf8_lossy(&promote).contains("mlgate/promote/churn"));
+    let other = handle(job_event("someone-elses-job", "Failed")).await;
+    let other = &other[0].records[0];
+    assert_eq!(other.outcome, Outcome::Ignored);
+    assert!(other.detail.contains("not started by an mlgate trigger"));
+
+    // The merge and deploy, as the function sees them: the pointer names the candidate.
+    let candidate = std::fs::read_to_string(root.join("out/churn/candidate.json"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|c| c["version"].as_str().map(String::from))
+        .expect("train recorded the candidate");
+    std::fs::write(
+        root.join("examples/churn/models/churn/production.yaml"),
+        format!("model: churn\nversion: {candidate}\n"),
+    )
+    .unwrap();
+    put_object(
+        &moto.url,
+        "s3://data/churn/score/batch 1.csv",
+        example_eval(&root),
+    );
+    let score = s3_event("churn/score/batch+1.csv", "0D1");
+    let scored = handle(score.clone()).await;
+    let record = &scored[0].records[0];
+    assert_eq!(record.outcome, Outcome::Done, "{record:#?}");
+    assert_eq!(record.actions[0].outcome, "started", "{record:#?}");
+    assert!(
+        record.actions[0]
+            .detail
+            .contains("s3://data/churn/predictions/"),
+        "{record:#?}"
+    );
+    let again = handle(score).await;
+    assert_eq!(again[0].records[0].outcome, Outcome::Duplicate);
+    let transforms = tokio::task::block_in_place(|| {
+        aws_support::runtime().block_on(async {
+            aws_support::sagemaker(&moto.url)
+                .list_transform_jobs()
+                .send()
+                .await
+                .unwrap()
+        })
+    });
+    assert_eq!(
+        transforms.transform_job_summaries().len(),
+        1,
+        "one transform job"
+    );
 }

@@ -34,6 +34,19 @@ pub struct SageMakerTrainer {
     /// Local copies of the data files (the validation channel is the evaluation data).
     pub train_path: PathBuf,
     pub eval_path: PathBuf,
+    /// A job started earlier (by an upload trigger): finish that one, start nothing.
+    pub attach: Option<StartedJob>,
+}
+
+/// A training job started for a request: what finishing it needs, kept in the store
+/// between the invocation that starts it and the one its completion event brings back.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct StartedJob {
+    pub job: String,
+    pub image: String,
+    pub output: String,
+    pub features: Vec<Feature>,
+    pub classes: Vec<String>,
 }
 
 /// A channel's location and a digest of its content, so new data means a new job.
@@ -52,43 +65,18 @@ impl Trainer for SageMakerTrainer {
     async fn train(&self, request: &TrainRequest<'_>) -> Result<Trained> {
         let clients = &self.clients;
         let cfg = &self.config;
-        let classes = xgboost::classes_of(request.config, request.train)?;
-        let features = xgboost::fit_features(request.config, request.train)?;
-        let image = self.image(&clients.region)?;
-        let output = self.output_path()?;
-        let channels = self.channels(clients, request, &features, &classes).await?;
-        let hyperparameters = self.hyperparameters(request.config.task, classes.len());
-        let commit = &self.commit;
-        // What decides the job's result: not how mlgate waits, prices, tags or registers it.
-        let identity = json!({
-            "model": request.name, "commit": commit, "image": image,
-            "hyperparameters": hyperparameters, "channels": channels, "features": features,
-            "output": output, "content_type": cfg.content_type,
-            "distribution": cfg.data_distribution,
-            "instance_type": cfg.instance_type(), "instance_count": cfg.instance_count(),
-            "volume_gb": cfg.volume_size_gb, "max_runtime": cfg.max_runtime_seconds(),
-            "spot": cfg.spot, "max_wait": cfg.max_wait_seconds, "checkpoints": cfg.checkpoint_uri,
-            "subnets": cfg.subnets, "security_groups": cfg.security_group_ids, "kms": cfg.kms_key_id,
-            "metric_definitions": cfg.metric_definitions,
-        });
-        let base = resource_name("", request.name, &identity);
-        let (job, found) = jobs::attempt("training job", &base, |name| async move {
-            Ok(describe(clients, &name).await?.map(|d| observe(&d)))
-        })
-        .await?;
+        let started = match &self.attach {
+            Some(started) => started.clone(),
+            None => self.start(request).await?,
+        };
+        let StartedJob {
+            job,
+            image,
+            output,
+            features,
+            classes,
+        } = started;
         let label = format!("training job {job}");
-        match found {
-            Some(status) => eprintln!("{label}: already exists ({status}), attaching to it"),
-            None => {
-                self.create(clients, &job, &image, &output, &channels, &hyperparameters)
-                    .await?;
-                eprintln!(
-                    "{label}: started ({} × {})",
-                    cfg.instance_count(),
-                    cfg.instance_type()
-                );
-            }
-        }
         let finished = self.wait(clients, &job, &label).await?;
         let artifact = finished
             .model_artifacts()
@@ -151,6 +139,57 @@ impl Trainer for SageMakerTrainer {
 }
 
 impl SageMakerTrainer {
+    /// Starts the request's training job, or finds the one already started for the same
+    /// inputs, and returns without waiting for it.
+    pub async fn start(&self, request: &TrainRequest<'_>) -> Result<StartedJob> {
+        let clients = &self.clients;
+        let cfg = &self.config;
+        let classes = xgboost::classes_of(request.config, request.train)?;
+        let features = xgboost::fit_features(request.config, request.train)?;
+        let image = self.image(&clients.region)?;
+        let output = self.output_path()?;
+        let channels = self.channels(clients, request, &features, &classes).await?;
+        let hyperparameters = self.hyperparameters(request.config.task, classes.len());
+        let commit = &self.commit;
+        // What decides the job's result: not how mlgate waits, prices, tags or registers it.
+        let identity = json!({
+            "model": request.name, "commit": commit, "image": image,
+            "hyperparameters": hyperparameters, "channels": channels, "features": features,
+            "output": output, "content_type": cfg.content_type,
+            "distribution": cfg.data_distribution,
+            "instance_type": cfg.instance_type(), "instance_count": cfg.instance_count(),
+            "volume_gb": cfg.volume_size_gb, "max_runtime": cfg.max_runtime_seconds(),
+            "spot": cfg.spot, "max_wait": cfg.max_wait_seconds, "checkpoints": cfg.checkpoint_uri,
+            "subnets": cfg.subnets, "security_groups": cfg.security_group_ids, "kms": cfg.kms_key_id,
+            "metric_definitions": cfg.metric_definitions,
+        });
+        let base = resource_name("", request.name, &identity);
+        let (job, found) = jobs::attempt("training job", &base, |name| async move {
+            Ok(describe(clients, &name).await?.map(|d| observe(&d)))
+        })
+        .await?;
+        let label = format!("training job {job}");
+        match found {
+            Some(status) => eprintln!("{label}: already exists ({status}), attaching to it"),
+            None => {
+                self.create(clients, &job, &image, &output, &channels, &hyperparameters)
+                    .await?;
+                eprintln!(
+                    "{label}: started ({} × {})",
+                    cfg.instance_count(),
+                    cfg.instance_type()
+                );
+            }
+        }
+        Ok(StartedJob {
+            job,
+            image,
+            output,
+            features,
+            classes,
+        })
+    }
+
     fn image(&self, region: &str) -> Result<String> {
         match (&self.config.image, self.config.algorithm) {
             (Some(image), _) => Ok(image.clone()),

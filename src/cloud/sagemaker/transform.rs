@@ -19,12 +19,37 @@ use aws_sdk_sagemaker::types::{
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-/// What to score: a local file (uploaded) or one already in S3.
+/// What to score: bytes to upload, or an object already in S3 that needs no encoding.
 pub struct Input<'a> {
-    /// The bytes sent to the container (for `xgboost`, its encoded features).
-    pub bytes: Vec<u8>,
-    /// Where the input already is in S3, if it is and needs no encoding.
+    /// The bytes sent to the container (for `xgboost`, its encoded features); uploaded to
+    /// the store unless `uri` holds them already.
+    pub bytes: Option<Vec<u8>>,
+    /// Where the input already is in S3.
     pub uri: Option<&'a str>,
+    /// What names the content in the job's identity: its SHA-256, or an upload's identity.
+    pub digest: String,
+}
+
+impl Input<'_> {
+    /// Bytes named by their SHA-256, optionally already in S3 at `uri`.
+    pub fn bytes(bytes: Vec<u8>, uri: Option<&str>) -> Input<'_> {
+        let digest = hex::encode(Sha256::digest(&bytes));
+        Input {
+            bytes: Some(bytes),
+            uri,
+            digest,
+        }
+    }
+}
+
+/// A transform job started (or found already running) for an input.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub job: String,
+    /// Where the job writes its predictions (a folder).
+    pub output_path: String,
+    /// The predictions object: the input's file name with `.out`.
+    pub output_uri: String,
 }
 
 /// A finished transform.
@@ -37,6 +62,7 @@ pub struct Finished {
     pub output: Vec<u8>,
 }
 
+/// Scores `input` and waits for the predictions.
 pub async fn run(
     clients: &Clients,
     cfg: &SageMakerConfig,
@@ -45,6 +71,37 @@ pub async fn run(
     version: &Version,
     input: Input<'_>,
 ) -> Result<Finished> {
+    let started = start(clients, cfg, store, model, version, input, None).await?;
+    let label = format!("transform job {}", started.job);
+    let t = &cfg.transform;
+    let cost = |s: f64| cfg.cost(t.instance_type(), t.instance_count(), s);
+    jobs::wait(&label, cfg.poll(), cost, || async {
+        let found = describe(clients, &started.job)
+            .await?
+            .ok_or_else(|| Error::external(format!("{label} disappeared while waiting for it")))?;
+        Ok(observe(&found))
+    })
+    .await?;
+    let output = download(clients, &started.output_uri, &label).await?;
+    Ok(Finished {
+        job: started.job,
+        output_uri: started.output_uri,
+        output,
+    })
+}
+
+/// Starts the transform job for `input`, or finds the one already started for it, and
+/// returns without waiting. Predictions go under `output_root` (default: the transform
+/// settings' `output_path`, else the store's `sagemaker/transform/`).
+pub async fn start(
+    clients: &Clients,
+    cfg: &SageMakerConfig,
+    store: &dyn Store,
+    model: &str,
+    version: &Version,
+    input: Input<'_>,
+    output_root: Option<String>,
+) -> Result<Started> {
     let Estimator::SageMaker {
         image, model_data, ..
     } = &version.model.estimator
@@ -56,20 +113,26 @@ pub async fn run(
     };
     let id = &version.manifest.version;
     let sm_model = ensure_model(clients, cfg, model, id, image, model_data).await?;
-    let digest = hex::encode(Sha256::digest(&input.bytes));
-    let input_uri = match input.uri {
-        Some(uri) => uri.to_string(),
-        None => {
+    let digest = input.digest;
+    let input_uri = match (input.uri, input.bytes) {
+        (Some(uri), _) => uri.to_string(),
+        (None, Some(bytes)) => {
             let key = format!("data/sha256-{digest}/input.csv");
-            store.put_if_absent(&key, &input.bytes).await?;
+            store.put_if_absent(&key, &bytes).await?;
             join_s3(&store.uri(), &key)
         }
+        (None, None) => return Err(Error::input("a transform input needs bytes or an S3 URI")),
     };
     let t = &cfg.transform;
-    let output_root = match (&t.output_path, store.uri().starts_with("s3://")) {
-        (Some(path), _) => path.trim_end_matches('/').to_string(),
-        (None, true) => join_s3(&store.uri(), "sagemaker/transform"),
-        (None, false) => {
+    let output_root = match (
+        output_root,
+        &t.output_path,
+        store.uri().starts_with("s3://"),
+    ) {
+        (Some(root), _, _) => root.trim_end_matches('/').to_string(),
+        (None, Some(path), _) => path.trim_end_matches('/').to_string(),
+        (None, None, true) => join_s3(&store.uri(), "sagemaker/transform"),
+        (None, None, false) => {
             return Err(Error::config(
                 "train.sagemaker.transform.output_path is required when the store is not s3://",
             ))
@@ -94,21 +157,12 @@ pub async fn run(
             );
         }
     }
-    let cost = |s: f64| cfg.cost(t.instance_type(), t.instance_count(), s);
-    jobs::wait(&label, cfg.poll(), cost, || async {
-        let found = describe(clients, &job)
-            .await?
-            .ok_or_else(|| Error::external(format!("{label} disappeared while waiting for it")))?;
-        Ok(observe(&found))
-    })
-    .await?;
     let name = input_uri.rsplit('/').next().unwrap_or("input.csv");
     let output_uri = join_s3(&output_path, &format!("{name}.out"));
-    let output = download(clients, &output_uri, &label).await?;
-    Ok(Finished {
+    Ok(Started {
         job,
+        output_path,
         output_uri,
-        output,
     })
 }
 
