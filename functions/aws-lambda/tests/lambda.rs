@@ -4,7 +4,11 @@
 //! `deploy` publishes, and GitHub's dispatch endpoint on a fake that counts calls. Each
 //! test says what it proves.
 
+#[path = "../../../tests/support/published.rs"]
+mod published;
+
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
+use published::publish_example;
 use serde_json::{json, Value};
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -142,23 +146,9 @@ impl Stack {
 
     /// The example project with trigger rules, published to the store as `deploy` does.
     async fn publish(&self) {
-        let root = self.project.path();
-        copy_dir(&repo_root().join("examples/churn"), root);
-        let config = root.join("mlgate.yaml");
         let rules = RULES.replace("GITHUB_URL", &self.github.uri());
-        let text = std::fs::read_to_string(&config).unwrap() + &rules;
-        std::fs::write(&config, text).unwrap();
-        let project = mlgate::config::Project::load(&config).unwrap();
         let store = mlgate::store::S3Store::new(self.s3.clone(), "store", "mlgate");
-        let ctx = mlgate::Ctx::builder(project)
-            .store(Box::new(store))
-            .repo(std::sync::Arc::new(mlgate::repo::Folder {
-                root: root.to_path_buf(),
-            }))
-            .build()
-            .await
-            .unwrap();
-        assert!(mlgate::published::publish(&ctx).await.unwrap());
+        publish_example(self.project.path(), &rules, Box::new(store)).await;
     }
 
     /// Starts the function's process against the emulator (as Lambda would, once).
@@ -254,37 +244,27 @@ impl Stack {
     }
 }
 
+/// moto accepts any credentials; these are what every test client signs with.
+fn moto_credentials() -> SharedCredentialsProvider {
+    SharedCredentialsProvider::new(Credentials::new(
+        "testing",
+        "testing-secret",
+        None,
+        None,
+        "tests",
+    ))
+}
+
 fn s3_client(url: &str) -> aws_sdk_s3::Client {
     let config = aws_sdk_s3::Config::builder()
         .http_client(mlgate::cloud::aws::https_client())
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(url)
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "testing",
-            "testing-secret",
-            None,
-            None,
-            "tests",
-        )))
+        .credentials_provider(moto_credentials())
         .force_path_style(true)
         .build();
     aws_sdk_s3::Client::from_conf(config)
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            if entry.file_name() == ".mlgate" {
-                continue;
-            }
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// An S3 notification record, the key URL-encoded as S3 sends it.
@@ -447,13 +427,7 @@ fn secrets_client(url: &str) -> aws_sdk_secretsmanager::Client {
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new(REGION))
         .endpoint_url(url)
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "testing",
-            "testing-secret",
-            None,
-            None,
-            "tests",
-        )))
+        .credentials_provider(moto_credentials())
         .build();
     aws_sdk_secretsmanager::Client::from_conf(config)
 }

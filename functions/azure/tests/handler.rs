@@ -7,10 +7,13 @@
 
 #[path = "../../../tests/support/azurite.rs"]
 mod azurite;
+#[path = "../../../tests/support/published.rs"]
+mod published;
 
 use azurite::{account_sas, Azurite};
 use mlgate::cloud::azure::{Auth, Azure};
 use mlgate::store::{AzureStore, Store};
+use published::publish_example;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -89,6 +92,12 @@ impl Handler {
         (status, answer.json().await.unwrap())
     }
 
+    /// The Event Grid trigger's invocation for one event, as the host sends it.
+    async fn deliver(&self, event: Value) -> (u16, Value) {
+        let payload = json!({"Data": {"event": event}, "Metadata": {}});
+        self.invoke("blob-created", payload.to_string()).await
+    }
+
     fn stop(&mut self) -> String {
         let mut child = self.child.take().unwrap();
         let _ = child.kill();
@@ -136,21 +145,9 @@ impl Stack {
         }
         let github = MockServer::start().await;
         let project = tempfile::tempdir().unwrap();
-        copy_dir(&repo_root().join("examples/churn"), project.path());
-        let config = project.path().join("mlgate.yaml");
-        let text =
-            std::fs::read_to_string(&config).unwrap() + &RULES.replace("GITHUB_URL", &github.uri());
-        std::fs::write(&config, text).unwrap();
         let store = AzureStore::new(azure.container("mlgate").await.unwrap(), "mlgate", "store");
-        let ctx = mlgate::Ctx::builder(mlgate::config::Project::load(&config).unwrap())
-            .store(Box::new(store))
-            .repo(std::sync::Arc::new(mlgate::repo::Folder {
-                root: project.path().to_path_buf(),
-            }))
-            .build()
-            .await
-            .unwrap();
-        assert!(mlgate::published::publish(&ctx).await.unwrap());
+        let rules = RULES.replace("GITHUB_URL", &github.uri());
+        publish_example(project.path(), &rules, Box::new(store)).await;
         let data = AzureStore::new(azure.container("data").await.unwrap(), "data", "");
         Stack {
             azurite,
@@ -167,21 +164,6 @@ impl Stack {
             ("MLGATE_AZURE_ACCOUNT_URL", &self.azurite.endpoint),
             ("AZURE_STORAGE_SAS_TOKEN", &self.sas),
         ])
-    }
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    for entry in std::fs::read_dir(from).unwrap().flatten() {
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            if entry.file_name() == ".mlgate" {
-                continue;
-            }
-            std::fs::create_dir_all(&target).unwrap();
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), target).unwrap();
-        }
     }
 }
 
@@ -281,12 +263,7 @@ async fn an_upload_retrains_once_however_delivered_and_a_bad_one_is_quarantined(
         .await
         .unwrap();
     let event = blob_created("churn/incoming/bad.csv", "0x8DE1F2A3B4C5D6F", "0002");
-    let (status, answer) = handler
-        .invoke(
-            "blob-created",
-            json!({"Data": {"event": event}, "Metadata": {}}).to_string(),
-        )
-        .await;
+    let (status, answer) = handler.deliver(event).await;
     assert_eq!(status, 200, "{answer}");
     let record = &answer["ReturnValue"]["handled"][0];
     assert_eq!(record["outcome"], "quarantined", "{answer}");
@@ -346,12 +323,7 @@ async fn malformed_payloads_and_other_events_are_acknowledged() {
     let deleted = json!({"eventType": "Microsoft.Storage.BlobDeleted",
         "subject": "/blobServices/default/containers/data/blobs/churn/incoming/x.csv", "data": {}});
     for event in [handshake, deleted] {
-        let (status, answer) = handler
-            .invoke(
-                "blob-created",
-                json!({"Data": {"event": event}, "Metadata": {}}).to_string(),
-            )
-            .await;
+        let (status, answer) = handler.deliver(event).await;
         assert_eq!(status, 200, "{answer}");
         assert_eq!(
             answer["ReturnValue"]["handled"][0]["outcome"], "ignored",
@@ -359,12 +331,7 @@ async fn malformed_payloads_and_other_events_are_acknowledged() {
         );
     }
     let gone = blob_created("churn/incoming/gone.csv", "0x1", "0003");
-    let (status, answer) = handler
-        .invoke(
-            "blob-created",
-            json!({"Data": {"event": gone}, "Metadata": {}}).to_string(),
-        )
-        .await;
+    let (status, answer) = handler.deliver(gone).await;
     assert_eq!(status, 200, "{answer}");
     let record = &answer["ReturnValue"]["handled"][0];
     assert_eq!(record["outcome"], "failed", "{answer}");
@@ -401,12 +368,7 @@ async fn a_missing_role_fails_the_invocation_and_names_the_role() {
         ("AZURE_STORAGE_SAS_TOKEN", "sv=2020-12-06&sig=secretsig"),
     ]);
     let event = blob_created("churn/incoming/a.csv", "0x1", "0001");
-    let (status, _) = handler
-        .invoke(
-            "blob-created",
-            json!({"Data": {"event": event}, "Metadata": {}}).to_string(),
-        )
-        .await;
+    let (status, _) = handler.deliver(event).await;
     assert_eq!(status, 500);
     let log = handler.stop();
     assert!(log.contains("AuthorizationPermissionMismatch"), "{log}");
