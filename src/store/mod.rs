@@ -67,7 +67,8 @@ pub trait Store: Send + Sync {
         Ok(true)
     }
     /// Copies the object at `from` to `to` unless an object is already at `to` (never
-    /// overwrites); returns whether this call wrote it. Cloud stores copy server-side.
+    /// overwrites); returns whether this call wrote it. This default reads the object and
+    /// writes it back; S3 copies server-side (CopyObject, If-None-Match).
     async fn copy_if_absent(&self, from: &str, to: &str) -> Result<bool> {
         let Some(bytes) = self.get(from).await? else {
             return Err(gone(&format!("{}/{from}", self.uri())));

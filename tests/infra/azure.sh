@@ -7,10 +7,10 @@
 #      formatter from npm (@cdktf/hcl-tools), plus `terraform fmt -check` itself when a
 #      terraform binary is on PATH; and no tabs, trailing blanks or missing final newline;
 #   3. checkov passes with no failed check, and every skip says why;
-#   4. the role assignments hold to infra/permissions/azure.yaml
-#      (check-azure-permissions.py);
+#   4. the role assignments hold to infra/permissions/azure.yaml, and its needs to the
+#      Azure SDK calls of the Rust code (check-azure-permissions.py);
 #   5. the two checkers still fail on a broken copy (account scope, Owner, an undeclared
-#      variable), so a green run means something.
+#      variable, a blob call no need names), so a green run means something.
 #
 # Tools: scripts/infra-tools (checkov, python-hcl2, PyYAML) and the npm package above,
 # installed under .cache/ on first use. Prints "N passed, M failed"; exits 1 on any failure.
@@ -107,7 +107,7 @@ permissions() {
   "$py" tests/infra/check-azure-permissions.py --terraform "$dir" --permissions "$permissions"
 }
 
-# The checkers must be able to fail: break a copy three ways and expect each caught.
+# The checkers must be able to fail: break a copy in each way below and expect each caught.
 checkers_fail() {
   local copy=$work/broken out ok=0
   expect_failure() { # DESCRIPTION EXPECTED_TEXT FILE OLD NEW CHECKER...
@@ -144,6 +144,13 @@ EOF
     'condition            = "${local.writes_under[var.store_container]}"' "${perms[@]}"
   expect_failure "an undeclared variable" "var.undeclared is not declared" outputs.tf \
     "value       = local.store_uri" "value       = var.undeclared" "$py" tests/infra/check-terraform.py "$copy"
+  # The code check, on a copy of the Rust sources ($copy/../code) with one more blob call.
+  rm -rf "$work/code" && mkdir -p "$work/code" && cp -r src "$work/code/"
+  expect_failure "a blob delete no need names" "code calls BlobClient.delete" ../code/src/store/azure.rs \
+    "use azure_storage_blob::BlobContainerClient;" \
+    "use azure_storage_blob::BlobContainerClient;
+fn prune(blob: &azure_storage_blob::BlobClient) { let _ = blob.delete(None); }" \
+    "${perms[@]}" --source "$work/code"
   return $ok
 }
 

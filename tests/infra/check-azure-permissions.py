@@ -2,9 +2,13 @@
 """Holds the Azure Terraform (infra/azure) to its permission list
 (infra/permissions/azure.yaml).
 
-  check-azure-permissions.py [--terraform DIR] [--permissions FILE]
+  check-azure-permissions.py [--terraform DIR] [--permissions FILE] [--source DIR]
 
 Fails (exit 1, one line per problem) when:
+- the Rust code (src/ and functions/*/src under --source, test modules aside) makes an Azure
+  SDK call that no need names under `calls`, or a need names a call no code makes any
+  more, or a need says neither which calls need it nor who else acts (`source`), or a
+  call's data action is not its need's;
 - a role assignment is not one of the list's grants, or assigns another role (Owner or
   Contributor where the list says Storage Blob Data Reader), to another principal, at
   another scope (the storage account where the list says a container), or without the
@@ -21,6 +25,7 @@ import fnmatch
 import importlib.util
 import json
 import pathlib
+import re
 import sys
 
 try:
@@ -31,9 +36,17 @@ except ImportError as e:  # pragma: no cover
 HERE = pathlib.Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 
-_spec = importlib.util.spec_from_file_location("check_terraform", HERE / "check-terraform.py")
-tf = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(tf)
+
+def _load(name, file):
+    spec = importlib.util.spec_from_file_location(name, HERE / file)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+tf = _load("check_terraform", "check-terraform.py")
+# For strip_tests_and_comments: the code is read the same way for both clouds.
+aws = _load("check_aws_permissions", "check-aws-permissions.py")
 
 # Roles that must never appear, whatever the list says: they manage the resource (and its
 # keys or access) rather than use its data.
@@ -327,10 +340,165 @@ def check_function_app(module, app, principals, problems):
         problems.add(where, "basic publishing credentials (scm and ftp) are not both turned off")
 
 
+# ---------------------------------------------------------------------------- the code
+
+# The clients of azure_storage_blob 1.1 and their methods that send a request (the
+# constructors, `url`, `with_*` and the `*_client` accessors send none).
+CLIENTS = {
+    "BlobClient": "download download_into upload exists abort_copy acquire_lease break_lease "
+    "change_lease create_snapshot delete delete_immutability_policy get_account_info "
+    "get_properties get_tags release_lease renew_lease set_immutability_policy set_legal_hold "
+    "set_metadata set_properties set_tags set_tier start_copy_from_url undelete",
+    "BlockBlobClient": "upload commit_block_list get_block_list stage_block stage_block_from_url "
+    "upload_blob_from_url",
+    "AppendBlobClient": "append_block append_block_from_url create seal",
+    "PageBlobClient": "clear_pages create list_page_ranges resize set_sequence_number upload_pages "
+    "upload_pages_from_url",
+    "BlobContainerClient": "exists acquire_lease break_lease change_lease create delete "
+    "find_blobs_by_tags get_access_policy get_account_info get_properties list_blobs release_lease "
+    "renew_lease set_access_policy set_metadata",
+    "BlobServiceClient": "find_blobs_by_tags get_account_info get_properties get_statistics "
+    "get_user_delegation_key list_containers set_properties",
+}
+CLIENTS = {client: set(methods.split()) for client, methods in CLIENTS.items()}
+# The client a receiver's name means: the first word of these it contains.
+RECEIVERS = [
+    ("container", "BlobContainerClient"),
+    ("service", "BlobServiceClient"),
+    ("block_blob", "BlockBlobClient"),
+    ("append", "AppendBlobClient"),
+    ("page", "PageBlobClient"),
+    ("blob", "BlobClient"),
+]
+_BLOBS = "Microsoft.Storage/storageAccounts/blobServices/containers/blobs/"
+# The data actions that allow a call (any one of them); a call not here cannot be listed
+# until it is added.
+ACTIONS = {
+    "BlobClient.download": {_BLOBS + "read"},
+    "BlobClient.download_into": {_BLOBS + "read"},
+    "BlobClient.exists": {_BLOBS + "read"},
+    "BlobClient.get_properties": {_BLOBS + "read"},
+    "BlobContainerClient.list_blobs": {_BLOBS + "read"},
+    "BlobClient.upload": {_BLOBS + "add/action", _BLOBS + "write"},
+    "BlockBlobClient.upload": {_BLOBS + "add/action", _BLOBS + "write"},
+    "BlockBlobClient.stage_block": {_BLOBS + "add/action", _BLOBS + "write"},
+    "BlockBlobClient.commit_block_list": {_BLOBS + "add/action", _BLOBS + "write"},
+    "BlobClient.set_metadata": {_BLOBS + "write"},
+    "BlobClient.set_properties": {_BLOBS + "write"},
+    "BlobClient.delete": {_BLOBS + "delete"},
+}
+SOURCES = {"code", "functions-host", "app-service", "event-grid", "people"}
+# Crates whose use is no data call (credentials, HTTP) or is found above.
+KNOWN_CRATES = {"azure_core", "azure_identity", "azure_storage_blob"}
+DOT_CALL = re.compile(r"\.\s*([a-z_][a-z0-9_]*)\s*(?:::\s*<[^>]*>\s*)?\(")
+
+
+def receiver(text, dot):
+    """The name just before the `.` at `dot`: a variable or field (`blob`, `self.container`)
+    or, after a call, the method that made the receiver (`c.blob_client(key)`)."""
+    i = dot - 1
+    while i >= 0 and text[i].isspace():
+        i -= 1
+    if i >= 0 and text[i] == ")":
+        depth = 0
+        while i >= 0:
+            depth += {")": 1, "(": -1}.get(text[i], 0)
+            i -= 1
+            if depth == 0:
+                break
+    end = i + 1
+    while i >= 0 and (text[i].isalnum() or text[i] == "_"):
+        i -= 1
+    return text[i + 1:end]
+
+
+def code_calls(root):
+    """{"Client.method": [file:line, ...]} for the Azure SDK calls of src/ and
+    functions/*/src, and problems.
+
+    Kept simple (like check-aws-permissions.py without the SDK's sources): in a file that
+    names azure_storage_blob or one of its clients (comment lines and #[cfg(test)] modules
+    aside), `.m(` is a call of a client when m is one of that client's request methods in
+    CLIENTS, the client being told by the receiver's name only (RECEIVERS: `blob`,
+    `self.container`, `c.blob_client(key)`). So keep a client in a variable named after it:
+    under another name its calls are not seen. Another Azure crate (Key Vault, queues) in
+    the code fails: its calls would not be seen either."""
+    files = sorted(root.glob("src/**/*.rs")) + sorted(root.glob("functions/*/src/**/*.rs"))
+    calls, problems = {}, []
+    for path in files:
+        name = path.relative_to(root).as_posix()
+        text = aws.strip_tests_and_comments(path.read_text(encoding="utf-8"))
+        for crate in sorted(set(re.findall(r"\b(azure_[a-z0-9_]+)::", text)) - KNOWN_CRATES):
+            problems.append(f"{name} uses {crate}, whose calls this checker does not find: teach it")
+        if not re.search(r"\bazure_storage_blob\b|\b[A-Z]\w*Blob\w*Client\b", text):
+            continue
+        for m in DOT_CALL.finditer(text):
+            method = m.group(1)
+            if not any(method in methods for methods in CLIENTS.values()):
+                continue
+            who = receiver(text, m.start())
+            client = next((c for word, c in RECEIVERS if word in who.lower()), None)
+            if client is None:
+                continue
+            line = text.count("\n", 0, m.start(1)) + 1
+            where = f"{name}:{line}"
+            if method not in CLIENTS[client]:
+                problems.append(
+                    f"{where}: `{who}.{method}()`: {client} (by the name {who!r}) has no {method}; "
+                    "name the receiver after its client"
+                )
+                continue
+            calls.setdefault(f"{client}.{method}", []).append(where)
+    return calls, problems
+
+
+def check_code(perms, calls, problems):
+    named = {}
+    for i, need in enumerate(perms.get("needs", [])):
+        where = f"azure.yaml need {i + 1} ({need.get('does', '?')})"
+        source = need.get("source")
+        listed = need.get("calls") or []
+        if source is None:
+            problems.add(
+                where,
+                "names neither calls nor source: name the SDK calls that need it (source: code, calls: [...]) "
+                f"or who else takes the action (source: {' | '.join(sorted(SOURCES - {'code'}))})"
+                if not listed else "names calls but no source: say `source: code`",
+            )
+        elif source not in SOURCES:
+            problems.add(where, f"source {source!r} is not one of {', '.join(sorted(SOURCES))}")
+        elif source == "code" and not listed:
+            problems.add(where, "is source: code but names no call")
+        elif source != "code" and listed:
+            problems.add(where, f"names calls but is source: {source}")
+        action = need.get("data_action") or need.get("action")
+        for call in listed:
+            named.setdefault(call, []).append(i + 1)
+            allowed = ACTIONS.get(call)
+            if allowed is None:
+                problems.add(where, f"names {call}, whose data action this checker does not know: add it to ACTIONS")
+            elif action not in allowed:
+                problems.add(where, f"names {call}, which needs {' or '.join(sorted(allowed))}, not {action}")
+    for call, where in sorted(calls.items()):
+        if call not in named:
+            needs = " or ".join(sorted(ACTIONS.get(call, {"a data action this checker does not know"})))
+            problems.append(
+                f"code calls {call} ({', '.join(where)}), which needs {needs}: "
+                "name it under `calls` of the need it serves in infra/permissions/azure.yaml"
+            )
+    for call, numbers in sorted(named.items()):
+        if call not in calls:
+            problems.add(
+                f"azure.yaml need {', '.join(map(str, numbers))}",
+                f"names {call}, which no code calls any more",
+            )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--terraform", default=None, help="Terraform directory (default: the list's `terraform`)")
     parser.add_argument("--permissions", default=str(ROOT / "infra/permissions/azure.yaml"))
+    parser.add_argument("--source", default=str(ROOT), help="where src/ and functions/ are (default: the repository)")
     args = parser.parse_args()
 
     perms_path = pathlib.Path(args.permissions)
@@ -344,6 +512,9 @@ def main():
     problems = Problems(module.errors)
     if not module.errors:
         check(module, perms, problems)
+    calls, call_problems = code_calls(pathlib.Path(args.source))
+    problems.extend(call_problems)
+    check_code(perms, calls, problems)
     if problems:
         for p in problems:
             print(f"check-azure-permissions: {p}", file=sys.stderr)
@@ -352,7 +523,8 @@ def main():
     grants = perms.get("grants", [])
     print(
         f"check-azure-permissions: {directory}: {len(grants)} grants, {len(perms.get('needs', []))} needs: "
-        "every role assignment is listed, no broader than listed, with its conditions"
+        "every role assignment is listed, no broader than listed, with its conditions; "
+        f"{len(calls)} SDK calls in the code ({', '.join(sorted(calls))}), each named by a need"
     )
     return 0
 
