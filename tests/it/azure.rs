@@ -7,6 +7,7 @@
 mod azurite;
 
 use crate::common::{example_repo, mlgate, outcome, EXAMPLE_CONFIG};
+use azure_storage_blob::models::BlockListType;
 use azurite::{account_sas, Azurite, FakeEntra};
 use mlgate::cloud::azure::{Auth, Azure};
 use mlgate::store::{AzureStore, Store};
@@ -93,6 +94,84 @@ async fn the_store_writes_once_in_blocks_and_streams_reads() {
         "{e}"
     );
     assert!(e.hint.unwrap().contains("container"));
+}
+
+/// The quarantine copy: streamed in blocks (a 3.5 MiB blob in 1 MiB blocks arrives whole),
+/// never over an existing blob, the source untouched; of two copies racing to one name
+/// exactly one lands and its bytes are one source's, not a mix of both; an empty blob
+/// copies; a missing source is the input error an upload deleted too early gets.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_copy_streams_in_blocks_and_never_overwrites() {
+    let azurite = Azurite::https();
+    let azure = token_auth(&azurite);
+    create_container(&azure, "data").await;
+    let store = Arc::new(
+        AzureStore::new(azure.container("data").await.unwrap(), "data", "")
+            .with_block_size(1 << 20),
+    );
+    let big: Vec<u8> = (0..(7 << 19)).map(|i: u32| (i % 251) as u8).collect();
+    let other: Vec<u8> = big.iter().map(|b| b ^ 0xff).collect();
+    store.put("in/big.csv", &big).await.unwrap();
+    store.put("in/other.csv", &other).await.unwrap();
+
+    assert!(store
+        .copy_if_absent("in/big.csv", "q/big.csv")
+        .await
+        .unwrap());
+    assert_eq!(store.get("q/big.csv").await.unwrap().unwrap(), big);
+    let blocks = azure
+        .container("data")
+        .await
+        .unwrap()
+        .blob_client("q/big.csv")
+        .block_blob_client()
+        .get_block_list(BlockListType::Committed, None)
+        .await
+        .unwrap()
+        .into_model()
+        .unwrap();
+    assert_eq!(blocks.committed_blocks.unwrap_or_default().len(), 4);
+    assert!(!store
+        .copy_if_absent("in/other.csv", "q/big.csv")
+        .await
+        .unwrap());
+    assert_eq!(store.get("q/big.csv").await.unwrap().unwrap(), big);
+    assert_eq!(store.get("in/big.csv").await.unwrap().unwrap(), big);
+
+    let racers: Vec<_> = ["in/big.csv", "in/other.csv"]
+        .into_iter()
+        .map(|from| {
+            let store = store.clone();
+            tokio::spawn(async move { store.copy_if_absent(from, "q/race.csv").await.unwrap() })
+        })
+        .collect();
+    let mut won = 0;
+    for r in racers {
+        won += r.await.unwrap() as usize;
+    }
+    assert_eq!(won, 1);
+    let landed = store.get("q/race.csv").await.unwrap().unwrap();
+    assert!(
+        landed == big || landed == other,
+        "the copy mixed its sources"
+    );
+
+    store.put("in/empty.csv", b"").await.unwrap();
+    assert!(store
+        .copy_if_absent("in/empty.csv", "q/empty.csv")
+        .await
+        .unwrap());
+    assert_eq!(store.get("q/empty.csv").await.unwrap().unwrap(), b"");
+
+    let e = store
+        .copy_if_absent("in/gone.csv", "q/gone.csv")
+        .await
+        .unwrap_err();
+    assert!(
+        e.message.contains("az://data/in/gone.csv: no such object"),
+        "{e}"
+    );
+    assert!(store.get("q/gone.csv").await.unwrap().is_none());
 }
 
 /// A SAS over plain HTTP works like a token; an expired one is refused with what to do,
