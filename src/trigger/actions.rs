@@ -184,9 +184,11 @@ async fn retrain(ctx: &Ctx, rule_name: &str, rule: &TriggerRule, object: &Object
     let model = model_of(ctx, rule)?;
     let window = debounce_window(rule);
     if let Some(key) = &window {
-        if !take_window(ctx.store.as_ref(), key, object).await? {
+        if let Some(holder) = take_window(ctx.store.as_ref(), key, object).await? {
             let minutes = rule.retrain.debounce_minutes.unwrap_or_default();
-            let detail = format!("a retraining started in this {minutes}-minute window already; it reads the model's data, this file included");
+            let detail = format!(
+                "this {minutes}-minute window's retraining started for {holder}; it trains on this file if it reads the model's data after the file landed, else the first retraining of a later window does"
+            );
             return Ok((Next::Continue, detail, "debounced"));
         }
     }
@@ -253,20 +255,33 @@ fn debounce_window(rule: &TriggerRule) -> Option<String> {
     ))
 }
 
-/// Whether this upload starts the window's retraining (a released window is free again).
-async fn take_window(store: &dyn Store, key: &str, object: &ObjectCreated) -> Result<bool> {
+/// Takes the window for this upload's retraining (`None`), or says whose retraining holds
+/// it (`Some("<object> at <time>")`); a released window is free again.
+async fn take_window(
+    store: &dyn Store,
+    key: &str,
+    object: &ObjectCreated,
+) -> Result<Option<String>> {
     let taken = serde_json::json!({"object": object.uri(), "at": super::now()}).to_string();
     if store.put_if_absent(key, taken.as_bytes()).await? {
-        return Ok(true);
+        return Ok(None);
     }
-    let released = store
+    let holder = store
         .get(key)
         .await?
-        .is_some_and(|b| b.starts_with(b"{\"released\""));
-    if released {
-        store.put(key, taken.as_bytes()).await?;
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .filter(|h| h.get("released").is_none());
+    match holder {
+        Some(h) => Ok(Some(format!(
+            "{} at {}",
+            h["object"].as_str().unwrap_or("an earlier upload"),
+            h["at"].as_str().unwrap_or("an unknown time")
+        ))),
+        None => {
+            store.put(key, taken.as_bytes()).await?;
+            Ok(None)
+        }
     }
-    Ok(released)
 }
 
 /// A dispatch that failed leaves the window to the next upload (or this one's retry).

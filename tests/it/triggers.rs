@@ -55,8 +55,12 @@ fn cloud(moto: &str) -> Cloud {
 }
 
 async fn context(root: &Path, moto: &str, github: &str) -> Ctx {
+    context_with(root, moto, github, RULES).await
+}
+
+async fn context_with(root: &Path, moto: &str, github: &str, rules: &str) -> Ctx {
     let config = root.join(EXAMPLE_CONFIG);
-    let text = std::fs::read_to_string(&config).unwrap() + RULES;
+    let text = std::fs::read_to_string(&config).unwrap() + rules;
     std::fs::write(&config, text).unwrap();
     let project = Project::load(&config).unwrap();
     Ctx::builder(project)
@@ -139,6 +143,65 @@ async fn five_deliveries_of_one_upload_dispatch_once() {
     let again = s3_event("churn/incoming/new+batch%2B1.csv", "0A2");
     let next = trigger::handle(&ctx, &trigger::parse(&again)).await;
     assert_eq!(next[0].records[0].outcome, Outcome::Done);
+}
+
+/// `debounce_minutes`: in one window only the first new file that gets its dispatch
+/// through retrains; a refused dispatch (422) frees the window for the next file, and a
+/// file after the window's retraining is recorded as debounced, with no dispatch. (The
+/// window is ~2 years long, so the test never straddles two.)
+#[tokio::test(flavor = "multi_thread")]
+async fn a_debounced_rule_retrains_once_per_window() {
+    let moto = start_moto();
+    create_bucket(&moto.url, "data");
+    let (_dir, root) = example_repo();
+    for name in ["a", "b", "c"] {
+        let uri = format!("s3://data/churn/incoming/{name}.csv");
+        put_object(&moto.url, &uri, example_eval(&root));
+    }
+    let github = MockServer::start().await;
+    let sent = |name: &str| {
+        body_partial_json(
+            json!({"inputs": {"object": format!("s3://data/churn/incoming/{name}.csv")}}),
+        )
+    };
+    Mock::given(method("POST"))
+        .and(path(DISPATCH))
+        .and(sent("a"))
+        .respond_with(ResponseTemplate::new(422).set_body_json(
+            json!({"message": "Workflow does not have 'workflow_dispatch' trigger"}),
+        ))
+        .expect(1)
+        .mount(&github)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(DISPATCH))
+        .and(sent("b"))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&github)
+        .await;
+    let rules = RULES.replace(
+        "do: [validate, retrain]",
+        "do: [validate, retrain]\n    retrain: {debounce_minutes: 1000000}",
+    );
+    let ctx = context_with(&root, &moto.url, &github.uri(), &rules).await;
+    let mut results = Vec::new();
+    for (name, sequencer) in [("a", "0B1"), ("b", "0B2"), ("c", "0B3")] {
+        let event = s3_event(&format!("churn/incoming/{name}.csv"), sequencer);
+        let handled = trigger::handle(&ctx, &trigger::parse(&event)).await;
+        let record = handled[0].records[0].clone();
+        let retrain = record.actions.last().map(|a| a.outcome.clone());
+        results.push((record.outcome, retrain, record.detail));
+    }
+    assert_eq!(results[0].0, Outcome::Failed, "{results:?}");
+    assert_eq!(results[1].0, Outcome::Done, "{results:?}");
+    assert_eq!(results[1].1.as_deref(), Some("dispatched"), "{results:?}");
+    assert_eq!(results[2].0, Outcome::Done, "{results:?}");
+    assert_eq!(results[2].1.as_deref(), Some("debounced"), "{results:?}");
+    assert!(
+        results[2].2.contains("s3://data/churn/incoming/b.csv"),
+        "{results:?}"
+    );
 }
 
 /// A file that breaks the schema is copied to quarantine (server-side, its key's space,
