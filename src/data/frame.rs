@@ -14,11 +14,126 @@ pub enum Kind {
     Categorical,
 }
 
-/// A column: numbers (missing = NaN) or labels (missing = None).
+/// A column: numbers (missing = NaN) or labels.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Column {
     Numeric(Vec<f64>),
-    Categorical(Vec<Option<String>>),
+    Categorical(Labels),
+}
+
+/// A text column's values, each distinct value held once: a row is a code into `levels`
+/// (reading a label is not an allocation, and encoding one is a lookup per level).
+#[derive(Debug, Clone, Default)]
+pub struct Labels {
+    /// The distinct values, in the order first seen.
+    levels: Vec<String>,
+    /// Per row: an index into `levels`, or [`Labels::MISSING`].
+    codes: Vec<u32>,
+    index: HashMap<String, u32, foldhash::fast::FixedState>,
+}
+
+impl Labels {
+    const MISSING: u32 = u32::MAX;
+
+    /// Appends a row (`None`: missing).
+    pub fn push(&mut self, value: Option<&str>) {
+        let code = match value {
+            None => Self::MISSING,
+            Some(v) => match self.index.get(v) {
+                Some(&code) => code,
+                None => {
+                    let code = self.levels.len() as u32;
+                    self.levels.push(v.to_string());
+                    self.index.insert(v.to_string(), code);
+                    code
+                }
+            },
+        };
+        self.codes.push(code);
+    }
+
+    pub fn len(&self) -> usize {
+        self.codes.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.codes.is_empty()
+    }
+
+    pub fn get(&self, row: usize) -> Option<&str> {
+        self.level(self.codes[row])
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Option<&str>> + '_ {
+        self.codes.iter().map(|&c| self.level(c))
+    }
+
+    fn level(&self, code: u32) -> Option<&str> {
+        (code != Self::MISSING).then(|| self.levels[code as usize].as_str())
+    }
+
+    /// The distinct values some row holds, sorted.
+    pub fn distinct(&self) -> Vec<String> {
+        let mut used = vec![false; self.levels.len()];
+        for &c in &self.codes {
+            if c != Self::MISSING {
+                used[c as usize] = true;
+            }
+        }
+        let mut out: Vec<String> = self
+            .levels
+            .iter()
+            .zip(used)
+            .filter(|&(_, used)| used)
+            .map(|(l, _)| l.clone())
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// `f` of each row's value, computed once per distinct value.
+    pub fn map<T: Clone>(&self, missing: T, f: impl Fn(&str) -> T) -> Vec<T> {
+        let per_level: Vec<T> = self.levels.iter().map(|l| f(l)).collect();
+        self.codes
+            .iter()
+            .map(|&c| {
+                if c == Self::MISSING {
+                    missing.clone()
+                } else {
+                    per_level[c as usize].clone()
+                }
+            })
+            .collect()
+    }
+
+    pub fn truncate(&mut self, rows: usize) {
+        self.codes.truncate(rows);
+    }
+
+    /// The rows at `rows`, in that order.
+    pub fn select(&self, rows: &[usize]) -> Labels {
+        Labels {
+            levels: self.levels.clone(),
+            codes: rows.iter().map(|&r| self.codes[r]).collect(),
+            index: self.index.clone(),
+        }
+    }
+}
+
+impl PartialEq for Labels {
+    fn eq(&self, other: &Labels) -> bool {
+        self.iter().eq(other.iter())
+    }
+}
+
+impl<'a> FromIterator<Option<&'a str>> for Labels {
+    fn from_iter<I: IntoIterator<Item = Option<&'a str>>>(values: I) -> Labels {
+        let mut labels = Labels::default();
+        for v in values {
+            labels.push(v);
+        }
+        labels
+    }
 }
 
 impl Column {
@@ -113,7 +228,7 @@ struct Builder {
     kind: Option<Kind>,
     numbers: Vec<f64>,
     numeric: bool,
-    labels: Vec<Option<String>>,
+    labels: Labels,
     text: String,
     ends: Vec<usize>,
 }
@@ -125,7 +240,7 @@ impl Builder {
             kind,
             numbers: Vec::new(),
             numeric: kind != Some(Kind::Categorical),
-            labels: Vec::new(),
+            labels: Labels::default(),
             text: String::new(),
             ends: Vec::new(),
         }
@@ -233,8 +348,8 @@ impl Builder {
     }
 }
 
-fn label(value: &str) -> Option<String> {
-    (!is_null(value)).then(|| value.trim().to_string())
+fn label(value: &str) -> Option<&str> {
+    (!is_null(value)).then(|| value.trim())
 }
 
 /// `Ok(None)` for a missing value; infinities are refused because no model can use them.
@@ -257,4 +372,29 @@ pub fn cell_error(source: &str, row: usize, column: &str, value: &str, why: &str
         row + 1,
         row + 2
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_hold_each_value_once_and_read_back_by_row() {
+        let rows = [Some("b"), None, Some("a"), Some("b"), Some("c")];
+        let mut labels: Labels = rows.into_iter().collect();
+        assert_eq!(labels.iter().collect::<Vec<_>>(), rows);
+        assert_eq!(labels.levels.len(), 3);
+        assert_eq!(labels.get(3), Some("b"));
+        assert_eq!(labels.map(0, |v| v.len() + 1), vec![2, 0, 2, 2, 2]);
+        // Only the values some row still holds count as distinct, sorted.
+        assert_eq!(labels.distinct(), ["a", "b", "c"]);
+        let picked = labels.select(&[4, 0]);
+        assert_eq!(picked.iter().collect::<Vec<_>>(), [Some("c"), Some("b")]);
+        assert_eq!(picked.distinct(), ["b", "c"]);
+        labels.truncate(2);
+        assert_eq!(labels.distinct(), ["b"]);
+        // Equal by values, whatever order the levels were first seen in.
+        let same: Labels = [Some("b"), None].into_iter().collect();
+        assert_eq!(labels, same);
+    }
 }

@@ -34,7 +34,7 @@ pub fn slices(model: &Model, frame: &Frame, column: &str) -> Result<Vec<Slice>> 
     let values: Vec<String> = match frame.require(column)? {
         Column::Categorical(v) => v
             .iter()
-            .map(|v| v.clone().unwrap_or_else(|| "(missing)".into()))
+            .map(|v| v.unwrap_or("(missing)").to_string())
             .collect(),
         Column::Numeric(v) if distinct(v) <= 20 => v
             .iter()
@@ -107,9 +107,7 @@ fn subset(frame: &Frame, rows: &[usize]) -> Frame {
         .iter()
         .map(|c| match c {
             Column::Numeric(v) => Column::Numeric(rows.iter().map(|&r| v[r]).collect()),
-            Column::Categorical(v) => {
-                Column::Categorical(rows.iter().map(|&r| v[r].clone()).collect())
-            }
+            Column::Categorical(v) => Column::Categorical(v.select(rows)),
         })
         .collect();
     Frame {

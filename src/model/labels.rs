@@ -27,11 +27,13 @@ pub fn encode_labels(frame: &Frame, target: &str, classes: &[String]) -> Result<
             frame.source
         )));
     };
+    let class = values.map(None, |v| classes.iter().position(|c| c == v));
     values
         .iter()
+        .zip(class)
         .enumerate()
-        .map(|(row, v)| {
-            let label = v.as_deref().ok_or_else(|| {
+        .map(|(row, (v, class))| {
+            let label = v.ok_or_else(|| {
                 crate::data::frame::cell_error(
                     &frame.source,
                     row,
@@ -40,7 +42,7 @@ pub fn encode_labels(frame: &Frame, target: &str, classes: &[String]) -> Result<
                     "is missing; every row needs a target",
                 )
             })?;
-            classes.iter().position(|c| c == label).ok_or_else(|| {
+            class.ok_or_else(|| {
                 crate::data::frame::cell_error(
                     &frame.source,
                     row,
@@ -81,9 +83,7 @@ pub fn class_labels(frame: &Frame, target: &str) -> Result<Vec<String>> {
             frame.source
         )));
     };
-    let mut classes: Vec<String> = values.iter().flatten().cloned().collect();
-    classes.sort();
-    classes.dedup();
+    let mut classes = values.distinct();
     sort_labels(&mut classes);
     match classes.len() {
         0 => Err(Error::input(format!(

@@ -102,9 +102,7 @@ impl Encoding {
                 Ok(Encoding::Numeric { mean, scale })
             }
             Column::Categorical(values) => {
-                let mut levels: Vec<String> = values.iter().flatten().cloned().collect();
-                levels.sort();
-                levels.dedup();
+                let levels = values.distinct();
                 if levels.is_empty() {
                     return Err(Error::input(format!(
                         "feature `{name}` has no values in the training data"
@@ -346,8 +344,11 @@ pub fn design_matrix(features: &[Feature], frame: &Frame) -> Result<Matrix> {
                 }
             }
             (Encoding::Categorical { levels }, Column::Categorical(values)) => {
-                for (row, v) in values.iter().enumerate() {
-                    if let Some(level) = v.as_ref().and_then(|v| levels.binary_search(v).ok()) {
+                let at = values.map(None, |v| {
+                    levels.binary_search_by(|l| l.as_str().cmp(v)).ok()
+                });
+                for (row, level) in at.into_iter().enumerate() {
+                    if let Some(level) = level {
                         x.row_mut(row)[offset + level] = 1.0;
                     }
                 }
@@ -358,11 +359,13 @@ pub fn design_matrix(features: &[Feature], frame: &Frame) -> Result<Matrix> {
                 }
             }
             (Encoding::Ordinal { levels }, Column::Categorical(values)) => {
-                for (row, v) in values.iter().enumerate() {
-                    x.row_mut(row)[offset] = v
-                        .as_ref()
-                        .and_then(|v| levels.binary_search(v).ok())
-                        .map_or(f64::NAN, |i| i as f64);
+                let at = values.map(f64::NAN, |v| {
+                    levels
+                        .binary_search_by(|l| l.as_str().cmp(v))
+                        .map_or(f64::NAN, |i| i as f64)
+                });
+                for (row, v) in at.into_iter().enumerate() {
+                    x.row_mut(row)[offset] = v;
                 }
             }
             (encoding, _) => {

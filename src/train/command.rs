@@ -328,7 +328,7 @@ fn write_csv(frame: &Frame, path: &Path) -> Result<()> {
         let cells = frame.columns.iter().map(|c| match c {
             Column::Numeric(v) if v[row].is_nan() => String::new(),
             Column::Numeric(v) => v[row].to_string(),
-            Column::Categorical(v) => v[row].clone().unwrap_or_default(),
+            Column::Categorical(v) => v.get(row).unwrap_or_default().to_string(),
         });
         w.write_record(cells).map_err(werr)?;
     }

@@ -182,10 +182,10 @@ fn stray_text(frame: &Frame, name: &str, column: &Column) -> Result<()> {
         return Ok(());
     };
     let is_number = |v: &str| v.parse::<f64>().is_ok_and(f64::is_finite);
-    let present: Vec<(usize, &String)> = values
+    let present: Vec<(usize, &str)> = values
         .iter()
         .enumerate()
-        .filter_map(|(row, v)| v.as_ref().map(|v| (row, v)))
+        .filter_map(|(row, v)| v.map(|v| (row, v)))
         .collect();
     let numbers = present.iter().filter(|(_, v)| is_number(v)).count();
     if present.len() < 10 || numbers * 10 < present.len() * 9 {
