@@ -49,7 +49,7 @@ pub(super) async fn run(
                     detail,
                 });
                 if let Next::Stop(o) = next {
-                    return finish(o, records);
+                    return Ran::of_actions(o, records);
                 }
             }
             Err(e) => {
@@ -63,24 +63,11 @@ pub(super) async fn run(
                     outcome: "error".into(),
                     detail: e.to_string(),
                 });
-                return finish(outcome, records);
+                return Ran::of_actions(outcome, records);
             }
         }
     }
-    finish(Outcome::Done, records)
-}
-
-fn finish(outcome: Outcome, actions: Vec<ActionRecord>) -> Ran {
-    let detail = actions
-        .iter()
-        .map(|a| format!("{}: {}", a.action, a.detail))
-        .collect::<Vec<_>>()
-        .join("; ");
-    Ran {
-        outcome,
-        detail,
-        actions,
-    }
+    Ran::of_actions(Outcome::Done, records)
 }
 
 type Step = Result<(Next, String, &'static str)>;

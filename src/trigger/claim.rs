@@ -28,6 +28,20 @@ impl Ran {
         }
     }
 
+    /// A run of `actions` that ended in `outcome`; its detail is each action's, in order.
+    pub fn of_actions(outcome: Outcome, actions: Vec<ActionRecord>) -> Ran {
+        let detail = actions
+            .iter()
+            .map(|a| format!("{}: {}", a.action, a.detail))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Ran {
+            outcome,
+            detail,
+            actions,
+        }
+    }
+
     pub fn into_record(self, notice: Notice) -> Record {
         Record {
             actions: self.actions,

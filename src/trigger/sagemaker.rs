@@ -151,16 +151,7 @@ async fn finish(ctx: &Ctx, training: &Training) -> Ran {
             }
         }
     };
-    let detail = actions
-        .iter()
-        .map(|a| format!("{}: {}", a.action, a.detail))
-        .collect::<Vec<_>>()
-        .join("; ");
-    Ran {
-        outcome,
-        detail,
-        actions,
-    }
+    Ran::of_actions(outcome, actions)
 }
 
 async fn finish_steps(
