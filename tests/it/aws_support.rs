@@ -2,11 +2,10 @@
 //! and inspect its state, and the environment that points mlgate at it through the
 //! standard `AWS_ENDPOINT_URL` override.
 
+use crate::process::{free_port, venv_bin, wait_for};
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
-use std::net::TcpListener;
-use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const REGION: &str = "us-east-1";
 pub const ROLE: &str = "arn:aws:iam::123456789012:role/mlgate-training";
@@ -24,31 +23,9 @@ impl Drop for Moto {
     }
 }
 
-/// `moto_server` from the test venv (scripts/python-env installs `moto[server]`).
-fn moto_bin() -> PathBuf {
-    let python = std::env::var("MLGATE_TEST_PYTHON").expect(
-        "MLGATE_TEST_PYTHON is not set: run the tests through scripts/test, which installs moto",
-    );
-    let bin = PathBuf::from(python).with_file_name("moto_server");
-    assert!(
-        bin.is_file(),
-        "{} is missing: run scripts/test (it installs moto[server] into the test venv)",
-        bin.display()
-    );
-    bin
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 pub fn start_moto() -> Moto {
     let port = free_port();
-    let child = Command::new(moto_bin())
+    let child = Command::new(venv_bin("moto_server"))
         .args(["-H", "127.0.0.1", "-p", &port.to_string()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -58,14 +35,7 @@ pub fn start_moto() -> Moto {
         child,
         url: format!("http://127.0.0.1:{port}"),
     };
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "moto did not start within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    wait_for(port, "moto", Duration::from_secs(60));
     moto
 }
 

@@ -18,6 +18,8 @@ mod forge_support;
 mod infra;
 mod journeys;
 mod packaging;
+#[path = "../support/process.rs"]
+mod process;
 mod steps;
 mod train;
 mod triggers;

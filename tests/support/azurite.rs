@@ -8,11 +8,12 @@
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;
 use hmac::{Hmac, Mac};
+// Every crate that includes this file includes process.rs at its root too.
+use crate::process::{free_port, wait_for};
 use sha2::Sha256;
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 pub const ACCOUNT: &str = "devstoreaccount1";
 /// Azurite's documented development key (not a secret).
@@ -58,14 +59,6 @@ fn azurite_bin() -> PathBuf {
     bin
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 impl Azurite {
     /// Plain HTTP: requests carry a SAS ([`account_sas`]).
     pub fn http() -> Azurite {
@@ -97,14 +90,7 @@ impl Azurite {
             cert = Some(std::fs::read(&cert_path).unwrap());
         }
         let child = cmd.spawn().expect("Azurite starts");
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(60),
-                "Azurite did not start within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        wait_for(port, "Azurite", Duration::from_secs(60));
         let scheme = if https { "https" } else { "http" };
         Azurite {
             child,

@@ -4,15 +4,17 @@
 //! `deploy` publishes, and GitHub's dispatch endpoint on a fake that counts calls. Each
 //! test says what it proves.
 
+#[path = "../../../tests/support/process.rs"]
+mod process;
 #[path = "../../../tests/support/published.rs"]
 mod published;
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region, SharedCredentialsProvider};
+use process::{free_port, venv_bin, wait_for, Proc};
 use published::publish_example;
 use serde_json::{json, Value};
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
@@ -33,49 +35,6 @@ triggers:
 ";
 /// The bucket of the sample events in tests/events/ (their generator's).
 const EVENTS_BUCKET: &str = "mlgate-events";
-
-/// A child process killed when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn wait_for(port: u16, what: &str) {
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "{what} did not start within 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// A tool from the test venv (scripts/test installs moto and cargo-lambda there).
-fn venv_bin(name: &str) -> PathBuf {
-    let python = std::env::var("MLGATE_TEST_PYTHON").expect(
-        "MLGATE_TEST_PYTHON is not set: run the tests through scripts/test, which installs moto and cargo-lambda",
-    );
-    let bin = PathBuf::from(python).with_file_name(name);
-    assert!(
-        bin.is_file(),
-        "{} is missing: run scripts/test",
-        bin.display()
-    );
-    bin
-}
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
@@ -104,7 +63,7 @@ impl Stack {
                 .spawn()
                 .expect("moto starts"),
         );
-        wait_for(port, "moto");
+        wait_for(port, "moto", Duration::from_secs(60));
         let moto_url = format!("http://127.0.0.1:{port}");
         let apis_port = free_port();
         let apis = Proc(
@@ -124,7 +83,7 @@ impl Stack {
                 .spawn()
                 .expect("cargo lambda watch starts"),
         );
-        wait_for(apis_port, "cargo lambda watch");
+        wait_for(apis_port, "cargo lambda watch", Duration::from_secs(60));
         let github = MockServer::start().await;
         let s3 = s3_client(&moto_url);
         for bucket in ["data", "store", EVENTS_BUCKET] {

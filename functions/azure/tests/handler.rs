@@ -7,17 +7,20 @@
 
 #[path = "../../../tests/support/azurite.rs"]
 mod azurite;
+#[path = "../../../tests/support/process.rs"]
+mod process;
 #[path = "../../../tests/support/published.rs"]
 mod published;
 
 use azurite::{account_sas, Azurite};
 use mlgate::cloud::azure::{Auth, Azure};
 use mlgate::store::{AzureStore, Store};
+use process::{free_port, wait_for};
 use published::publish_example;
 use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use wiremock::matchers::{body_partial_json, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
@@ -34,14 +37,6 @@ triggers:
 
 fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// The handler process, killed when dropped; its log is read once it is stopped.
@@ -65,15 +60,8 @@ impl Handler {
         }
         let child = cmd.spawn().expect("the handler starts");
         let url = format!("http://127.0.0.1:{port}");
-        let started = Instant::now();
         // As the host does: any answer on `/` means ready.
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "the handler was not ready within 30 s"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_for(port, "the handler", Duration::from_secs(30));
         Handler {
             child: Some(child),
             url,
