@@ -203,6 +203,18 @@ impl Stack {
     }
 }
 
+/// GitHub answers `times` dispatches of the retrain workflow for `object` (checked when
+/// the fake is dropped).
+async fn expect_dispatches(github: &MockServer, object: &str, times: u64) {
+    Mock::given(method("POST"))
+        .and(path(DISPATCH))
+        .and(body_partial_json(json!({"inputs": {"object": object}})))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(times)
+        .mount(github)
+        .await;
+}
+
 /// moto accepts any credentials; these are what every test client signs with.
 fn moto_credentials() -> SharedCredentialsProvider {
     SharedCredentialsProvider::new(Credentials::new(
@@ -249,15 +261,7 @@ async fn uploads_retrain_once_and_sqs_batches_fail_partially() {
     let mut stack = Stack::start().await;
     let key = "churn/incoming/new batch+1é.csv";
     stack.put("data", key, eval_csv()).await;
-    Mock::given(method("POST"))
-        .and(path(DISPATCH))
-        .and(body_partial_json(
-            json!({"inputs": {"object": format!("s3://data/{key}")}}),
-        ))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&stack.github)
-        .await;
+    expect_dispatches(&stack.github, &format!("s3://data/{key}"), 1).await;
     stack.start_function(&[]);
     let event = json!({"Records": [s3_record("churn/incoming/new+batch%2B1%C3%A9.csv", "0A1")]});
     let mut answers = Vec::new();
@@ -416,15 +420,12 @@ async fn every_event_shape_aws_sends_is_handled_once() {
     ];
     for (key, dispatches) in uploads {
         stack.put(EVENTS_BUCKET, key, eval_csv()).await;
-        Mock::given(method("POST"))
-            .and(path(DISPATCH))
-            .and(body_partial_json(
-                json!({"inputs": {"object": format!("s3://{EVENTS_BUCKET}/{key}")}}),
-            ))
-            .respond_with(ResponseTemplate::new(204))
-            .expect(dispatches)
-            .mount(&stack.github)
-            .await;
+        expect_dispatches(
+            &stack.github,
+            &format!("s3://{EVENTS_BUCKET}/{key}"),
+            dispatches,
+        )
+        .await;
     }
     stack.start_function(&[]);
     let direct = [
@@ -532,15 +533,7 @@ async fn a_rate_limited_dispatch_goes_back_to_the_queue_and_runs_once_later() {
 async fn an_upload_under_the_templates_notification_ends_in_a_handled_event() {
     let mut stack = Stack::start().await;
     let key = "churn/incoming/from moto+1.csv";
-    Mock::given(method("POST"))
-        .and(path(DISPATCH))
-        .and(body_partial_json(
-            json!({"inputs": {"object": format!("s3://data/{key}")}}),
-        ))
-        .respond_with(ResponseTemplate::new(204))
-        .expect(1)
-        .mount(&stack.github)
-        .await;
+    expect_dispatches(&stack.github, &format!("s3://data/{key}"), 1).await;
     let python = std::env::var("MLGATE_TEST_PYTHON").expect("MLGATE_TEST_PYTHON (scripts/test)");
     let eval = repo_root().join("examples/churn/data/eval.csv");
     let out = Command::new(python)
