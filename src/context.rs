@@ -300,12 +300,7 @@ impl Ctx {
         extra: HashMap<String, Kind>,
     ) -> Result<Frame> {
         let schema = self.schema(model)?;
-        let mut kinds: HashMap<String, Kind> = schema
-            .iter()
-            .flat_map(|s| &s.columns)
-            .map(|(n, c)| (n.clone(), c.kind.kind()))
-            .collect();
-        kinds.extend(extra);
+        let kinds = frame_kinds(schema.as_ref(), extra);
         let csv = schema.map(|s| s.csv).unwrap_or_default();
         Frame::read(&self.data_path(path).await?, &csv, &kinds)
     }
@@ -317,4 +312,18 @@ impl Ctx {
         };
         DataSchema::load(&self.project.resolve(path)).map(Some)
     }
+}
+
+/// Column kinds for a frame: the schema's, then `extra` (the model's own).
+pub fn frame_kinds(
+    schema: Option<&DataSchema>,
+    extra: HashMap<String, Kind>,
+) -> HashMap<String, Kind> {
+    let mut kinds: HashMap<String, Kind> = schema
+        .iter()
+        .flat_map(|s| &s.columns)
+        .map(|(n, c)| (n.clone(), c.kind.kind()))
+        .collect();
+    kinds.extend(extra);
+    kinds
 }

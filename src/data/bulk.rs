@@ -17,6 +17,10 @@ pub struct Feed<'s, 'a> {
     pub first: u64,
     /// Rows (index in the batch) that broke a rule, and the column's name.
     pub bad: &'s mut Vec<(usize, &'a str)>,
+    /// Where to put each row's number as parsed from text, NaN where it is not a
+    /// finite number: the frame read in the same pass takes them (see
+    /// [`super::frame::FrameBuilder::push`]).
+    pub parsed: Option<&'s mut Vec<f64>>,
 }
 
 impl Feed<'_, '_> {
@@ -58,12 +62,16 @@ fn parse_loop<'t>(
     passes: impl Fn(f64) -> bool,
 ) {
     let mut xs = Vec::with_capacity(cells.size_hint().0);
+    let mut parsed = f.parsed.take();
     for (i, value) in cells.enumerate() {
         let cell = value.map_or(Cell::Null, Cell::of_text);
         let number = match cell {
             Cell::Text(t) => parse(t),
             _ => None,
         };
+        if let Some(out) = parsed.as_deref_mut() {
+            out.push(number.filter(|x| x.is_finite()).unwrap_or(f64::NAN));
+        }
         match number {
             Some(x) => {
                 if !passes(x) {

@@ -1,6 +1,6 @@
 //! An in-memory table of typed columns read from CSV: what trainers and evaluation consume.
 
-use super::reader::CsvOptions;
+use super::reader::{self, Batch, CsvOptions, ReadError, Table};
 use crate::error::{Error, Result};
 use arrow_array::{Array, ArrayRef};
 use std::collections::HashMap;
@@ -37,19 +37,31 @@ impl Labels {
 
     /// Appends a row (`None`: missing).
     pub fn push(&mut self, value: Option<&str>) {
-        let code = match value {
-            None => Self::MISSING,
-            Some(v) => match self.index.get(v) {
-                Some(&code) => code,
-                None => {
-                    let code = self.levels.len() as u32;
-                    self.levels.push(v.to_string());
-                    self.index.insert(v.to_string(), code);
-                    code
-                }
-            },
-        };
+        let code = value.map_or(Self::MISSING, |v| self.code_of(v));
         self.codes.push(code);
+    }
+
+    /// Appends `other`'s rows: its codes renumbered into this column's levels.
+    pub fn append(&mut self, other: Labels) {
+        let codes: Vec<u32> = other.levels.iter().map(|l| self.code_of(l)).collect();
+        self.codes.extend(other.codes.iter().map(|&c| {
+            if c == Self::MISSING {
+                c
+            } else {
+                codes[c as usize]
+            }
+        }));
+    }
+
+    /// The code of `value`, added as a level if new.
+    fn code_of(&mut self, value: &str) -> u32 {
+        if let Some(&code) = self.index.get(value) {
+            return code;
+        }
+        let code = self.levels.len() as u32;
+        self.levels.push(value.to_string());
+        self.index.insert(value.to_string(), code);
+        code
     }
 
     pub fn len(&self) -> usize {
@@ -168,36 +180,27 @@ impl Frame {
     /// JSON Lines) through the same reader, so a file that passed validation trains.
     /// Columns named in `kinds` get that kind; the others are numeric when every present
     /// value is a finite number.
+    /// The file is read in parts on all cores, as `validate-data` reads it.
     pub fn read(path: &Path, csv: &CsvOptions, kinds: &HashMap<String, Kind>) -> Result<Frame> {
-        use super::reader::{self, Batch};
-        let table = reader::open(path, csv)?;
-        let source = table.source.clone();
-        let mut builders: Vec<Builder> = table
-            .names
-            .iter()
-            .map(|n| Builder::new(n, kinds.get(n).copied()))
-            .collect();
-        let mut rows = 0;
-        while let Some(batch) = table.next_batch() {
-            let batch = batch.map_err(|e| e.into_error(0))?;
-            for (c, builder) in builders.iter_mut().enumerate() {
-                match &batch {
-                    Batch::Arrow(b) => builder.push_array(&source, b.column(c), rows)?,
-                    Batch::Rows(r) => {
-                        for (i, value) in r.column(c).enumerate() {
-                            builder.push(&source, rows + i, value.unwrap_or_default())?;
-                        }
-                    }
-                }
+        let read = |table: &Table| {
+            let mut frame = FrameBuilder::new(table, kinds);
+            while let Some(batch) = table.next_batch() {
+                frame.push(&table.source, &batch?, |_| None)?;
             }
-            rows += batch.num_rows();
-        }
-        Ok(Frame {
-            source,
-            names: table.names.clone(),
-            columns: builders.into_iter().map(Builder::finish).collect(),
-            rows,
-        })
+            Ok(frame)
+        };
+        let rows = |f: &FrameBuilder| f.rows as u64;
+        let tables = reader::open_parts(path, csv, reader::cores())?;
+        let (source, names) = (tables[0].source.clone(), tables[0].names.clone());
+        let parts = match reader::read_parts(tables, read, rows)? {
+            Some(parts) => parts,
+            None => reader::read_parts(vec![reader::open(path, csv)?], read, rows)?
+                .ok_or_else(|| Error::input(format!("{source}: could not be read")))?,
+        };
+        let mut parts = parts.into_iter();
+        let mut frame = parts.next().expect("a file is read in at least one part");
+        parts.for_each(|next| frame.append(next));
+        Ok(frame.finish(&source, &names))
     }
 
     pub fn column(&self, name: &str) -> Option<&Column> {
@@ -217,6 +220,77 @@ impl Frame {
                 self.names.join(", ")
             ))
         })
+    }
+}
+
+/// A frame being read: one part of a file, batch by batch (see [`Frame::read`] and
+/// [`super::scan::ScanOptions::frame`]).
+pub struct FrameBuilder {
+    columns: Vec<Builder>,
+    rows: usize,
+}
+
+impl FrameBuilder {
+    pub fn new(table: &Table, kinds: &HashMap<String, Kind>) -> FrameBuilder {
+        let columns = table
+            .names
+            .iter()
+            .map(|n| Builder::new(n, kinds.get(n).copied()))
+            .collect();
+        FrameBuilder { columns, rows: 0 }
+    }
+
+    /// Whether column `c` is held as numbers whatever its values: the scan reading the
+    /// same pass may hand over the numbers it parsed (see [`FrameBuilder::push`]).
+    pub fn takes_numbers(&self, c: usize) -> bool {
+        self.columns[c].kind == Some(Kind::Numeric)
+    }
+
+    /// Appends a batch of the part; errors name rows counted from the part's start.
+    /// `parsed(c)`: column `c`'s numbers already parsed from this batch's text (NaN where
+    /// the text is not a finite number), for a column that [takes
+    /// numbers](FrameBuilder::takes_numbers).
+    pub fn push<'p>(
+        &mut self,
+        source: &str,
+        batch: &Batch,
+        parsed: impl Fn(usize) -> Option<&'p [f64]>,
+    ) -> std::result::Result<(), ReadError> {
+        let n = batch.num_rows();
+        for (c, builder) in self.columns.iter_mut().enumerate() {
+            match batch {
+                Batch::Arrow(b) => builder.push_array(source, b.column(c), self.rows)?,
+                Batch::Rows(r) => match parsed(c).filter(|p| p.len() == n) {
+                    Some(numbers) => {
+                        builder.push_parsed(source, self.rows, numbers, r.column(c))?
+                    }
+                    None => {
+                        for (i, value) in r.column(c).enumerate() {
+                            builder.push(source, self.rows + i, value.unwrap_or_default())?;
+                        }
+                    }
+                },
+            }
+        }
+        self.rows += batch.num_rows();
+        Ok(())
+    }
+
+    /// Appends the part that follows this one.
+    pub fn append(&mut self, next: FrameBuilder) {
+        for (column, next) in self.columns.iter_mut().zip(next.columns) {
+            column.append(next);
+        }
+        self.rows += next.rows;
+    }
+
+    pub fn finish(self, source: &str, names: &[String]) -> Frame {
+        Frame {
+            source: source.to_string(),
+            names: names.to_vec(),
+            columns: self.columns.into_iter().map(Builder::finish).collect(),
+            rows: self.rows,
+        }
     }
 }
 
@@ -246,12 +320,19 @@ impl Builder {
         }
     }
 
-    fn push(&mut self, source: &str, row: usize, value: &str) -> Result<()> {
+    /// `row` counts from the part's first row (0).
+    fn push(
+        &mut self,
+        source: &str,
+        row: usize,
+        value: &str,
+    ) -> std::result::Result<(), ReadError> {
         match self.kind {
             Some(Kind::Categorical) => self.labels.push(label(value)),
             Some(Kind::Numeric) => {
-                let n = parse_number(value)
-                    .map_err(|why| cell_error(source, row, &self.name, value, why))?;
+                let n = parse_number(value).map_err(|why| {
+                    ReadError::cell(source, row as u64 + 1, &self.name, value, why)
+                })?;
                 self.numbers.push(n.unwrap_or(f64::NAN));
             }
             None => {
@@ -271,15 +352,39 @@ impl Builder {
         Ok(())
     }
 
+    /// Numbers parsed by the scan; the rows where it found no finite number (missing,
+    /// or an error to report) go through [`Builder::push`].
+    fn push_parsed<'t>(
+        &mut self,
+        source: &str,
+        first_row: usize,
+        numbers: &[f64],
+        texts: impl Iterator<Item = Option<&'t str>>,
+    ) -> std::result::Result<(), ReadError> {
+        for (i, (&x, text)) in numbers.iter().zip(texts).enumerate() {
+            if x.is_nan() {
+                self.push(source, first_row + i, text.unwrap_or_default())?;
+            } else {
+                self.numbers.push(x);
+            }
+        }
+        Ok(())
+    }
+
     /// Arrow arrays of a numeric type are taken as numbers (unless the column is
     /// categorical), text arrays by reference; other types through their display form.
-    fn push_array(&mut self, source: &str, array: &ArrayRef, first_row: usize) -> Result<()> {
+    fn push_array(
+        &mut self,
+        source: &str,
+        array: &ArrayRef,
+        first_row: usize,
+    ) -> std::result::Result<(), ReadError> {
         use arrow_array::cast::AsArray;
         use arrow_schema::DataType;
         let numbers_wanted = self.kind != Some(Kind::Categorical) && self.numeric;
         if numbers_wanted && array.data_type().is_numeric() {
             let floats = arrow_cast::cast(array, &DataType::Float64)
-                .map_err(|e| Error::input(format!("{source}: column `{}`: {e}", self.name)))?;
+                .map_err(|e| ReadError::plain(source, format!("column `{}`: {e}", self.name)))?;
             for (i, v) in floats
                 .as_primitive::<arrow_array::types::Float64Type>()
                 .iter()
@@ -287,13 +392,15 @@ impl Builder {
             {
                 match v {
                     Some(v) if !v.is_finite() => {
-                        return Err(cell_error(
+                        let row = (first_row + i) as u64 + 1;
+                        let value = v.to_string();
+                        return Err(ReadError::cell(
                             source,
-                            first_row + i,
+                            row,
                             &self.name,
-                            &v.to_string(),
+                            &value,
                             "is infinite",
-                        ))
+                        ));
                     }
                     v => self.push_number(v.unwrap_or(f64::NAN)),
                 }
@@ -311,7 +418,7 @@ impl Builder {
                 String::new()
             } else {
                 arrow_cast::display::array_value_to_string(array, i)
-                    .map_err(|e| Error::input(format!("{source}: {e}")))?
+                    .map_err(|e| ReadError::plain(source, e.to_string()))?
             };
             self.push(source, first_row + i, &text)?;
         }
@@ -325,6 +432,21 @@ impl Builder {
         if self.kind.is_none() {
             self.ends.push(self.text.len());
         }
+    }
+
+    /// Appends the same column of the part that follows: a column is numeric only if
+    /// every part's values were numbers.
+    fn append(&mut self, next: Builder) {
+        self.labels.append(next.labels);
+        self.numeric &= next.numeric;
+        if self.numeric {
+            self.numbers.extend(next.numbers);
+        } else {
+            self.numbers = Vec::new();
+        }
+        let offset = self.text.len();
+        self.text.push_str(&next.text);
+        self.ends.extend(next.ends.iter().map(|end| end + offset));
     }
 
     fn finish(self) -> Column {
@@ -357,21 +479,16 @@ fn parse_number(value: &str) -> std::result::Result<Option<f64>, &'static str> {
     if is_null(value) {
         return Ok(None);
     }
-    match value.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() => Ok(Some(v)),
-        Ok(_) => Err("is infinite"),
-        Err(_) => Err("is not a number"),
+    match super::number::parse_f64(value.trim()) {
+        Some(v) if v.is_finite() => Ok(Some(v)),
+        Some(_) => Err("is infinite"),
+        None => Err("is not a number"),
     }
 }
 
 /// Rows are numbered from 1 after the header, so row N is on line N + 1.
 pub fn cell_error(source: &str, row: usize, column: &str, value: &str, why: &str) -> Error {
-    let shown: String = value.chars().take(60).collect();
-    Error::input(format!(
-        "{source}: row {} (line {}), column `{column}`: `{shown}` {why}",
-        row + 1,
-        row + 2
-    ))
+    ReadError::cell(source, row as u64 + 1, column, value, why).into_error(0)
 }
 
 #[cfg(test)]

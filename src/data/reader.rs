@@ -87,6 +87,26 @@ pub struct ReadError {
 }
 
 impl ReadError {
+    /// A value that cannot be read as its column needs; `row` counts from the part's
+    /// first row (1).
+    pub fn cell(source: &str, row: u64, column: &str, value: &str, why: &str) -> ReadError {
+        let shown: String = value.chars().take(60).collect();
+        ReadError {
+            source: source.to_string(),
+            row: Some(row),
+            detail: format!("column `{column}`: `{shown}` {why}"),
+        }
+    }
+
+    /// An error that concerns no row in particular.
+    pub fn plain(source: &str, detail: String) -> ReadError {
+        ReadError {
+            source: source.to_string(),
+            row: None,
+            detail,
+        }
+    }
+
     /// The error, its row numbered after the `rows_before` rows of earlier parts.
     pub fn into_error(self, rows_before: u64) -> Error {
         let at = self
@@ -108,6 +128,52 @@ impl Table {
     pub fn misaligned(&self) -> bool {
         self.misaligned.load(Ordering::SeqCst)
     }
+}
+
+/// Cores to read a file's parts on.
+pub fn cores() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, 8)
+}
+
+/// A scoped thread's result; its panic goes on in the caller.
+pub fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|p| std::panic::resume_unwind(p))
+}
+
+/// Reads the parts of a file, each on a thread of its own, with `read`, and returns what
+/// it made of each, in order; `None` when the parts do not add up to the file (a quoted
+/// line break at a split point: read it again in one part). `rows` counts a part's rows,
+/// so that an error in a later part names its row in the file.
+pub fn read_parts<T: Send>(
+    tables: Vec<Table>,
+    read: impl Fn(&Table) -> std::result::Result<T, ReadError> + Sync,
+    rows: impl Fn(&T) -> u64,
+) -> Result<Option<Vec<T>>> {
+    let read = &read;
+    let results: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = tables
+            .into_iter()
+            .map(|table| s.spawn(move || (read(&table), table.misaligned())))
+            .collect();
+        handles.into_iter().map(joined).collect()
+    });
+    let mut rows_before = 0;
+    let mut parts = Vec::with_capacity(results.len());
+    for (result, misaligned) in results {
+        let part = result.map_err(|e| e.into_error(rows_before))?;
+        rows_before += rows(&part);
+        parts.push(part);
+        // Checked before the next part's result: its errors count only if it started
+        // on a row boundary.
+        if misaligned {
+            return Ok(None);
+        }
+    }
+    Ok(Some(parts))
 }
 
 /// Format from the file name: `.parquet`/`.pq`, `.jsonl`/`.ndjson` (optionally `.gz`),
@@ -443,14 +509,6 @@ fn row_error(source: &str, names: &[String], e: RowError) -> ReadError {
     }
 }
 
-fn plain_error(source: &str, detail: String) -> ReadError {
-    ReadError {
-        source: source.to_string(),
-        row: None,
-        detail,
-    }
-}
-
 /// Without the `parquet` feature a Parquet file is an input this build cannot read.
 #[cfg(not(feature = "parquet"))]
 fn open_parquet(source: String, _: &Path, _: File, _: usize) -> Result<Vec<Table>> {
@@ -487,7 +545,7 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
             let src = source.clone();
             let batches = spawn(reader.map(move |b| {
                 b.map(Batch::Arrow)
-                    .map_err(|e| plain_error(&src, format!("cannot decode Parquet data: {e}")))
+                    .map_err(|e| ReadError::plain(&src, format!("cannot decode Parquet data: {e}")))
             }));
             Ok(Table {
                 source: source.clone(),

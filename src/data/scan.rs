@@ -2,8 +2,9 @@
 //! bad rows, batch by batch as the reader decodes them on its own thread.
 
 use super::bulk;
+use super::frame::{Frame, FrameBuilder, Kind};
 use super::profile::{ColumnBuilder, Profile};
-use super::reader::{self, Batch, Format, ReadError, Table};
+use super::reader::{self, joined, Batch, Format, ReadError, Table};
 use super::rows::RowBatch;
 use super::schema::{
     file_finding, header_findings, parse_number, Bulk, Cell, ColumnCheck, ColumnType, DataSchema,
@@ -23,6 +24,9 @@ pub struct ScanOptions {
     pub keep_values: usize,
     /// Rows breaking a rule to keep whole, for the bad-rows sample.
     pub bad_rows: usize,
+    /// Also build the file's [`Frame`] in the same pass, columns named here getting
+    /// that kind (see [`Frame::read`]).
+    pub frame: Option<HashMap<String, Kind>>,
 }
 
 impl Default for ScanOptions {
@@ -30,6 +34,7 @@ impl Default for ScanOptions {
         ScanOptions {
             keep_values: 0,
             bad_rows: 100,
+            frame: None,
         }
     }
 }
@@ -42,6 +47,8 @@ pub struct Scan {
     pub values: HashMap<String, Vec<f64>>,
     pub bad_rows: BadRows,
     pub format: Format,
+    /// The data, when [`ScanOptions::frame`] asked for it.
+    pub frame: Option<Frame>,
 }
 
 /// Whole rows that broke a rule: row number, what broke, the values as read.
@@ -58,10 +65,19 @@ struct ColumnState<'a> {
     declared: Option<ColumnType>,
     /// False when the stored type cannot be read as cells (nested Parquet types).
     readable: bool,
+    /// The batch's numbers as the bulk path parsed them, for the frame read in the same
+    /// pass; `None` when the frame does not hold this column as numbers.
+    parsed: Option<Vec<f64>>,
 }
 
 pub fn scan(path: &Path, schema: Option<&DataSchema>, options: &ScanOptions) -> Result<Scan> {
-    scan_in(path, schema, options, cores(), reader::MIN_PART_BYTES)
+    scan_in(
+        path,
+        schema,
+        options,
+        reader::cores(),
+        reader::MIN_PART_BYTES,
+    )
 }
 
 /// [`scan`] of a table already open in one part (a stream: see
@@ -113,12 +129,6 @@ fn needs_one_part(schema: &DataSchema) -> bool {
     schema.duplicate_rows == DuplicateRows::Error || schema.columns.values().any(|c| c.unique)
 }
 
-fn cores() -> usize {
-    std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .clamp(1, 8)
-}
-
 /// Scans the parts of a file, each on a thread of its own, and merges them in order;
 /// `None` when they cannot stand for one pass. `reopen` opens the same parts again, for
 /// counts that need a second look (see [`recount`]).
@@ -143,49 +153,26 @@ fn scan_parts(
         }
     }
     // Threads left for splitting each part's columns among.
-    let workers = (cores() / tables.len()).max(1);
+    let workers = (reader::cores() / tables.len()).max(1);
     let (source, format, names) = (first.source.clone(), first.format, first.names.clone());
-    let results: Vec<_> = std::thread::scope(|s| {
-        let handles: Vec<_> = tables
-            .into_iter()
-            .map(|table| {
-                s.spawn(move || {
-                    let part = Part::new(&table, schema, options);
-                    read_part(&table, part, workers, options.bad_rows)
-                })
-            })
-            .collect();
-        handles.into_iter().map(joined).collect()
-    });
-    let mut merged: Option<Part> = None;
-    for (i, result) in results.into_iter().enumerate() {
-        let rows_before = merged.as_ref().map_or(0, |m| m.rows);
-        let part = result.map_err(|e| e.into_error(rows_before))?;
-        // Checked before the next part's result: its errors count only if it started
-        // on a row boundary.
-        let misaligned = part.misaligned;
-        match &mut merged {
-            None => merged = Some(part),
-            Some(m) => m.merge(part, options.bad_rows, i),
-        }
-        if misaligned {
-            return Ok(None);
-        }
-    }
-    let Some(mut part) = merged else {
+    let read = |table: &Table| {
+        let part = Part::new(table, schema, options);
+        read_part(table, part, workers, options.bad_rows)
+    };
+    let Some(parts) = reader::read_parts(tables, read, |p| p.rows)? else {
         return Ok(None);
     };
+    let mut parts = parts.into_iter().enumerate();
+    let Some((_, mut part)) = parts.next() else {
+        return Ok(None);
+    };
+    for (i, next) in parts {
+        part.merge(next, options.bad_rows, i);
+    }
     if !part.recount.is_empty() {
         recount(&mut part, reopen()?)?;
     }
     Ok(Some(part.finish(source, format, &names, schema, findings)))
-}
-
-/// A scoped thread's result; its panic goes on in the caller.
-fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle
-        .join()
-        .unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
 /// A part that ran past the cap of values counted by name put every value it had not
@@ -270,25 +257,33 @@ struct Part<'a> {
     duplicates: Option<Duplicates>,
     bad_rows: BadRows,
     rows: u64,
-    /// The part read past the next one's start (see [`Table::misaligned`]).
-    misaligned: bool,
+    frame: Option<FrameBuilder>,
     /// Named values to count again in a later part: part index, column, values.
     recount: Vec<(usize, usize, Vec<String>)>,
 }
 
 impl<'a> Part<'a> {
     fn new(table: &Table, schema: Option<&'a DataSchema>, options: &ScanOptions) -> Self {
+        let frame = options
+            .frame
+            .as_ref()
+            .map(|kinds| FrameBuilder::new(table, kinds));
         let columns = table
             .names
             .iter()
             .zip(&table.types)
-            .map(|(name, stored)| {
+            .enumerate()
+            .map(|(c, (name, stored))| {
                 let rules = schema.and_then(|s| s.columns.get_key_value(name));
                 ColumnState {
                     check: rules.map(|(name, r)| ColumnCheck::new(name, r)),
                     profile: ColumnBuilder::new(rules.map(|r| r.1.kind), options.keep_values),
                     declared: rules.map(|r| r.1.kind),
                     readable: readable(stored),
+                    parsed: frame
+                        .as_ref()
+                        .filter(|f| f.takes_numbers(c))
+                        .map(|_| Vec::new()),
                 }
             })
             .collect();
@@ -302,7 +297,7 @@ impl<'a> Part<'a> {
                 rows: Vec::new(),
             },
             rows: 0,
-            misaligned: false,
+            frame,
             recount: Vec::new(),
         }
     }
@@ -317,6 +312,9 @@ impl<'a> Part<'a> {
             if !missed.is_empty() {
                 self.recount.push((index, column, missed));
             }
+        }
+        if let (Some(frame), Some(next)) = (&mut self.frame, next.frame) {
+            frame.append(next);
         }
         let room = cap.saturating_sub(self.bad_rows.rows.len());
         let rows_before = self.rows;
@@ -355,6 +353,7 @@ impl<'a> Part<'a> {
         if let Some(d) = self.duplicates.filter(|d| d.count > 0) {
             findings.push(d.finding());
         }
+        let frame = self.frame.map(|f| f.finish(&source, names));
         Scan {
             check: SchemaCheck {
                 file: source.clone(),
@@ -366,6 +365,7 @@ impl<'a> Part<'a> {
             values,
             bad_rows: self.bad_rows,
             format,
+            frame,
         }
     }
 }
@@ -442,9 +442,12 @@ fn read_part<'a>(
             }
         }
         sample_bad_rows(&batch, part.rows, &mut bad, &mut part.bad_rows, cap);
+        if let Some(frame) = &mut part.frame {
+            let columns = &part.columns;
+            frame.push(&table.source, &batch, |c| columns[c].parsed.as_deref())?;
+        }
         part.rows += n as u64;
     }
-    part.misaligned = table.misaligned();
     Ok(part)
 }
 /// Feeds one column of a batch; `first` is the row number of its first row.
@@ -456,6 +459,9 @@ fn feed<'a>(
     mut hashes: Option<&mut [u64]>,
     bad: &mut Vec<(usize, &'a str)>,
 ) {
+    if let Some(parsed) = &mut state.parsed {
+        parsed.clear();
+    }
     if !state.readable {
         return;
     }
@@ -519,6 +525,7 @@ fn feed_bulk<'a>(
         profile: &mut state.profile,
         first,
         bad,
+        parsed: state.parsed.as_mut(),
     };
     match (rule, source) {
         (Bulk::Numbers { .. }, Source::Rows(rows, c)) => {
@@ -762,6 +769,7 @@ impl BadRows {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::frame::Column;
     use crate::data::profile::MAX_CATEGORIES;
     use crate::data::reader::CsvOptions;
     use std::fmt::Write;
@@ -794,6 +802,7 @@ mod tests {
         let options = ScanOptions {
             keep_values: 1000,
             bad_rows: 7,
+            frame: None,
         };
         let schema = schema(yaml);
         let scan = |parts| scan_in(&path, Some(&schema), &options, parts, 1);
@@ -975,6 +984,65 @@ mod tests {
   plan: {type: string, nullable: true, allowed: [basic, pro]}
 ";
 
+    /// A frame read beside the scan, in parts, is the frame read on its own: a column
+    /// numeric until its last part turns into labels, levels first seen in later parts
+    /// keep their rows, and the numbers the scan parsed (missing spellings among them)
+    /// are the frame's.
+    #[test]
+    fn a_frame_read_beside_the_scan_in_parts_is_the_frame_read_alone() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        let mut text = String::from("x,n,label\n");
+        for i in 0..3000 {
+            let x = match i % 50 {
+                7 => "NA".to_string(),
+                9 => String::new(),
+                _ => format!("{i}.25"),
+            };
+            let n = if i == 2999 {
+                "many".into()
+            } else {
+                i.to_string()
+            };
+            writeln!(text, "{x},{n},l{}", i / 700).unwrap();
+        }
+        std::fs::write(&path, &text).unwrap();
+        let schema = schema("columns:\n  x: {type: float}\n");
+        let kinds = HashMap::from([("x".to_string(), Kind::Numeric)]);
+        let alone = Frame::read(&path, &CsvOptions::default(), &kinds).unwrap();
+        let same = |a: &Column, b: &Column| match (a, b) {
+            (Column::Numeric(a), Column::Numeric(b)) => a
+                .iter()
+                .map(|v| v.to_bits())
+                .eq(b.iter().map(|v| v.to_bits())),
+            _ => a == b,
+        };
+        assert!(matches!(alone.column("n"), Some(Column::Categorical(_))));
+        assert!(matches!(&alone.columns[0], Column::Numeric(x) if x[7].is_nan() && x[10] == 10.25));
+        let options = ScanOptions {
+            frame: Some(kinds.clone()),
+            ..ScanOptions::default()
+        };
+        for parts in [1, 3] {
+            let frame = scan_in(&path, Some(&schema), &options, parts, 1)
+                .unwrap()
+                .frame
+                .unwrap();
+            assert_eq!((&frame.names, frame.rows), (&alone.names, 3000));
+            for (a, b) in frame.columns.iter().zip(&alone.columns) {
+                assert!(same(a, b), "{parts} parts: {a:?} against {b:?}");
+            }
+        }
+        // A value that is no number stops the read, named by its row in the file.
+        std::fs::write(&path, text.replace("\n2500.25,", "\nseven,")).unwrap();
+        let e = scan_in(&path, Some(&schema), &options, 3, 1).err().unwrap();
+        assert!(
+            e.to_string()
+                .contains("row 2501 (line 2502): column `x`: `seven` is not a number"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn bulk_paths_match_the_per_cell_path() {
         // With `duplicate_rows: error` every cell goes through the per-cell path (row
@@ -985,6 +1053,7 @@ mod tests {
         let options = ScanOptions {
             keep_values: 100_000,
             bad_rows: 50,
+            frame: None,
         };
         let bulk = schema(MESSY);
         let per_cell = schema(&format!("{MESSY}duplicate_rows: error\n"));

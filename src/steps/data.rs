@@ -3,7 +3,9 @@
 
 use super::Ctx;
 use crate::config::{ModelConfig, Task};
+use crate::context::frame_kinds;
 use crate::data::drift::{self, DriftReport, Side};
+use crate::data::frame::{Frame, Kind};
 use crate::data::profile::{sparkline, Profile};
 use crate::data::reader::{format_of, open_stream, Format};
 use crate::data::scan::{scan, scan_table, Scan, ScanOptions};
@@ -164,22 +166,29 @@ pub async fn validate_upload(
     ))
 }
 
-/// Starts profiling one of the model's data files, read with its schema's types, on a
-/// thread of its own: `train` fits and evaluates meanwhile.
-pub(super) async fn start_profile(
+/// Reads one of the model's data files as a frame (`kinds`: the model's column kinds)
+/// and profiles it, with its schema's types, in the same pass on all cores: `train`
+/// needs both.
+pub(super) async fn frame_and_profile(
     ctx: &Ctx,
     model: &ModelConfig,
     path: &str,
-) -> Result<tokio::task::JoinHandle<Result<Profile>>> {
+    kinds: HashMap<String, Kind>,
+) -> Result<(Frame, Profile)> {
     let schema = ctx.schema(model)?;
-    let path = ctx.data_path(path).await?;
     let options = ScanOptions {
         keep_values: 0,
         bad_rows: 0,
+        frame: Some(frame_kinds(schema.as_ref(), kinds)),
     };
-    Ok(tokio::task::spawn_blocking(move || {
-        Ok(scan(&path, schema.as_ref(), &options)?.profile)
-    }))
+    let path = ctx.data_path(path).await?;
+    tokio::task::spawn_blocking(move || {
+        let scan = scan(&path, schema.as_ref(), &options)?;
+        let frame = scan.frame.expect("the scan was asked for the frame");
+        Ok((frame, scan.profile))
+    })
+    .await
+    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 /// Scans keep exact values up to the size drift compares exactly.

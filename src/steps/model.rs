@@ -34,12 +34,13 @@ pub(crate) async fn train_by(
     trainer: &dyn crate::train::Trainer,
 ) -> Result<Report> {
     let phase = Phases::start();
+    // Hashed beside the read and the fit, which leave a core free at times.
+    let train_file = train_path.to_path_buf();
+    let fingerprinting = tokio::task::spawn_blocking(move || fingerprint(&train_file));
     // The training data's profile (the drift reference once this version is in
-    // production) is read beside the frame and the fit, not after them.
-    let profiling = super::data::start_profile(ctx, model, &model.data.train).await?;
-    let frame = ctx
-        .read_frame(model, &model.data.train, read_kinds(model))
-        .await?;
+    // production) comes from the pass that reads the frame.
+    let (frame, profile) =
+        super::data::frame_and_profile(ctx, model, &model.data.train, read_kinds(model)).await?;
     phase.done("read the training data");
     let started = Instant::now();
     let trained = trainer
@@ -60,7 +61,12 @@ pub(crate) async fn train_by(
         git_commit: ctx.repo.head().await?,
         git_dirty: ctx.repo.is_dirty().await?,
         data: BTreeMap::from([
-            ("train".into(), fingerprint(train_path)?),
+            (
+                "train".into(),
+                fingerprinting
+                    .await
+                    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?,
+            ),
             ("eval".into(), evaluation.data.clone()),
         ]),
         params: serde_json::to_value(&trained.model.params).unwrap_or_default(),
@@ -86,10 +92,6 @@ pub(crate) async fn train_by(
     phase.done("lineage");
     let (id, created) = versions::save(ctx.store.as_ref(), name, &trained.model, manifest).await?;
     phase.done("store");
-    let profile = profiling
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
-    phase.done("wait for the profile");
     let features = crate::train::feature_names(model, &frame);
     let numeric_text: Vec<String> = crate::data::infer::numeric_text_columns(&profile)
         .filter(|(column, _)| features.iter().any(|f| f == column))

@@ -212,7 +212,7 @@ fn bad_training_input_is_a_clear_input_error() {
     expect_input_error(
         &p.root,
         &["train"],
-        &["row 5 (line 6), column `label`", "every row needs a target"],
+        &["row 5 (line 6): column `label`", "every row needs a target"],
     );
 
     let p = project(&regressor("gradient_boosting", "max_iterations: 5"));
@@ -221,7 +221,7 @@ fn bad_training_input_is_a_clear_input_error() {
     expect_input_error(
         &p.root,
         &["train"],
-        &["row 10 (line 11), column `x1`: `inf` is not a finite number"],
+        &["row 10 (line 11): column `x1`: `inf` is not a finite number"],
     );
 }
 
@@ -234,7 +234,7 @@ fn bad_evaluation_input_is_an_error_or_a_documented_handling() {
     expect_input_error(
         &p.root,
         &["evaluate"],
-        &["row 3 (line 4), column `x1`: `seven` is not a number"],
+        &["row 3 (line 4): column `x1`: `seven` is not a number"],
     );
     // Unseen categories and missing values are scored (they follow the learnt missing branch).
     std::fs::write(p.root.join("eval.csv"), table(300, 2)).unwrap();

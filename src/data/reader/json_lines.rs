@@ -3,7 +3,7 @@
 //! neither lines nor the rows of an unfinished batch, and lets some malformed objects
 //! (`{"a": 1,,}`) through as records.
 
-use super::{io_error, plain_error, spawn, Batch, Format, ReadError, Table, BATCH_ROWS};
+use super::{io_error, spawn, Batch, Format, ReadError, Table, BATCH_ROWS};
 use crate::error::{Error, Result};
 use arrow_json::reader::Decoder;
 use arrow_schema::{DataType, Field, Schema};
@@ -111,7 +111,7 @@ impl Lines {
         while records < BATCH_ROWS {
             line.clear();
             let n = self.input.read_until(b'\n', &mut line).map_err(|e| {
-                plain_error(&self.source, super::io_detail(e.kind(), &e.to_string()))
+                ReadError::plain(&self.source, super::io_detail(e.kind(), &e.to_string()))
             })?;
             if n == 0 {
                 break;
@@ -122,7 +122,7 @@ impl Lines {
             }
             let last = line.last() != Some(&b'\n');
             if let Some(problem) = line_problem(&line, last) {
-                return Err(plain_error(
+                return Err(ReadError::plain(
                     &self.source,
                     format!("line {}: {problem}", self.line),
                 ));
@@ -138,7 +138,7 @@ impl Lines {
 
     fn decode(&mut self, first: u64) -> std::result::Result<Option<Batch>, ReadError> {
         let at = |e: arrow_schema::ArrowError| {
-            plain_error(
+            ReadError::plain(
                 &self.source,
                 format!("lines {first}–{}: cannot decode: {e}", self.line),
             )
