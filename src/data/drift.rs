@@ -298,17 +298,7 @@ fn numeric(out: &mut ColumnDrift, a: &Dist, b: &Dist, refc: &ColumnProfile, t: &
 
 fn categorical(out: &mut ColumnDrift, refc: &ColumnProfile, cur: &ColumnProfile, t: &Thresholds) {
     out.kind = "categorical".into();
-    let (r, c) = (category_counts(refc), category_counts(cur));
-    let mut keys: Vec<&String> = r.keys().collect();
-    keys.extend(c.keys().filter(|k| !r.contains_key(*k)));
-    let rv: Vec<f64> = keys
-        .iter()
-        .map(|k| r.get(*k).copied().unwrap_or(0.0))
-        .collect();
-    let cv: Vec<f64> = keys
-        .iter()
-        .map(|k| c.get(*k).copied().unwrap_or(0.0))
-        .collect();
+    let (keys, rv, cv) = common_counts(refc, cur);
     let (chi2, dof, p) = chi_square(&rv, &cv);
     let (rs, cs) = (shares(&rv), shares(&cv));
     let js = jensen_shannon(&rs, &cs);
@@ -338,10 +328,43 @@ fn judge(out: &mut ColumnDrift, metric: &str, value: f64, threshold: Option<f64>
     }
 }
 
-/// Counts by category, most common first; values past the profile's cap as `(other)`.
-fn category_counts(p: &ColumnProfile) -> IndexMap<String, f64> {
-    let mut out: IndexMap<String, f64> = p
-        .categories
+/// Both sides' counts on the same bins: the categories (reference's most common first),
+/// and `(other)` for the rest. A profile past its cap counted only its first values by
+/// name, the rest in `other`; a category the other side named but this one did not may
+/// hide in that `other`, so it goes to `(other)` on both sides. Otherwise the sides
+/// would be compared on different bins, and two samples of one distribution with many
+/// values would look drifted.
+fn common_counts(a: &ColumnProfile, b: &ColumnProfile) -> (Vec<String>, Vec<f64>, Vec<f64>) {
+    let (ca, cb) = (named_counts(a), named_counts(b));
+    let (capped_a, capped_b) = (other_count(a) > 0, other_count(b) > 0);
+    let known = |k: &String| (!capped_a || ca.contains_key(k)) && (!capped_b || cb.contains_key(k));
+    let mut keys: Vec<String> = ca.keys().filter(|k| known(k)).cloned().collect();
+    keys.extend(
+        cb.keys()
+            .filter(|k| !ca.contains_key(*k) && known(k))
+            .cloned(),
+    );
+    let on = |counts: &IndexMap<String, f64>| -> Vec<f64> {
+        keys.iter()
+            .map(|k| counts.get(k).copied().unwrap_or(0.0))
+            .collect()
+    };
+    let (mut va, mut vb) = (on(&ca), on(&cb));
+    let rest = |p: &ColumnProfile, counts: &IndexMap<String, f64>, v: &[f64]| {
+        counts.values().sum::<f64>() + other_count(p) as f64 - v.iter().sum::<f64>()
+    };
+    let (ra, rb) = (rest(a, &ca, &va), rest(b, &cb, &vb));
+    if ra > 0.0 || rb > 0.0 {
+        keys.push("(other)".into());
+        va.push(ra);
+        vb.push(rb);
+    }
+    (keys, va, vb)
+}
+
+/// Counts by category name, most common first.
+fn named_counts(p: &ColumnProfile) -> IndexMap<String, f64> {
+    p.categories
         .as_ref()
         .map(|c| {
             c.counts
@@ -349,11 +372,12 @@ fn category_counts(p: &ColumnProfile) -> IndexMap<String, f64> {
                 .map(|(k, v)| (k.clone(), *v as f64))
                 .collect()
         })
-        .unwrap_or_default();
-    if let Some(other) = p.categories.as_ref().map(|c| c.other).filter(|&o| o > 0) {
-        out.insert("(other)".into(), other as f64);
-    }
-    out
+        .unwrap_or_default()
+}
+
+/// Values a profile counted past its cap of names.
+fn other_count(p: &ColumnProfile) -> u64 {
+    p.categories.as_ref().map_or(0, |c| c.other)
 }
 
 fn shares(counts: &[f64]) -> Vec<f64> {
@@ -535,9 +559,17 @@ pub fn ks_exact_pvalue(n: usize, m: usize, numerator: u128) -> f64 {
             0.0
         };
     }
+    // Only the band of cells inside the boundary can hold probability: its width is
+    // about 2·numerator/n, so a small statistic (no drift) costs a sliver of n·m. The
+    // band moves up with x, so a cell above it is still zero when it enters, and a cell
+    // it has left is never read again.
+    let (n_wide, m_wide, bound) = (n as i128, m as i128, numerator as i128);
     for x in 1..=n {
+        let shift = x as i128 * m_wide;
+        let lo = ((shift - bound).div_euclid(n_wide)).clamp(0, m_wide) as usize;
+        let hi = ((shift + bound).div_euclid(n_wide) + 1).clamp(0, m_wide) as usize;
         let mut below = 0.0;
-        for (y, cell) in col.iter_mut().enumerate() {
+        for (y, cell) in col.iter_mut().enumerate().take(hi + 1).skip(lo) {
             let remaining = (n - x + 1 + m - y) as f64;
             let from_left = *cell * (n - x + 1) as f64 / remaining;
             let from_below = if y == 0 {
@@ -712,6 +744,7 @@ pub fn ln_gamma(x: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::data::schema::ColumnType;
 
     #[test]
     fn identical_samples_do_not_drift() {
@@ -733,6 +766,112 @@ mod tests {
         assert!((w - 9.0).abs() < 1e-12);
         // P(D = 1) for 3 vs 3 = 2 / C(6, 3)
         assert!((ks_exact_pvalue(3, 3, a.ks_numerator(&b)) - 0.1).abs() < 1e-12);
+    }
+
+    /// The lattice walk over every cell, as scipy computes it: the band must give the
+    /// same bits.
+    fn ks_exact_over_every_cell(n: usize, m: usize, numerator: u128) -> f64 {
+        let inside = |x: usize, y: usize| {
+            ((x as i128 * m as i128 - y as i128 * n as i128).unsigned_abs()) < numerator
+        };
+        let mut col = vec![0.0f64; m + 1];
+        col[0] = 1.0;
+        for y in 1..=m {
+            col[y] = if inside(0, y) {
+                col[y - 1] * (m - y + 1) as f64 / (n + m - y + 1) as f64
+            } else {
+                0.0
+            };
+        }
+        for x in 1..=n {
+            let mut below = 0.0;
+            for (y, cell) in col.iter_mut().enumerate() {
+                let from_left = *cell * (n - x + 1) as f64 / (n - x + 1 + m - y) as f64;
+                let from_below = if y == 0 {
+                    0.0
+                } else {
+                    below * (m - y + 1) as f64 / (n - x + m - y + 1) as f64
+                };
+                *cell = if inside(x, y) {
+                    from_left + from_below
+                } else {
+                    0.0
+                };
+                below = *cell;
+            }
+        }
+        (1.0 - col[m]).clamp(0.0, 1.0)
+    }
+
+    #[test]
+    fn the_exact_ks_band_gives_the_whole_walks_bits() {
+        for (n, m) in [
+            (1, 1),
+            (1, 7),
+            (7, 1),
+            (3, 3),
+            (40, 25),
+            (25, 40),
+            (200, 170),
+        ] {
+            for numerator in [
+                1,
+                2,
+                (n * m / 50) as u128,
+                (n * m / 7) as u128,
+                (n * m / 2) as u128,
+                (n * m) as u128,
+            ] {
+                let numerator = numerator.max(1);
+                assert_eq!(
+                    ks_exact_pvalue(n, m, numerator).to_bits(),
+                    ks_exact_over_every_cell(n, m, numerator).to_bits(),
+                    "n={n} m={m} numerator={numerator}"
+                );
+            }
+        }
+    }
+
+    fn categories(counts: &[(&str, u64)], other: u64) -> ColumnProfile {
+        let counts: IndexMap<String, u64> =
+            counts.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+        ColumnProfile {
+            kind: ColumnType::String,
+            count: counts.values().sum::<u64>() + other,
+            nulls: 0,
+            distinct: (counts.len() + 1) as f64,
+            numeric: None,
+            categories: Some(crate::data::profile::Categories {
+                counts,
+                other,
+                top: Vec::new(),
+            }),
+        }
+    }
+
+    #[test]
+    fn categories_past_the_cap_are_compared_on_the_same_bins() {
+        // One distribution (a, b, c, d equally often) counted by two profiles that each
+        // named their first three values: only a and b are named by both.
+        let reference = categories(&[("a", 100), ("b", 100), ("c", 100)], 100);
+        let current = categories(&[("b", 100), ("a", 100), ("d", 100)], 100);
+        let (keys, r, c) = common_counts(&reference, &current);
+        assert_eq!(keys, ["a", "b", "(other)"]);
+        assert_eq!(
+            (r, c),
+            (vec![100.0, 100.0, 200.0], vec![100.0, 100.0, 200.0])
+        );
+        // Without a cap a value missing on one side is a true zero there.
+        let reference = categories(&[("a", 10), ("b", 5)], 0);
+        let current = categories(&[("a", 10), ("c", 5)], 0);
+        let (keys, r, c) = common_counts(&reference, &current);
+        assert_eq!(keys, ["a", "b", "c"]);
+        assert_eq!((r, c), (vec![10.0, 5.0, 0.0], vec![10.0, 0.0, 5.0]));
+        // One side capped: what it did not name may hide in its `other`.
+        let current = categories(&[("a", 10)], 5);
+        let (keys, r, c) = common_counts(&reference, &current);
+        assert_eq!(keys, ["a", "(other)"]);
+        assert_eq!((r, c), (vec![10.0, 5.0], vec![10.0, 5.0]));
     }
 
     #[test]

@@ -2,11 +2,14 @@
 //!
 //! The objectives are exactly scikit-learn's (`LogisticRegression(solver="lbfgs")` and
 //! `Ridge(fit_intercept=True)`), so a model trained here can be compared one-to-one with
-//! a reference trained in Python. Every reduction runs sequentially in a fixed order, so
-//! the same inputs give bit-identical coefficients; artifacts are content-addressed.
+//! a reference trained in Python. Every reduction sums fixed pieces in a fixed order
+//! (the pieces run on all threads), so the same inputs give bit-identical coefficients
+//! however many threads ran; artifacts are content-addressed.
 
 use super::lbfgs;
 use super::matrix::Matrix;
+use super::parallel;
+use super::rows::Rows;
 
 /// A fitted logistic-regression model.
 ///
@@ -94,6 +97,7 @@ pub fn fit_logistic(
         tol: 1e-10,
         memory: 10,
     };
+    let x = &Rows::of(x);
     let outcome = if n_classes == 2 {
         let objective =
             |p: &[f64], g: &mut [f64]| binary_objective(x, y, &keep, &weight, p, g, inv_sw, l2);
@@ -123,35 +127,56 @@ pub fn fit_logistic(
     }
 }
 
+/// Rows per piece of an objective's sum: pieces are summed in their order whatever the
+/// threads, so the result does not depend on how many ran.
+const PIECE: usize = 8192;
+
+/// `piece(rows)` — its loss and gradient — over fixed pieces of `keep` on all threads,
+/// summed in piece order into `g`; returns the summed loss.
+fn summed(
+    keep: &[usize],
+    g: &mut [f64],
+    piece: impl Fn(&[usize]) -> (f64, Vec<f64>) + Sync,
+) -> f64 {
+    let pieces: Vec<&[usize]> = keep.chunks(PIECE).collect();
+    let parts = parallel::map(pieces.len(), parallel::threads(), |k| piece(pieces[k]));
+    g.iter_mut().for_each(|v| *v = 0.0);
+    let mut loss = 0.0;
+    for (l, pg) in parts {
+        loss += l;
+        g.iter_mut().zip(pg).for_each(|(a, b)| *a += b);
+    }
+    loss
+}
+
 /// Mean binomial log-loss plus penalty; parameters are `[w (d), b]`.
 #[allow(clippy::too_many_arguments)]
 fn binary_objective(
-    x: &Matrix,
+    x: &Rows,
     y: &[usize],
     keep: &[usize],
-    weight: &impl Fn(usize) -> f64,
+    weight: &(impl Fn(usize) -> f64 + Sync),
     p: &[f64],
     g: &mut [f64],
     inv_sw: f64,
     l2: f64,
 ) -> f64 {
-    let d = x.cols;
+    let d = p.len() - 1;
     let (w, b) = (&p[..d], p[d]);
-    g.iter_mut().for_each(|v| *v = 0.0);
-    let mut loss = 0.0;
-    for &i in keep {
-        let row = x.row(i);
-        let z = dot(row, w) + b;
-        let target = if y[i] == 1 { 1.0 } else { 0.0 };
-        let wi = weight(i);
-        loss += wi * (softplus(z) - target * z);
-        let r = wi * (sigmoid(z) - target);
-        g[..d]
-            .iter_mut()
-            .zip(row)
-            .for_each(|(gj, xj)| *gj += r * xj);
-        g[d] += r;
-    }
+    let loss = summed(keep, g, |rows| {
+        let mut g = vec![0.0; d + 1];
+        let mut loss = 0.0;
+        for &i in rows {
+            let z = x.dot(i, w) + b;
+            let target = if y[i] == 1 { 1.0 } else { 0.0 };
+            let wi = weight(i);
+            loss += wi * (softplus(z) - target * z);
+            let r = wi * (sigmoid(z) - target);
+            x.add_to(i, r, &mut g[..d]);
+            g[d] += r;
+        }
+        (loss, g)
+    });
     let mut value = loss * inv_sw;
     for j in 0..d {
         g[j] = g[j] * inv_sw + l2 * w[j];
@@ -164,39 +189,38 @@ fn binary_objective(
 /// Mean multinomial cross-entropy plus penalty; parameters are `[W (k×d), b (k)]`.
 #[allow(clippy::too_many_arguments)]
 fn multinomial_objective(
-    x: &Matrix,
+    x: &Rows,
     y: &[usize],
     keep: &[usize],
-    weight: &impl Fn(usize) -> f64,
+    weight: &(impl Fn(usize) -> f64 + Sync),
     k: usize,
     p: &[f64],
     g: &mut [f64],
     inv_sw: f64,
     l2: f64,
 ) -> f64 {
-    let d = x.cols;
+    let d = p.len() / k - 1;
     let (w, b) = p.split_at(k * d);
-    g.iter_mut().for_each(|v| *v = 0.0);
-    let mut z = vec![0.0; k];
-    let mut loss = 0.0;
-    for &i in keep {
-        let row = x.row(i);
-        for (c, zc) in z.iter_mut().enumerate() {
-            *zc = dot(row, &w[c * d..(c + 1) * d]) + b[c];
+    let loss = summed(keep, g, |rows| {
+        let mut g = vec![0.0; k * (d + 1)];
+        let mut z = vec![0.0; k];
+        let mut loss = 0.0;
+        for &i in rows {
+            for (c, zc) in z.iter_mut().enumerate() {
+                *zc = x.dot(i, &w[c * d..(c + 1) * d]) + b[c];
+            }
+            let lse = log_sum_exp(&z);
+            let wi = weight(i);
+            loss += wi * (lse - z[y[i]]);
+            for (c, &zc) in z.iter().enumerate() {
+                let target = if c == y[i] { 1.0 } else { 0.0 };
+                let r = wi * ((zc - lse).exp() - target);
+                x.add_to(i, r, &mut g[c * d..(c + 1) * d]);
+                g[k * d + c] += r;
+            }
         }
-        let lse = log_sum_exp(&z);
-        let wi = weight(i);
-        loss += wi * (lse - z[y[i]]);
-        for (c, &zc) in z.iter().enumerate() {
-            let target = if c == y[i] { 1.0 } else { 0.0 };
-            let r = wi * ((zc - lse).exp() - target);
-            g[c * d..(c + 1) * d]
-                .iter_mut()
-                .zip(row)
-                .for_each(|(gj, xj)| *gj += r * xj);
-            g[k * d + c] += r;
-        }
-    }
+        (loss, g)
+    });
     let mut value = loss * inv_sw;
     for (gj, wj) in g[..k * d].iter_mut().zip(w) {
         *gj = *gj * inv_sw + l2 * wj;

@@ -11,6 +11,7 @@ pub mod linear;
 pub mod matrix;
 pub mod parallel;
 pub mod rng;
+pub mod rows;
 pub mod tree;
 
 use crate::config::{Algorithm, ClassWeight, ModelConfig, Task};
