@@ -343,8 +343,9 @@ impl Data<'_> {
         } else {
             1
         };
+        let ordered = self.ordered_targets(rows);
         let built = parallel::map(features.len(), threads, |i| {
-            self.histogram(rows, features[i])
+            self.histogram(rows, features[i], &ordered)
         });
         let mut all = vec![Vec::new(); self.binned.columns.len()];
         for (f, h) in features.iter().zip(built) {
@@ -353,32 +354,56 @@ impl Data<'_> {
         all
     }
 
-    fn histogram(&self, rows: &[u32], feature: usize) -> Vec<f64> {
-        let stride = self.stride;
+    /// Each row's weight and sums, in the order of `rows`: gathered once per node, so
+    /// every feature's histogram reads them in sequence instead of gathering them again.
+    fn ordered_targets(&self, rows: &[u32]) -> Vec<f64> {
         let k = self.targets.outputs;
+        let (w, s) = (self.targets.weight, self.targets.sums);
+        let mut out = Vec::with_capacity(rows.len() * (k + 1));
+        for &r in rows {
+            let r = r as usize;
+            out.push(w[r]);
+            out.extend_from_slice(&s[r * k..(r + 1) * k]);
+        }
+        out
+    }
+
+    /// One feature's histogram over `rows`, whose targets `ordered` holds in their order.
+    fn histogram(&self, rows: &[u32], feature: usize, ordered: &[f64]) -> Vec<f64> {
+        let stride = self.stride;
         let column = &self.binned.columns[feature];
         let mut h = vec![0.0; 256 * stride];
-        let (w, s) = (self.targets.weight, self.targets.sums);
-        if k == 1 {
-            for &r in rows {
-                let r = r as usize;
-                let base = column[r] as usize * 3;
-                h[base] += 1.0;
-                h[base + 1] += w[r];
-                h[base + 2] += s[r];
+        if stride == 3 {
+            // Bins as fixed arrays, which a `u8` bin indexes without a bounds check; two
+            // of them, alternate rows to each, so that a run of rows in one bin does not
+            // wait on its own last store.
+            let mut pair = [[[0.0f64; 3]; 256]; 2];
+            let mut add = |half: usize, r: u32, t: &[f64; 2]| {
+                let bin = &mut pair[half][column[r as usize] as usize];
+                bin[0] += 1.0;
+                bin[1] += t[0];
+                bin[2] += t[1];
+            };
+            let (rows2, rest) = rows.as_chunks::<2>();
+            let (targets2, rest_targets) = ordered.as_chunks::<4>();
+            for (r, t) in rows2.iter().zip(targets2) {
+                add(0, r[0], &[t[0], t[1]]);
+                add(1, r[1], &[t[2], t[3]]);
+            }
+            if let (Some(&r), [w, s]) = (rest.first(), rest_targets) {
+                add(0, r, &[*w, *s]);
+            }
+            for (out, (a, b)) in h.chunks_exact_mut(3).zip(pair[0].iter().zip(&pair[1])) {
+                (0..3).for_each(|i| out[i] = a[i] + b[i]);
             }
         } else {
-            for &r in rows {
-                let r = r as usize;
-                let base = column[r] as usize * stride;
+            for (&r, t) in rows.iter().zip(ordered.chunks_exact(stride - 1)) {
+                let base = column[r as usize] as usize * stride;
                 h[base] += 1.0;
-                h[base + 1] += w[r];
-                for (acc, v) in h[base + 2..base + stride]
+                h[base + 1..base + stride]
                     .iter_mut()
-                    .zip(&s[r * k..(r + 1) * k])
-                {
-                    *acc += v;
-                }
+                    .zip(t)
+                    .for_each(|(acc, v)| *acc += v);
             }
         }
         h
@@ -419,6 +444,9 @@ impl Data<'_> {
         total: &[f64],
         parent: f64,
     ) -> Option<Split> {
+        if self.stride == 3 {
+            return self.best_split_one(feature, hist, total, parent);
+        }
         let g = self.growth;
         let stride = self.stride;
         let missing = &hist[MISSING as usize * stride..(MISSING as usize + 1) * stride];
@@ -470,5 +498,68 @@ impl Data<'_> {
             }
         }
         best
+    }
+
+    /// [`Data::best_split`] for one output (count, weight, sum per bin) on scalars: it
+    /// runs for every node and feature, so no vector per bin; the same arithmetic, so
+    /// the same split.
+    fn best_split_one(
+        &self,
+        feature: usize,
+        hist: &[f64],
+        total: &[f64],
+        parent: f64,
+    ) -> Option<Split> {
+        let g = self.growth;
+        let per_bin = hist.as_chunks::<3>().0;
+        let missing = per_bin[MISSING as usize];
+        let has_missing = missing[0] > 0.0;
+        let bins = self.binned.bins[feature];
+        let min_count = g.min_samples_leaf.max(1) as f64;
+        let ok = |s: &[f64; 3]| s[0] >= min_count && s[1] >= g.min_weight_leaf;
+        let score = |s: &[f64; 3]| {
+            let w = s[1] + g.l2;
+            if w <= 0.0 {
+                0.0
+            } else {
+                s[2] * s[2] / w
+            }
+        };
+        let last = if has_missing { bins } else { bins - 1 };
+        let mut left = [0.0; 3];
+        let mut best: Option<(f64, usize, bool, [f64; 3], [f64; 3])> = None;
+        for (bin, counts) in per_bin.iter().enumerate().take(last) {
+            // An empty bin moves no row: its split is the previous bin's.
+            if counts[0] == 0.0 {
+                continue;
+            }
+            (0..3).for_each(|i| left[i] += counts[i]);
+            let directions = if has_missing && bin + 1 < bins { 2 } else { 1 };
+            for missing_left in [false, true].into_iter().take(directions) {
+                let l: [f64; 3] =
+                    std::array::from_fn(|i| left[i] + if missing_left { missing[i] } else { 0.0 });
+                let r: [f64; 3] = std::array::from_fn(|i| total[i] - l[i]);
+                if !ok(&l) || !ok(&r) {
+                    continue;
+                }
+                let gain = score(&l) + score(&r) - parent;
+                if best.is_none_or(|b| gain > b.0) {
+                    let missing_left = if has_missing {
+                        missing_left
+                    } else {
+                        l[0] >= r[0]
+                    };
+                    best = Some((gain, bin, missing_left, l, r));
+                }
+            }
+        }
+        best.map(|(gain, bin, missing_left, l, r)| Split {
+            gain,
+            feature,
+            bin,
+            missing_left,
+            left: l.to_vec(),
+            right: r.to_vec(),
+        })
     }
 }
