@@ -5,8 +5,6 @@ import subprocess
 import sys
 import time
 
-DATA = sys.argv[1]
-MLGATE = sys.argv[2]
 PY = sys.executable
 TIMEOUT = int(os.environ.get("BENCH_TIMEOUT", "900"))
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -19,6 +17,8 @@ def warm(path):
 
 
 def run(cmd, cwd=None):
+    """Runs cmd to its end: wall seconds, peak RSS MiB (of the process and its children),
+    exit code and the tail of stderr; seconds None when killed at BENCH_TIMEOUT."""
     warm_start = time.perf_counter()
     p = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = warm_start + TIMEOUT
@@ -29,14 +29,20 @@ def run(cmd, cwd=None):
         if time.perf_counter() > deadline:
             p.kill()
             os.wait4(p.pid, 0)
-            return None, None, "timeout"
+            return None, None, None, "timeout"
         time.sleep(0.02)
     seconds = time.perf_counter() - warm_start
     code = os.waitstatus_to_exitcode(status)
-    err = p.stderr.read().decode(errors="replace")[-300:]
+    return seconds, usage.ru_maxrss / 1024, code, p.stderr.read().decode(errors="replace")[-300:]
+
+
+def timed(cmd, cwd=None):
+    seconds, rss, code, err = run(cmd, cwd)
+    if seconds is None:
+        return None, None, err
     # mlgate exits 1 when the data fails its checks; a Python tool exits 1 only on a crash.
     shown = code not in (0, 1) or (code == 1 and cmd[0] != MLGATE)
-    return seconds, usage.ru_maxrss / 1024, f"exit {code}" + (f": {err.strip()}" if shown else "")
+    return seconds, rss, f"exit {code}" + (f": {err.strip()}" if shown else "")
 
 
 def project(name, train, reference=None):
@@ -66,13 +72,13 @@ def main():
             continue
         d = project("p-" + file.replace(".", "-"), file, profile)
         warm(path)
-        s, rss, note = run([MLGATE, "validate-data", "--out", "out"], cwd=d)
+        s, rss, note = timed([MLGATE, "validate-data", "--out", "out"], cwd=d)
         rows.append((tool, file, os.path.getsize(path), s, rss, note))
     csv = os.path.join(DATA, "current.csv")
     for tool in [t for t in ["pandera", "whylogs", "gx"] if not only or t in only.split(",")]:
         warm(csv)
         py = os.environ.get("BENCH_WHYLOGS_PYTHON", PY) if tool == "whylogs" else PY
-        s, rss, note = run([py, os.path.join(HERE, "competitors.py"), tool, csv, os.path.join(DATA, "reference.csv")])
+        s, rss, note = timed([py, os.path.join(HERE, "competitors.py"), tool, csv, os.path.join(DATA, "reference.csv")])
         rows.append((tool, "current.csv", os.path.getsize(csv), s, rss, note))
     base = next((r[3] for r in rows if r[0] == "mlgate" and r[1] == "current.csv"), None)
     print("| tool | file | size | seconds | MB/s | peak RSS MiB | mlgate is faster by | note |")
@@ -87,4 +93,5 @@ def main():
 
 
 if __name__ == "__main__":
+    DATA, MLGATE = sys.argv[1], sys.argv[2]
     main()

@@ -76,6 +76,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         let rows_per_second = (runs * eval.rows) as f64 / started.elapsed().as_secs_f64();
         let mut line = serde_json::json!({"side": "mlgate", "train_seconds": seconds, "rows_per_second": rows_per_second});
+        if let (Some(out), Some(n)) = (line.as_object_mut(), trained.details.get("iterations")) {
+            out.insert("iterations".into(), n.clone());
+        }
         for source in [&case, &quality] {
             if let (Some(out), Some(map)) = (line.as_object_mut(), source.as_object()) {
                 out.extend(map.clone());

@@ -2,6 +2,8 @@
 
 Reads the CSVs written by datasets.py, so both sides see identical numbers.
 Usage: python sklearn_side.py DATA_DIR CASES_JSON
+Every key of a case is copied into its line (e.g. `repeat` from `bench/trainers/run large`);
+`iterations` is the fitted n_iter_ (boosting: after early stopping; logistic: L-BFGS's).
 """
 import json
 import sys
@@ -38,6 +40,18 @@ def estimator(algorithm, task, params):
     return cls(max_iter=p.get("max_iterations", 100), random_state=0)
 
 
+def facts(model):
+    """What the fit did, for checking that both sides did the same amount of work."""
+    est = model[-1] if hasattr(model, "steps") else model
+    out = {}
+    n_iter = getattr(est, "n_iter_", None)
+    if n_iter is not None:
+        out["iterations"] = int(np.max(n_iter))
+    if hasattr(est, "do_early_stopping_"):
+        out["early_stopping"] = bool(est.do_early_stopping_)
+    return out
+
+
 def throughput(predict, x):
     runs, started = 0, time.perf_counter()
     while True:
@@ -67,7 +81,8 @@ def main():
             quality = {"rmse": float(np.sqrt(mean_squared_error(ye, model.predict(xe))))}
             predict = model.predict
         print(json.dumps({"side": "scikit-learn", **case, "train_seconds": seconds,
-                          "rows_per_second": throughput(predict, xe), **quality}), flush=True)
+                          "rows_per_second": throughput(predict, xe), **quality,
+                          **facts(model)}), flush=True)
 
 
 if __name__ == "__main__":
