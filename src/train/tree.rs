@@ -527,7 +527,9 @@ impl Data<'_> {
         };
         let last = if has_missing { bins } else { bins - 1 };
         let mut left = [0.0; 3];
-        let mut best: Option<(f64, usize, bool, [f64; 3], [f64; 3])> = None;
+        // gain, bin, missing_left, left, right: a `Split` without its vectors.
+        type Best = (f64, usize, bool, [f64; 3], [f64; 3]);
+        let mut best: Option<Best> = None;
         for (bin, counts) in per_bin.iter().enumerate().take(last) {
             // An empty bin moves no row: its split is the previous bin's.
             if counts[0] == 0.0 {
