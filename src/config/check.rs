@@ -218,6 +218,12 @@ fn check_training(project: &Project, name: &str, model: &ModelConfig, errors: &m
             ));
         }
     }
+    if let Some(tol) = p.tol.filter(|t| !(t.is_finite() && *t > 0.0)) {
+        errors.push(project.error_at(
+            &at("params.tol"),
+            format!("must be a positive number, not {tol}"),
+        ));
+    }
     if p.max_iter == Some(0) {
         errors.push(project.error_at(&at("params.max_iter"), "must be at least 1"));
     }
@@ -328,7 +334,7 @@ fn check_backend(project: &Project, name: &str, model: &ModelConfig, errors: &mu
 /// The parameters each built-in algorithm takes.
 fn accepted_params(algorithm: Algorithm) -> &'static [&'static str] {
     match algorithm {
-        Algorithm::LogisticRegression => &["c", "max_iter", "class_weight"],
+        Algorithm::LogisticRegression => &["c", "max_iter", "tol", "class_weight"],
         Algorithm::Ridge => &["alpha"],
         Algorithm::LinearRegression => &[],
         Algorithm::RandomForest => &[

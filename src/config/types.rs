@@ -263,6 +263,10 @@ pub struct Params {
     /// logistic_regression: most optimiser iterations. Default 1000.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_iter: Option<usize>,
+    /// logistic_regression: the optimiser stops once no entry of the (mean-loss)
+    /// objective's gradient exceeds this (scikit-learn's `tol`). Default 1e-4.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tol: Option<f64>,
     /// logistic_regression, random_forest, gradient_boosting (classification): `balanced`
     /// weighs classes inversely to their frequency.
     #[serde(default, skip_serializing_if = "Option::is_none")]

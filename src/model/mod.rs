@@ -6,7 +6,7 @@ pub mod labels;
 use crate::config::{Algorithm, Params, Task};
 use crate::data::{Column, Frame, Kind};
 use crate::error::{Error, Result};
-use crate::train::linear::{LogisticFit, RidgeFit};
+use crate::train::linear::proba_of_scores;
 use crate::train::matrix::Matrix;
 use crate::train::tree::Tree;
 use crate::train::{boosting, forest, parallel};
@@ -260,29 +260,22 @@ impl Model {
             }
             _ => {}
         }
+        match &self.estimator {
+            Estimator::Logistic { coef, intercept } => {
+                let scores = linear_scores(&self.features, frame, coef, intercept)?;
+                return Ok(Predictions::Proba {
+                    classes: self.classes.clone(),
+                    proba: proba_of_scores(self.classes.len(), &scores),
+                });
+            }
+            Estimator::Ridge { coef, intercept } => {
+                let values = linear_scores(&self.features, frame, coef, &[*intercept])?;
+                return Ok(Predictions::Values(values));
+            }
+            _ => {}
+        }
         let x = design_matrix(&self.features, frame)?;
         Ok(match &self.estimator {
-            Estimator::Logistic { coef, intercept } => {
-                let fit = LogisticFit {
-                    coef: coef.clone(),
-                    intercept: intercept.clone(),
-                    n_classes: self.classes.len(),
-                    n_features: x.cols,
-                    iterations: 0,
-                    converged: true,
-                };
-                Predictions::Proba {
-                    classes: self.classes.clone(),
-                    proba: fit.predict_proba(&x),
-                }
-            }
-            Estimator::Ridge { coef, intercept } => Predictions::Values(
-                RidgeFit {
-                    coef: coef.clone(),
-                    intercept: *intercept,
-                }
-                .predict(&x),
-            ),
             Estimator::GradientBoosting { baseline, trees } => {
                 let raw = boosting::raw_scores(baseline, trees, &x, parallel::threads());
                 self.predictions_of(
@@ -296,9 +289,10 @@ impl Model {
                 self.predictions_of(forest::predict(trees, outputs, &x, parallel::threads()))
             }
             // Answered above; kept apart so the built-in arms stay exhaustive.
-            Estimator::Command { .. } | Estimator::SageMaker { .. } => {
-                return Err(Error::input("not a built-in model"))
-            }
+            Estimator::Command { .. }
+            | Estimator::SageMaker { .. }
+            | Estimator::Logistic { .. }
+            | Estimator::Ridge { .. } => return Err(Error::input("not a tree ensemble")),
         })
     }
 
@@ -368,16 +362,136 @@ pub fn design_matrix(features: &[Feature], frame: &Frame) -> Result<Matrix> {
                     x.row_mut(row)[offset] = v;
                 }
             }
-            (encoding, _) => {
-                return Err(Error::input(format!(
-                    "{}: column `{}` must be {:?} as in training",
-                    frame.source,
-                    feature.name,
-                    encoding.kind()
-                )))
-            }
+            _ => return Err(kind_changed(frame, feature)),
         }
         offset += feature.encoding.width();
     }
     Ok(x)
+}
+
+/// A linear model's scores `x·wᵀ + b` for each of its weight rows (`coef`: one row of
+/// the design matrix's width per entry of `intercept`), row-major, read column by column
+/// from the frame: a one-hot text column adds its level's weight, not a product per level.
+/// The non-zero terms are added in the design matrix's column order, so the scores are
+/// the ones a dot product with the design matrix gives.
+fn linear_scores(
+    features: &[Feature],
+    frame: &Frame,
+    coef: &[f64],
+    intercept: &[f64],
+) -> Result<Vec<f64>> {
+    let k = intercept.len();
+    let width: usize = features.iter().map(|f| f.encoding.width()).sum();
+    let mut z = vec![0.0; frame.rows * k];
+    let mut offset = 0;
+    for feature in features {
+        let weight = |c: usize, j: usize| coef.get(c * width + offset + j).copied();
+        match (&feature.encoding, frame.require(&feature.name)?) {
+            (Encoding::Numeric { mean, scale }, Column::Numeric(values)) => {
+                for (row, v) in values.iter().enumerate() {
+                    let x = (if v.is_nan() { *mean } else { *v } - mean) / scale;
+                    for c in 0..k {
+                        z[row * k + c] += x * weight(c, 0).unwrap_or(0.0);
+                    }
+                }
+            }
+            (Encoding::Categorical { levels }, Column::Categorical(values)) => {
+                let at = values.map(None, |v| {
+                    levels.binary_search_by(|l| l.as_str().cmp(v)).ok()
+                });
+                for (row, level) in at.into_iter().enumerate() {
+                    for c in 0..k {
+                        if let Some(w) = level.and_then(|l| weight(c, l)) {
+                            z[row * k + c] += w;
+                        }
+                    }
+                }
+            }
+            _ => return Err(kind_changed(frame, feature)),
+        }
+        offset += feature.encoding.width();
+    }
+    for scores in z.chunks_mut(k.max(1)) {
+        scores.iter_mut().zip(intercept).for_each(|(z, b)| *z += b);
+    }
+    Ok(z)
+}
+
+/// The frame holds a feature's column as another kind than training did.
+fn kind_changed(frame: &Frame, feature: &Feature) -> Error {
+    Error::input(format!(
+        "{}: column `{}` must be {:?} as in training",
+        frame.source,
+        feature.name,
+        feature.encoding.kind()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::train::linear::{LogisticFit, RidgeFit};
+
+    #[test]
+    fn linear_scores_from_the_frame_are_the_design_matrix_products() {
+        let frame = Frame {
+            source: "t.csv".into(),
+            names: vec!["x".into(), "c".into()],
+            columns: vec![
+                Column::Numeric(vec![1.5, f64::NAN, -2.0, 0.25]),
+                Column::Categorical(
+                    [Some("b"), None, Some("a"), Some("z")]
+                        .into_iter()
+                        .collect(),
+                ),
+            ],
+            rows: 4,
+        };
+        let levels = vec!["a".to_string(), "b".into(), "c".into()];
+        let features = vec![
+            Feature {
+                name: "x".into(),
+                encoding: Encoding::Numeric {
+                    mean: 0.5,
+                    scale: 2.0,
+                },
+            },
+            Feature {
+                name: "c".into(),
+                encoding: Encoding::Categorical { levels },
+            },
+        ];
+        let x = design_matrix(&features, &frame).unwrap();
+        for classes in [2, 3] {
+            let outputs = if classes == 2 { 1 } else { classes };
+            let coef: Vec<f64> = (0..outputs * 4).map(|i| 0.3 * i as f64 - 1.1).collect();
+            let intercept: Vec<f64> = (0..outputs).map(|c| 0.7 - c as f64).collect();
+            let fit = LogisticFit {
+                coef: coef.clone(),
+                intercept: intercept.clone(),
+                n_classes: classes,
+                n_features: 4,
+                iterations: 0,
+                converged: true,
+            };
+            let scores = linear_scores(&features, &frame, &coef, &intercept).unwrap();
+            let bits = |p: Vec<f64>| p.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+            assert_eq!(
+                bits(proba_of_scores(classes, &scores)),
+                bits(fit.predict_proba(&x))
+            );
+        }
+        let coef = [0.5, -1.0, 2.0, 3.0];
+        let ridge = RidgeFit {
+            coef: coef.to_vec(),
+            intercept: 0.25,
+        };
+        let values = linear_scores(&features, &frame, &coef, &[0.25]).unwrap();
+        assert_eq!(values, ridge.predict(&x));
+        // A column read as text where training had numbers is named.
+        let mut text = frame.clone();
+        text.columns[0] = Column::Categorical([Some("1.5"); 4].into_iter().collect());
+        let e = linear_scores(&features, &text, &coef, &[0.0]).unwrap_err();
+        assert!(e.to_string().contains("column `x` must be Numeric"), "{e}");
+    }
 }

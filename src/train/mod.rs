@@ -121,6 +121,7 @@ impl Trainer for Builtin {
                     params.c.unwrap_or(1.0),
                     weights.as_deref(),
                     params.max_iter.unwrap_or(1000),
+                    params.tol.unwrap_or(linear::DEFAULT_TOL),
                 );
                 details.insert("iterations".into(), fit.iterations.into());
                 details.insert("converged".into(), fit.converged.into());

@@ -56,7 +56,7 @@ fn first_run_promotes_and_rerun_changes_nothing() {
         "{out}"
     );
     assert!(
-        out.contains("x-axis [\"26b02e29\", \"52b8b92c (candidate)\"]"),
+        out.contains("x-axis [\"26b02e29\", \"007fe29d (candidate)\"]"),
         "{out}"
     );
     assert!(root
