@@ -126,6 +126,9 @@ pub fn typed_numbers(
 
 /// Text values (`None`: empty or missing) of a [`Bulk::Texts`] column.
 pub fn texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
+    if f.profile.names_full() {
+        return distinct_texts(f, cells);
+    }
     const MISSING: u32 = u32::MAX;
     let mut distinct = Distinct::default();
     let ids: Vec<u32> = cells
@@ -152,6 +155,26 @@ pub fn texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
             f.check(i, Cell::Null, None);
         } else if !passes[id as usize] {
             f.check(i, Cell::Text(distinct.values[id as usize].0), None);
+        }
+    }
+}
+
+/// [`texts`] of a column whose values are mostly new (see
+/// [`ColumnBuilder::names_full`]): looking each up among the batch's distinct values
+/// would hash it once more for little, so each is checked and counted as it comes.
+fn distinct_texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
+    for (i, value) in cells.enumerate() {
+        match value.map_or(Cell::Null, Cell::of_text) {
+            Cell::Text(t) => {
+                f.profile.repeated_text(t, 1);
+                if !f.check.text_passes(t) {
+                    f.check(i, Cell::Text(t), None);
+                }
+            }
+            _ => {
+                f.profile.null();
+                f.check(i, Cell::Null, None);
+            }
         }
     }
 }

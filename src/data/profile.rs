@@ -176,8 +176,21 @@ impl ColumnBuilder {
             self.all_bool = is_bool_token(text);
         }
         if let Some(counts) = &mut self.counts {
-            count(counts, &mut self.other, text, n);
+            // Not counted by name (looked up above): named now, or `other`.
+            if counts.len() < MAX_CATEGORIES {
+                counts.insert(text.to_string(), n);
+            } else {
+                self.other += n;
+            }
         }
+    }
+
+    /// Whether the column has named as many values as it counts by name: most of its
+    /// values are then new (identifiers, timestamps, free text).
+    pub fn names_full(&self) -> bool {
+        self.counts
+            .as_ref()
+            .is_some_and(|c| c.len() >= MAX_CATEGORIES)
     }
 
     /// Infinite values are present numbers but are left out of the numeric statistics:

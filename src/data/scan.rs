@@ -951,7 +951,7 @@ mod tests {
     /// Messy values: missing spellings, blanks, non-numbers, out of range, infinite,
     /// fractions in an integer column, values not allowed or not matching.
     fn messy(n: usize) -> String {
-        let mut text = String::from("id,age,x,flag,city,plan\n");
+        let mut text = String::from("id,age,x,flag,city,plan,code\n");
         for i in 0..n {
             let age = match i % 211 {
                 3 => "NA".to_string(),
@@ -970,7 +970,13 @@ mod tests {
             let flag = ["yes", "no", "maybe", "", "true"][i % 5];
             let city = format!("city_{:02}", i % 43).replace("city_42", "Town");
             let plan = ["basic", "pro", "NULL", "gold", " basic"][(i / 3) % 5];
-            writeln!(text, "{i},{age},{x},{flag},{city},{plan}").unwrap();
+            // Past 1000 distinct values: the path for mostly new values.
+            let code = match i % 97 {
+                4 => String::new(),
+                8 => format!("k{i}"),
+                _ => format!("c{}", i % 5000),
+            };
+            writeln!(text, "{i},{age},{x},{flag},{city},{plan},{code}").unwrap();
         }
         text
     }
@@ -982,6 +988,7 @@ mod tests {
   flag: {type: boolean, max_null_share: 0.1}
   city: {type: string, pattern: 'city_[0-9]{2}'}
   plan: {type: string, nullable: true, allowed: [basic, pro]}
+  code: {type: string, nullable: true, pattern: 'c[0-9]+'}
 ";
 
     /// A frame read beside the scan, in parts, is the frame read on its own: a column
