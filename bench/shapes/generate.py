@@ -183,7 +183,7 @@ def decimals():
             floats(lambda rng, n: rng.random(n)), 0.01),
         Col("tiny", {"type": "float", "min": 0, "max": 1e-4}, floats(lambda rng, n: 10 ** rng.uniform(-12, -5, n))),
         Col("huge", {"type": "float", "min": 1e15, "max": 1e23}, floats(lambda rng, n: 10 ** rng.uniform(16, 22, n))),
-        Col("temp", {"type": "float", "min": -60, "max": 60}, floats(lambda rng, n: rng.normal(12, 10, n), 1)),
+        Col("temp", {"type": "float", "min": -60, "max": 60}, floats(lambda rng, n: rng.normal(12, 10, n).clip(-60, 60), 1)),
         Col("pct", {"type": "float", "min": 0, "max": 100}, floats(lambda rng, n: 100 * rng.random(n), 4)),
         Col("label", {"type": "string", "allowed": ["a", "b", "c"]}, pick(["a", "b", "c"], [0.5, 0.3, 0.2])),
     ]

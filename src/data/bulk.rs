@@ -4,6 +4,7 @@
 //! rule still go through the per-cell check, in row order, so findings and examples are
 //! the same as the per-cell path's.
 
+use super::frame::{Labels, Parsed};
 use super::number::{parse_f64, parse_i64};
 use super::profile::ColumnBuilder;
 use super::schema::{Bulk, Cell, ColumnCheck, ColumnType};
@@ -17,10 +18,9 @@ pub struct Feed<'s, 'a> {
     pub first: u64,
     /// Rows (index in the batch) that broke a rule, and the column's name.
     pub bad: &'s mut Vec<(usize, &'a str)>,
-    /// Where to put each row's number as parsed from text, NaN where it is not a
-    /// finite number: the frame read in the same pass takes them (see
-    /// [`super::frame::FrameBuilder::push`]).
-    pub parsed: Option<&'s mut Vec<f64>>,
+    /// Where to put what was parsed of the batch's text, for the frame read in the same
+    /// pass (see [`super::frame::FrameBuilder::push`]).
+    pub parsed: Option<&'s mut Parsed>,
 }
 
 impl Feed<'_, '_> {
@@ -62,14 +62,15 @@ fn parse_loop<'t>(
     passes: impl Fn(f64) -> bool,
 ) {
     let mut xs = Vec::with_capacity(cells.size_hint().0);
-    let mut parsed = f.parsed.take();
+    let handover = f.parsed.take();
+    let mut parsed = handover.is_some().then(Vec::new);
     for (i, value) in cells.enumerate() {
         let cell = value.map_or(Cell::Null, Cell::of_text);
         let number = match cell {
             Cell::Text(t) => parse(t),
             _ => None,
         };
-        if let Some(out) = parsed.as_deref_mut() {
+        if let Some(out) = &mut parsed {
             out.push(number.filter(|x| x.is_finite()).unwrap_or(f64::NAN));
         }
         match number {
@@ -92,6 +93,9 @@ fn parse_loop<'t>(
         }
     }
     f.profile.numbers(&xs);
+    if let (Some(to), Some(numbers)) = (handover, parsed) {
+        *to = Parsed::Numbers(numbers);
+    }
 }
 
 /// Typed numbers (`integer`: stored as integers; `None`: missing) of a
@@ -129,7 +133,7 @@ pub fn texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
     if f.profile.names_full() {
         return distinct_texts(f, cells);
     }
-    const MISSING: u32 = u32::MAX;
+    const MISSING: u32 = Labels::MISSING;
     let mut distinct = Distinct::default();
     let ids: Vec<u32> = cells
         .map(|value| match value.map_or(Cell::Null, Cell::of_text) {
@@ -146,16 +150,19 @@ pub fn texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
             f.check.text_passes(t)
         })
         .collect();
-    if passes.iter().all(|&p| p) && !ids.contains(&MISSING) {
-        return;
-    }
-    for (i, &id) in ids.iter().enumerate() {
-        if id == MISSING {
-            f.profile.null();
-            f.check(i, Cell::Null, None);
-        } else if !passes[id as usize] {
-            f.check(i, Cell::Text(distinct.values[id as usize].0), None);
+    if !passes.iter().all(|&p| p) || ids.contains(&MISSING) {
+        for (i, &id) in ids.iter().enumerate() {
+            if id == MISSING {
+                f.profile.null();
+                f.check(i, Cell::Null, None);
+            } else if !passes[id as usize] {
+                f.check(i, Cell::Text(distinct.values[id as usize].0), None);
+            }
         }
+    }
+    if let Some(to) = f.parsed.take() {
+        let values = distinct.values.iter().map(|v| v.0.to_string()).collect();
+        *to = Parsed::Labels { values, rows: ids };
     }
 }
 

@@ -33,7 +33,8 @@ pub struct Labels {
 }
 
 impl Labels {
-    const MISSING: u32 = u32::MAX;
+    /// The code of a missing value.
+    pub const MISSING: u32 = u32::MAX;
 
     /// Appends a row (`None`: missing).
     pub fn push(&mut self, value: Option<&str>) {
@@ -43,8 +44,14 @@ impl Labels {
 
     /// Appends `other`'s rows: its codes renumbered into this column's levels.
     pub fn append(&mut self, other: Labels) {
-        let codes: Vec<u32> = other.levels.iter().map(|l| self.code_of(l)).collect();
-        self.codes.extend(other.codes.iter().map(|&c| {
+        self.push_coded(&other.levels, &other.codes);
+    }
+
+    /// Appends rows given as indices into `values` ([`Labels::MISSING`]: missing): each
+    /// value is looked up once, not once per row.
+    pub fn push_coded(&mut self, values: &[String], rows: &[u32]) {
+        let codes: Vec<u32> = values.iter().map(|v| self.code_of(v)).collect();
+        self.codes.extend(rows.iter().map(|&c| {
             if c == Self::MISSING {
                 c
             } else {
@@ -223,6 +230,19 @@ impl Frame {
     }
 }
 
+/// One column of a batch as the scan's bulk path read it, handed to the frame read in
+/// the same pass so that it is not parsed or looked up twice.
+#[derive(Debug, Default)]
+pub enum Parsed {
+    #[default]
+    Nothing,
+    /// Each row's number, NaN where the text is not a finite number.
+    Numbers(Vec<f64>),
+    /// The batch's distinct values (trimmed) and each row's index among them
+    /// ([`Labels::MISSING`]: missing).
+    Labels { values: Vec<String>, rows: Vec<u32> },
+}
+
 /// A frame being read: one part of a file, batch by batch (see [`Frame::read`] and
 /// [`super::scan::ScanOptions::frame`]).
 pub struct FrameBuilder {
@@ -240,36 +260,44 @@ impl FrameBuilder {
         FrameBuilder { columns, rows: 0 }
     }
 
-    /// Whether column `c` is held as numbers whatever its values: the scan reading the
-    /// same pass may hand over the numbers it parsed (see [`FrameBuilder::push`]).
-    pub fn takes_numbers(&self, c: usize) -> bool {
-        self.columns[c].kind == Some(Kind::Numeric)
+    /// Whether column `c` has a kind whatever its values: the scan reading the same pass
+    /// may hand over what it parsed of it (see [`FrameBuilder::push`]).
+    pub fn takes_parsed(&self, c: usize) -> bool {
+        self.columns[c].kind.is_some()
     }
 
     /// Appends a batch of the part; errors name rows counted from the part's start.
-    /// `parsed(c)`: column `c`'s numbers already parsed from this batch's text (NaN where
-    /// the text is not a finite number), for a column that [takes
-    /// numbers](FrameBuilder::takes_numbers).
+    /// `parsed(c)`: what the scan already parsed of column `c` in this batch, for a column
+    /// that [takes it](FrameBuilder::takes_parsed).
     pub fn push<'p>(
         &mut self,
         source: &str,
         batch: &Batch,
-        parsed: impl Fn(usize) -> Option<&'p [f64]>,
+        parsed: impl Fn(usize) -> Option<&'p Parsed>,
     ) -> std::result::Result<(), ReadError> {
         let n = batch.num_rows();
         for (c, builder) in self.columns.iter_mut().enumerate() {
-            match batch {
-                Batch::Arrow(b) => builder.push_array(source, b.column(c), self.rows)?,
-                Batch::Rows(r) => match parsed(c).filter(|p| p.len() == n) {
-                    Some(numbers) => {
-                        builder.push_parsed(source, self.rows, numbers, r.column(c))?
+            let r = match batch {
+                Batch::Arrow(b) => {
+                    builder.push_array(source, b.column(c), self.rows)?;
+                    continue;
+                }
+                Batch::Rows(r) => r,
+            };
+            match (builder.kind, parsed(c)) {
+                (Some(Kind::Numeric), Some(Parsed::Numbers(numbers))) if numbers.len() == n => {
+                    builder.push_parsed(source, self.rows, numbers, r.column(c))?
+                }
+                (Some(Kind::Categorical), Some(Parsed::Labels { values, rows }))
+                    if rows.len() == n =>
+                {
+                    builder.labels.push_coded(values, rows)
+                }
+                _ => {
+                    for (i, value) in r.column(c).enumerate() {
+                        builder.push(source, self.rows + i, value.unwrap_or_default())?;
                     }
-                    None => {
-                        for (i, value) in r.column(c).enumerate() {
-                            builder.push(source, self.rows + i, value.unwrap_or_default())?;
-                        }
-                    }
-                },
+                }
             }
         }
         self.rows += batch.num_rows();

@@ -2,7 +2,7 @@
 //! bad rows, batch by batch as the reader decodes them on its own thread.
 
 use super::bulk;
-use super::frame::{Frame, FrameBuilder, Kind};
+use super::frame::{Frame, FrameBuilder, Kind, Parsed};
 use super::profile::{ColumnBuilder, Profile};
 use super::reader::{self, joined, Batch, Format, ReadError, Table};
 use super::rows::RowBatch;
@@ -65,9 +65,9 @@ struct ColumnState<'a> {
     declared: Option<ColumnType>,
     /// False when the stored type cannot be read as cells (nested Parquet types).
     readable: bool,
-    /// The batch's numbers as the bulk path parsed them, for the frame read in the same
-    /// pass; `None` when the frame does not hold this column as numbers.
-    parsed: Option<Vec<f64>>,
+    /// The batch's column as the bulk path parsed it, for the frame read in the same
+    /// pass; `None` when the frame takes nothing parsed of this column.
+    parsed: Option<Parsed>,
 }
 
 pub fn scan(path: &Path, schema: Option<&DataSchema>, options: &ScanOptions) -> Result<Scan> {
@@ -282,8 +282,8 @@ impl<'a> Part<'a> {
                     readable: readable(stored),
                     parsed: frame
                         .as_ref()
-                        .filter(|f| f.takes_numbers(c))
-                        .map(|_| Vec::new()),
+                        .filter(|f| f.takes_parsed(c))
+                        .map(|_| Parsed::Nothing),
                 }
             })
             .collect();
@@ -444,7 +444,7 @@ fn read_part<'a>(
         sample_bad_rows(&batch, part.rows, &mut bad, &mut part.bad_rows, cap);
         if let Some(frame) = &mut part.frame {
             let columns = &part.columns;
-            frame.push(&table.source, &batch, |c| columns[c].parsed.as_deref())?;
+            frame.push(&table.source, &batch, |c| columns[c].parsed.as_ref())?;
         }
         part.rows += n as u64;
     }
@@ -460,7 +460,7 @@ fn feed<'a>(
     bad: &mut Vec<(usize, &'a str)>,
 ) {
     if let Some(parsed) = &mut state.parsed {
-        parsed.clear();
+        *parsed = Parsed::Nothing;
     }
     if !state.readable {
         return;
@@ -993,8 +993,8 @@ mod tests {
 
     /// A frame read beside the scan, in parts, is the frame read on its own: a column
     /// numeric until its last part turns into labels, levels first seen in later parts
-    /// keep their rows, and the numbers the scan parsed (missing spellings among them)
-    /// are the frame's.
+    /// keep their rows, and the numbers and labels the scan parsed (missing spellings and
+    /// blanks among them) are the frame's.
     #[test]
     fn a_frame_read_beside_the_scan_in_parts_is_the_frame_read_alone() {
         let dir = tempfile::tempdir().unwrap();
@@ -1011,11 +1011,20 @@ mod tests {
             } else {
                 i.to_string()
             };
-            writeln!(text, "{x},{n},l{}", i / 700).unwrap();
+            // Levels first seen in later parts, and missing ones.
+            let label = match i % 31 {
+                3 => "NA".to_string(),
+                5 => " l9 ".to_string(),
+                _ => format!("l{}", i / 700),
+            };
+            writeln!(text, "{x},{n},{label}").unwrap();
         }
         std::fs::write(&path, &text).unwrap();
-        let schema = schema("columns:\n  x: {type: float}\n");
-        let kinds = HashMap::from([("x".to_string(), Kind::Numeric)]);
+        let schema = schema("columns:\n  x: {type: float}\n  label: {type: string}\n");
+        let kinds = HashMap::from([
+            ("x".to_string(), Kind::Numeric),
+            ("label".to_string(), Kind::Categorical),
+        ]);
         let alone = Frame::read(&path, &CsvOptions::default(), &kinds).unwrap();
         let same = |a: &Column, b: &Column| match (a, b) {
             (Column::Numeric(a), Column::Numeric(b)) => a
@@ -1025,6 +1034,8 @@ mod tests {
             _ => a == b,
         };
         assert!(matches!(alone.column("n"), Some(Column::Categorical(_))));
+        assert!(matches!(alone.column("label"),
+            Some(Column::Categorical(l)) if l.get(3).is_none() && l.get(5) == Some("l9")));
         assert!(matches!(&alone.columns[0], Column::Numeric(x) if x[7].is_nan() && x[10] == 10.25));
         let options = ScanOptions {
             frame: Some(kinds.clone()),
