@@ -16,11 +16,10 @@ def read(path):
     return pd.read_csv(path, engine="pyarrow")
 
 
-def gx(path, reference):
+def gx_batch(df):
+    """An ephemeral Great Expectations context and a batch of the whole DataFrame."""
     import great_expectations as gx
-    import great_expectations.expectations as E
 
-    df = read(path)
     ctx = gx.get_context(mode="ephemeral")
     batch = (
         ctx.data_sources.add_pandas("p")
@@ -28,6 +27,14 @@ def gx(path, reference):
         .add_batch_definition_whole_dataframe("b")
         .get_batch(batch_parameters={"dataframe": df})
     )
+    return ctx, batch
+
+
+def gx(path, reference):
+    import great_expectations as gx
+    import great_expectations.expectations as E
+
+    ctx, batch = gx_batch(read(path))
     suite = ctx.suites.add(gx.ExpectationSuite(name="s"))
     for e in [
         E.ExpectTableColumnsToMatchSet(column_set=list(df.columns)),

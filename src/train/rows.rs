@@ -46,18 +46,7 @@ impl<'a> Rows<'a> {
     pub fn dot(&self, i: usize, w: &[f64]) -> f64 {
         match self {
             Rows::Dense(x) => x.row(i).iter().zip(w).map(|(a, b)| a * b).sum(),
-            Rows::Sparse {
-                starts,
-                columns,
-                values,
-            } => {
-                let at = starts[i]..starts[i + 1];
-                columns[at.clone()]
-                    .iter()
-                    .zip(&values[at])
-                    .map(|(&j, v)| v * w[j as usize])
-                    .sum()
-            }
+            Rows::Sparse { .. } => self.entries(i).map(|(j, v)| v * w[j]).sum(),
         }
     }
 
@@ -69,17 +58,25 @@ impl<'a> Rows<'a> {
                 .iter_mut()
                 .zip(x.row(i))
                 .for_each(|(gj, xj)| *gj += r * xj),
+            Rows::Sparse { .. } => self.entries(i).for_each(|(j, v)| g[j] += r * v),
+        }
+    }
+
+    /// Row `i`'s non-zero entries, column and value (none for dense rows).
+    #[inline]
+    fn entries(&self, i: usize) -> impl Iterator<Item = (usize, f64)> + '_ {
+        let (columns, values): (&[u32], &[f64]) = match self {
             Rows::Sparse {
                 starts,
                 columns,
                 values,
             } => {
                 let at = starts[i]..starts[i + 1];
-                for (&j, v) in columns[at.clone()].iter().zip(&values[at]) {
-                    g[j as usize] += r * v;
-                }
+                (&columns[at.clone()], &values[at])
             }
-        }
+            Rows::Dense(_) => (&[], &[]),
+        };
+        columns.iter().zip(values).map(|(&j, &v)| (j as usize, v))
     }
 }
 
