@@ -205,7 +205,9 @@ impl Frame {
                 .ok_or_else(|| Error::input(format!("{source}: could not be read")))?,
         };
         let mut parts = parts.into_iter();
-        let mut frame = parts.next().expect("a file is read in at least one part");
+        let mut frame = parts
+            .next()
+            .ok_or_else(|| Error::input(format!("{source}: could not be read")))?;
         parts.for_each(|next| frame.append(next));
         Ok(frame.finish(&source, &names))
     }
@@ -300,7 +302,7 @@ impl FrameBuilder {
                 }
             }
         }
-        self.rows += batch.num_rows();
+        self.rows += n;
         Ok(())
     }
 

@@ -4,6 +4,7 @@
 pub mod labels;
 
 use crate::config::{Algorithm, Params, Task};
+use crate::data::frame::Labels;
 use crate::data::{Column, Frame, Kind};
 use crate::error::{Error, Result};
 use crate::train::linear::proba_of_scores;
@@ -333,15 +334,11 @@ pub fn design_matrix(features: &[Feature], frame: &Frame) -> Result<Matrix> {
         match (&feature.encoding, column) {
             (Encoding::Numeric { mean, scale }, Column::Numeric(values)) => {
                 for (row, v) in values.iter().enumerate() {
-                    let v = if v.is_nan() { *mean } else { *v };
-                    x.row_mut(row)[offset] = (v - mean) / scale;
+                    x.row_mut(row)[offset] = standardised(*v, *mean, *scale);
                 }
             }
             (Encoding::Categorical { levels }, Column::Categorical(values)) => {
-                let at = values.map(None, |v| {
-                    levels.binary_search_by(|l| l.as_str().cmp(v)).ok()
-                });
-                for (row, level) in at.into_iter().enumerate() {
+                for (row, level) in level_indices(levels, values).into_iter().enumerate() {
                     if let Some(level) = level {
                         x.row_mut(row)[offset + level] = 1.0;
                     }
@@ -353,13 +350,8 @@ pub fn design_matrix(features: &[Feature], frame: &Frame) -> Result<Matrix> {
                 }
             }
             (Encoding::Ordinal { levels }, Column::Categorical(values)) => {
-                let at = values.map(f64::NAN, |v| {
-                    levels
-                        .binary_search_by(|l| l.as_str().cmp(v))
-                        .map_or(f64::NAN, |i| i as f64)
-                });
-                for (row, v) in at.into_iter().enumerate() {
-                    x.row_mut(row)[offset] = v;
+                for (row, level) in level_indices(levels, values).into_iter().enumerate() {
+                    x.row_mut(row)[offset] = level.map_or(f64::NAN, |i| i as f64);
                 }
             }
             _ => return Err(kind_changed(frame, feature)),
@@ -389,17 +381,14 @@ fn linear_scores(
         match (&feature.encoding, frame.require(&feature.name)?) {
             (Encoding::Numeric { mean, scale }, Column::Numeric(values)) => {
                 for (row, v) in values.iter().enumerate() {
-                    let x = (if v.is_nan() { *mean } else { *v } - mean) / scale;
+                    let x = standardised(*v, *mean, *scale);
                     for c in 0..k {
                         z[row * k + c] += x * weight(c, 0).unwrap_or(0.0);
                     }
                 }
             }
             (Encoding::Categorical { levels }, Column::Categorical(values)) => {
-                let at = values.map(None, |v| {
-                    levels.binary_search_by(|l| l.as_str().cmp(v)).ok()
-                });
-                for (row, level) in at.into_iter().enumerate() {
+                for (row, level) in level_indices(levels, values).into_iter().enumerate() {
                     for c in 0..k {
                         if let Some(w) = level.and_then(|l| weight(c, l)) {
                             z[row * k + c] += w;
@@ -415,6 +404,19 @@ fn linear_scores(
         scores.iter_mut().zip(intercept).for_each(|(z, b)| *z += b);
     }
     Ok(z)
+}
+
+/// A numeric feature as linear models see it: a missing value is the training mean.
+fn standardised(v: f64, mean: f64, scale: f64) -> f64 {
+    (if v.is_nan() { mean } else { v } - mean) / scale
+}
+
+/// Each row's index among the sorted training `levels`; `None` for a missing or unseen
+/// one. Looked up once per distinct value.
+fn level_indices(levels: &[String], values: &Labels) -> Vec<Option<usize>> {
+    values.map(None, |v| {
+        levels.binary_search_by(|l| l.as_str().cmp(v)).ok()
+    })
 }
 
 /// The frame holds a feature's column as another kind than training did.

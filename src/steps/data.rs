@@ -184,7 +184,9 @@ pub(super) async fn frame_and_profile(
     let path = ctx.data_path(path).await?;
     tokio::task::spawn_blocking(move || {
         let scan = scan(&path, schema.as_ref(), &options)?;
-        let frame = scan.frame.expect("the scan was asked for the frame");
+        let frame = scan
+            .frame
+            .ok_or_else(|| Error::input(format!("{}: the scan read no data", path.display())))?;
         Ok((frame, scan.profile))
     })
     .await

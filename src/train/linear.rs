@@ -236,6 +236,9 @@ fn multinomial_objective(
     value
 }
 
+/// Predictions from a design matrix: models score from the frame (`model::linear_scores`),
+/// the tests check fits and those scores against these.
+#[cfg(test)]
 impl LogisticFit {
     /// Class probabilities, `x.rows × n_classes` row-major (binary rows are `[1-p, p]`).
     pub fn predict_proba(&self, x: &Matrix) -> Vec<f64> {
@@ -384,6 +387,7 @@ pub fn fit_ridge(
     Ok(RidgeFit { coef, intercept })
 }
 
+#[cfg(test)]
 impl RidgeFit {
     /// Predictions `X w + b`, one per row.
     pub fn predict(&self, x: &Matrix) -> Vec<f64> {

@@ -437,6 +437,9 @@ impl Data<'_> {
         }
     }
 
+    /// The best split of one feature's histogram. One output (count, weight, sum per
+    /// bin: every gradient-boosting tree but multiclass) searches on fixed arrays, which
+    /// the compiler keeps in registers; the search runs for every node and feature.
     fn best_split(
         &self,
         feature: usize,
@@ -445,65 +448,13 @@ impl Data<'_> {
         parent: f64,
     ) -> Option<Split> {
         if self.stride == 3 {
-            return self.best_split_one(feature, hist, total, parent);
+            self.search::<[f64; 3]>(feature, hist, total, parent)
+        } else {
+            self.search::<Vec<f64>>(feature, hist, total, parent)
         }
-        let g = self.growth;
-        let stride = self.stride;
-        let missing = &hist[MISSING as usize * stride..(MISSING as usize + 1) * stride];
-        let has_missing = missing[0] > 0.0;
-        let bins = self.binned.bins[feature];
-        let mut left = vec![0.0; stride];
-        let mut best: Option<Split> = None;
-        let ok = |s: &[f64]| s[0] >= g.min_samples_leaf.max(1) as f64 && s[1] >= g.min_weight_leaf;
-        let last = if has_missing { bins } else { bins - 1 };
-        let (mut l, mut r) = (vec![0.0; stride], vec![0.0; stride]);
-        for bin in 0..last {
-            let counts = &hist[bin * stride..(bin + 1) * stride];
-            // An empty bin moves no row: its split is the previous bin's.
-            if counts[0] == 0.0 {
-                continue;
-            }
-            left.iter_mut().zip(counts).for_each(|(a, b)| *a += b);
-            let directions: &[bool] = if has_missing && bin + 1 < bins {
-                &[false, true]
-            } else {
-                &[false]
-            };
-            for &missing_left in directions {
-                for i in 0..stride {
-                    l[i] = left[i] + if missing_left { missing[i] } else { 0.0 };
-                    r[i] = total[i] - l[i];
-                }
-                if !ok(&l) || !ok(&r) {
-                    continue;
-                }
-                let gain = self.score(&l) + self.score(&r) - parent;
-                if best.as_ref().is_none_or(|b| gain > b.gain) {
-                    // Without missing values in training, unseen missing ones follow the
-                    // larger child (scikit-learn's rule).
-                    let missing_left = if has_missing {
-                        missing_left
-                    } else {
-                        l[0] >= r[0]
-                    };
-                    best = Some(Split {
-                        gain,
-                        feature,
-                        bin,
-                        missing_left,
-                        left: l.clone(),
-                        right: r.clone(),
-                    });
-                }
-            }
-        }
-        best
     }
 
-    /// [`Data::best_split`] for one output (count, weight, sum per bin) on scalars: it
-    /// runs for every node and feature, so no vector per bin; the same arithmetic, so
-    /// the same split.
-    fn best_split_one(
+    fn search<S: Stats>(
         &self,
         feature: usize,
         hist: &[f64],
@@ -511,47 +462,43 @@ impl Data<'_> {
         parent: f64,
     ) -> Option<Split> {
         let g = self.growth;
-        let per_bin = hist.as_chunks::<3>().0;
-        let missing = per_bin[MISSING as usize];
+        let stride = self.stride;
+        let missing = &hist[MISSING as usize * stride..(MISSING as usize + 1) * stride];
         let has_missing = missing[0] > 0.0;
         let bins = self.binned.bins[feature];
-        let min_count = g.min_samples_leaf.max(1) as f64;
-        let ok = |s: &[f64; 3]| s[0] >= min_count && s[1] >= g.min_weight_leaf;
-        let score = |s: &[f64; 3]| {
-            let w = s[1] + g.l2;
-            if w <= 0.0 {
-                0.0
-            } else {
-                s[2] * s[2] / w
-            }
-        };
+        let ok = |s: &[f64]| s[0] >= g.min_samples_leaf.max(1) as f64 && s[1] >= g.min_weight_leaf;
         let last = if has_missing { bins } else { bins - 1 };
-        let mut left = [0.0; 3];
-        // gain, bin, missing_left, left, right: a `Split` without its vectors.
-        type Best = (f64, usize, bool, [f64; 3], [f64; 3]);
-        let mut best: Option<Best> = None;
-        for (bin, counts) in per_bin.iter().enumerate().take(last) {
+        let (mut left, mut l, mut r) = (S::zeros(stride), S::zeros(stride), S::zeros(stride));
+        // gain, bin, missing_left, left, right: a `Split` before its vectors.
+        let mut best: Option<(f64, usize, bool, S, S)> = None;
+        for (bin, counts) in hist.chunks_exact(stride).enumerate().take(last) {
             // An empty bin moves no row: its split is the previous bin's.
             if counts[0] == 0.0 {
                 continue;
             }
-            (0..3).for_each(|i| left[i] += counts[i]);
+            let sums = left.as_mut();
+            (0..stride).for_each(|i| sums[i] += counts[i]);
             let directions = if has_missing && bin + 1 < bins { 2 } else { 1 };
             for missing_left in [false, true].into_iter().take(directions) {
-                let l: [f64; 3] =
-                    std::array::from_fn(|i| left[i] + if missing_left { missing[i] } else { 0.0 });
-                let r: [f64; 3] = std::array::from_fn(|i| total[i] - l[i]);
-                if !ok(&l) || !ok(&r) {
+                let (sums, ls, rs) = (left.as_ref(), l.as_mut(), r.as_mut());
+                for i in 0..stride {
+                    ls[i] = sums[i] + if missing_left { missing[i] } else { 0.0 };
+                    rs[i] = total[i] - ls[i];
+                }
+                let (ls, rs) = (l.as_ref(), r.as_ref());
+                if !ok(ls) || !ok(rs) {
                     continue;
                 }
-                let gain = score(&l) + score(&r) - parent;
-                if best.is_none_or(|b| gain > b.0) {
+                let gain = self.score(ls) + self.score(rs) - parent;
+                if best.as_ref().is_none_or(|b| gain > b.0) {
+                    // Without missing values in training, unseen missing ones follow the
+                    // larger child (scikit-learn's rule).
                     let missing_left = if has_missing {
                         missing_left
                     } else {
-                        l[0] >= r[0]
+                        ls[0] >= rs[0]
                     };
-                    best = Some((gain, bin, missing_left, l, r));
+                    best = Some((gain, bin, missing_left, l.clone(), r.clone()));
                 }
             }
         }
@@ -560,8 +507,26 @@ impl Data<'_> {
             feature,
             bin,
             missing_left,
-            left: l.to_vec(),
-            right: r.to_vec(),
+            left: l.as_ref().to_vec(),
+            right: r.as_ref().to_vec(),
         })
+    }
+}
+
+/// A bin's or a child's statistics (count, weight, sums) during the split search: a
+/// fixed array for one output, a vector otherwise.
+trait Stats: Clone + AsRef<[f64]> + AsMut<[f64]> {
+    fn zeros(stride: usize) -> Self;
+}
+
+impl Stats for [f64; 3] {
+    fn zeros(_: usize) -> Self {
+        [0.0; 3]
+    }
+}
+
+impl Stats for Vec<f64> {
+    fn zeros(stride: usize) -> Self {
+        vec![0.0; stride]
     }
 }
