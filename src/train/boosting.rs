@@ -7,7 +7,7 @@ use super::bins::BinEdges;
 use super::matrix::Matrix;
 use super::parallel;
 use super::rng::Rng;
-use super::tree::{grow, Growth, Targets, Tree};
+use super::tree::{grow, Growth, Targets, Tree, Weights};
 
 #[derive(Debug, Clone)]
 pub struct BoostParams {
@@ -86,7 +86,7 @@ pub fn fit(x: &Matrix, y: &[f64], weight: &[f64], loss: Loss, p: &BoostParams) -
                 .unzip();
             let targets = Targets {
                 outputs: 1,
-                weight: &w,
+                weight: Weights::of(&w),
                 sums: &s,
             };
             let mut grown = grow(
@@ -102,12 +102,12 @@ pub fn fit(x: &Matrix, y: &[f64], weight: &[f64], loss: Loss, p: &BoostParams) -
                 .value
                 .iter_mut()
                 .for_each(|v| *v *= p.learning_rate);
-            for (leaf, rows) in &grown.leaves {
-                let v = grown.tree.value[*leaf];
+            for (leaf, rows) in grown.leaf_rows() {
+                let v = grown.tree.value[leaf];
                 rows.iter().for_each(|&r| raw[r as usize * k + class] += v);
             }
             for &r in &val_rows {
-                raw[r * k + class] += grown.tree.predict(x.row(r))[0];
+                raw[r * k + class] += grown.tree.value[grown.leaf_of_binned(&binned, r)];
             }
             gains
                 .iter_mut()

@@ -9,7 +9,7 @@ use super::bins::BinEdges;
 use super::matrix::Matrix;
 use super::parallel;
 use super::rng::Rng;
-use super::tree::{grow, Growth, Targets, Tree};
+use super::tree::{grow, Growth, Targets, Tree, Weights};
 
 #[derive(Debug, Clone)]
 pub struct ForestParams {
@@ -53,7 +53,7 @@ pub fn fit(x: &Matrix, y: &[f64], outputs: usize, weight: &[f64], p: &ForestPara
         let s: Vec<f64> = (0..n * outputs).map(|i| w[i / outputs] * y[i]).collect();
         let targets = Targets {
             outputs,
-            weight: &w,
+            weight: Weights::of(&w),
             sums: &s,
         };
         let g = grow(&binned, &edges, &targets, rows, &growth, &mut rng);

@@ -114,15 +114,17 @@ impl Trainer for Builtin {
                 let (y, classes) = target.labels()?;
                 let weights = (params.class_weight == Some(ClassWeight::Balanced))
                     .then(|| balanced_weights(y, classes.len()));
-                let fit = linear::fit_logistic(
-                    &x,
-                    y,
-                    classes.len(),
-                    params.c.unwrap_or(1.0),
-                    weights.as_deref(),
-                    params.max_iter.unwrap_or(1000),
-                    params.tol.unwrap_or(linear::DEFAULT_TOL),
-                );
+                let fit = parallel::on_pool(|| {
+                    linear::fit_logistic(
+                        &x,
+                        y,
+                        classes.len(),
+                        params.c.unwrap_or(1.0),
+                        weights.as_deref(),
+                        params.max_iter.unwrap_or(1000),
+                        params.tol.unwrap_or(linear::DEFAULT_TOL),
+                    )
+                });
                 details.insert("iterations".into(), fit.iterations.into());
                 details.insert("converged".into(), fit.converged.into());
                 Estimator::Logistic {
@@ -145,7 +147,7 @@ impl Trainer for Builtin {
                 }
             }
             Algorithm::RandomForest | Algorithm::GradientBoosting => {
-                let fitted = ensemble::fit(algorithm, &params, &x, &target);
+                let fitted = parallel::on_pool(|| ensemble::fit(algorithm, &params, &x, &target));
                 details.extend(fitted.details);
                 details.insert(
                     "feature_importance".into(),

@@ -1,6 +1,11 @@
-//! Deterministic data parallelism on scoped threads: work is split into fixed pieces
-//! whose results are combined in piece order, so the output never depends on how many
-//! threads ran or which finished first.
+//! Deterministic data parallelism on one pool of worker threads: work is split into fixed
+//! pieces whose results are combined in piece order, so the output never depends on how
+//! many threads ran or which finished first. The pool lives as long as the process: a
+//! tree asks for parallel work on every node, thousands of times per fit, too often to
+//! start threads each time.
+
+use rayon::prelude::*;
+use std::sync::OnceLock;
 
 /// Threads to use: `MLGATE_THREADS` if set, else the machine's parallelism.
 pub fn threads() -> usize {
@@ -11,30 +16,46 @@ pub fn threads() -> usize {
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
 }
 
-/// `f(i)` for every `i` in `0..n`, results in index order.
-pub fn map<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
-    let threads = threads.clamp(1, n.max(1));
-    if threads == 1 {
-        return (0..n).map(f).collect();
-    }
-    let f = &f;
-    let mut parts: Vec<Vec<(usize, T)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..threads)
-            .map(|t| scope.spawn(move || (t..n).step_by(threads).map(|i| (i, f(i))).collect()))
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-            .collect()
-    });
-    let mut out: Vec<Option<T>> = (0..n).map(|_| None).collect();
-    for (i, v) in parts.iter_mut().flat_map(std::mem::take) {
-        out[i] = Some(v);
-    }
-    out.into_iter().flatten().collect()
+/// The process's pool, of `threads()` workers, or `None` when it cannot start (the
+/// callers then run on the calling thread).
+fn pool() -> Option<&'static rayon::ThreadPool> {
+    static POOL: OnceLock<Option<rayon::ThreadPool>> = OnceLock::new();
+    POOL.get_or_init(|| {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads())
+            .thread_name(|i| format!("mlgate-train-{i}"))
+            .build()
+            .ok()
+    })
+    .as_ref()
 }
 
-/// Applies `f` to consecutive chunks of `data` (fixed size), in parallel.
+/// Runs `f` on a worker of the pool: the parallel work it asks for (every node of every
+/// tree, every pass over the rows) is then shared among the workers directly, instead of
+/// waking them from outside and waiting for them each time.
+pub fn on_pool<R: Send>(f: impl FnOnce() -> R + Send) -> R {
+    match pool() {
+        Some(pool) => pool.install(f),
+        None => f(),
+    }
+}
+
+/// `f(i)` for every `i` in `0..n`, results in index order, on at most `threads` threads.
+pub fn map<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    match pool() {
+        Some(pool) if threads > 1 && n > 1 => pool.install(|| {
+            (0..n)
+                .into_par_iter()
+                .with_min_len(n.div_ceil(threads))
+                .map(&f)
+                .collect()
+        }),
+        _ => (0..n).map(f).collect(),
+    }
+}
+
+/// Applies `f` to consecutive chunks of `data` (fixed size, `f` gets each chunk's
+/// offset), on at most `threads` threads.
 pub fn for_chunks<T: Send>(
     data: &mut [T],
     chunk: usize,
@@ -42,25 +63,37 @@ pub fn for_chunks<T: Send>(
     f: impl Fn(usize, &mut [T]) + Sync,
 ) {
     let chunk = chunk.max(1);
-    if threads <= 1 || data.len() <= chunk {
-        data.chunks_mut(chunk)
+    match pool() {
+        Some(pool) if threads > 1 && data.len() > chunk => pool.install(|| {
+            let pieces = data.len().div_ceil(chunk);
+            data.par_chunks_mut(chunk)
+                .with_min_len(pieces.div_ceil(threads))
+                .enumerate()
+                .for_each(|(i, c)| f(i * chunk, c))
+        }),
+        _ => data
+            .chunks_mut(chunk)
             .enumerate()
-            .for_each(|(i, c)| f(i * chunk, c));
-        return;
+            .for_each(|(i, c)| f(i * chunk, c)),
     }
-    let f = &f;
-    let pieces: Vec<(usize, &mut [T])> = data
-        .chunks_mut(chunk)
-        .enumerate()
-        .map(|(i, c)| (i * chunk, c))
-        .collect();
-    let per = pieces.len().div_ceil(threads);
-    let mut pieces = pieces;
-    std::thread::scope(|scope| {
-        while !pieces.is_empty() {
-            let rest = pieces.split_off(per.min(pieces.len()));
-            let mine = std::mem::replace(&mut pieces, rest);
-            scope.spawn(move || mine.into_iter().for_each(|(start, c)| f(start, c)));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn results_keep_index_order_whatever_the_threads() {
+        let squares: Vec<usize> = (0..1000).map(|i| i * i).collect();
+        for threads in [1, 2, 3, 8] {
+            assert_eq!(map(1000, threads, |i| i * i), squares);
+            let mut data = vec![0usize; 1000];
+            for_chunks(&mut data, 7, threads, |start, c| {
+                c.iter_mut()
+                    .enumerate()
+                    .for_each(|(i, v)| *v = (start + i).pow(2))
+            });
+            assert_eq!(data, squares);
         }
-    });
+    }
 }

@@ -9,6 +9,7 @@ use super::parallel;
 use super::rng::Rng;
 use serde::{Deserialize, Serialize};
 use std::collections::BinaryHeap;
+use std::ops::Range;
 
 /// A fitted tree as parallel arrays; node 0 is the root and a node with `left == 0` is a leaf.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -59,11 +60,36 @@ impl Tree {
     }
 }
 
-/// Per-row learning targets: `weight[r]` and `sums[r * outputs + k]`.
+/// Per-row learning targets: a weight and `sums[r * outputs + k]`.
 pub struct Targets<'a> {
     pub outputs: usize,
-    pub weight: &'a [f64],
+    pub weight: Weights<'a>,
     pub sums: &'a [f64],
+}
+
+/// Rows' weights: one for every row (the hessian of squared loss without sample weights),
+/// which histograms count instead of summing, or one per row.
+#[derive(Clone, Copy)]
+pub enum Weights<'a> {
+    Uniform(f64),
+    PerRow(&'a [f64]),
+}
+
+impl<'a> Weights<'a> {
+    /// `Uniform` when every row weighs the same.
+    pub fn of(weights: &'a [f64]) -> Self {
+        match weights.first() {
+            Some(&w) if weights.iter().all(|&v| v == w) => Weights::Uniform(w),
+            _ => Weights::PerRow(weights),
+        }
+    }
+
+    fn get(self, row: usize) -> f64 {
+        match self {
+            Weights::Uniform(w) => w,
+            Weights::PerRow(w) => w[row],
+        }
+    }
 }
 
 /// Limits on a tree's growth.
@@ -83,11 +109,42 @@ pub struct Growth {
 /// A grown tree, which rows ended in which leaf, and the gain of each feature's splits.
 pub struct Grown {
     pub tree: Tree,
-    pub leaves: Vec<(usize, Vec<u32>)>,
+    /// The tree's rows, each leaf's together: `leaves` holds each leaf's node and range.
+    pub rows: Vec<u32>,
+    pub leaves: Vec<(usize, Range<usize>)>,
     pub gains: Vec<f64>,
+    /// Each split node's bin: rows in it or below go left.
+    split_bins: Vec<u8>,
 }
 
-/// One histogram per feature: 256 bins × (count, weight, sums…).
+impl Grown {
+    /// Each leaf's node and rows.
+    pub fn leaf_rows(&self) -> impl Iterator<Item = (usize, &[u32])> {
+        self.leaves
+            .iter()
+            .map(|(leaf, range)| (*leaf, &self.rows[range.clone()]))
+    }
+
+    /// The leaf of one row of the binned matrix the tree grew on: the leaf `Tree::leaf`
+    /// finds from the row's values, without reading them.
+    pub fn leaf_of_binned(&self, binned: &Binned, row: usize) -> usize {
+        let t = &self.tree;
+        let mut node = 0usize;
+        while t.left[node] != 0 {
+            let b = binned.columns[t.feature[node] as usize][row];
+            let go_left = if b == MISSING {
+                t.missing_left[node]
+            } else {
+                b <= self.split_bins[node]
+            };
+            node = if go_left { t.left[node] } else { t.right[node] } as usize;
+        }
+        node
+    }
+}
+
+/// One histogram per feature: 256 bins × (count, weight, sums…); empty for a feature
+/// not drawn.
 type Histograms = Vec<Vec<f64>>;
 
 struct Data<'a> {
@@ -110,7 +167,8 @@ struct Split {
 struct Open {
     node: u32,
     depth: usize,
-    rows: Vec<u32>,
+    /// The node's rows, a range of the tree's row order.
+    rows: Range<usize>,
     hist: Option<Histograms>,
     split: Split,
 }
@@ -171,7 +229,7 @@ pub fn grow(
     binned: &Binned,
     edges: &BinEdges,
     targets: &Targets,
-    rows: Vec<u32>,
+    mut rows: Vec<u32>,
     growth: &Growth,
     rng: &mut Rng,
 ) -> Grown {
@@ -193,14 +251,20 @@ pub fn grow(
     let mut grown_leaves = Vec::new();
     let mut gains = vec![0.0; binned.columns.len()];
     let root = tree.push();
+    let mut split_bins = vec![0u8];
     let total = data.totals(&rows);
     let mut frontier = Frontier::new(growth.max_leaves.is_some());
     let mut leaves = 1usize;
-    let mut finish = |tree: &mut Tree, node: u32, rows: Vec<u32>, stats: &[f64]| {
+    let mut finish = |tree: &mut Tree, node: u32, rows: Range<usize>, stats: &[f64]| {
         data.set_value(tree, node as usize, stats);
         grown_leaves.push((node as usize, rows));
     };
-    match data.open(root, 0, rows, &total, None, rng) {
+    // Rows are partitioned in place: each node's are a range of this order.
+    let mut scratch = vec![0u32; rows.len()];
+    let scanned = data
+        .splittable(0, rows.len())
+        .then(|| data.scan(&rows, &total, rng));
+    match data.open(root, 0, 0..rows.len(), scanned) {
         Ok(open) => frontier.push(open),
         Err(rows) => finish(&mut tree, root, rows, &total),
     }
@@ -221,35 +285,50 @@ pub fn grow(
             .copied()
             .unwrap_or(f64::MAX);
         tree.missing_left[n] = split.missing_left;
+        split_bins[n] = split.bin as u8;
+        split_bins.extend([0, 0]);
         tree.left[n] = left;
         tree.right[n] = right;
-        let column = &binned.columns[split.feature];
-        let (rows_l, rows_r): (Vec<u32>, Vec<u32>) = open.rows.iter().partition(|&&r| {
-            let b = column[r as usize];
-            if b == MISSING {
-                split.missing_left
-            } else {
-                (b as usize) <= split.bin
-            }
-        });
-        let (hist_l, hist_r) = data.child_histograms(open.hist, &rows_l, &rows_r);
+        let mid =
+            open.rows.start + data.partition(&mut rows[open.rows.clone()], &mut scratch, split);
+        let (rows_l, rows_r) = (open.rows.start..mid, mid..open.rows.end);
+        let depth = open.depth + 1;
+        let splittable = [rows_l.len(), rows_r.len()].map(|r| data.splittable(depth, r));
+        let [scan_l, scan_r] = match open.hist {
+            Some(parent) if splittable.contains(&true) => data
+                .scan_children(
+                    parent,
+                    [&rows[rows_l.clone()], &rows[rows_r.clone()]],
+                    [&split.left, &split.right],
+                )
+                .map(Some),
+            _ => splittable.map(|_| None),
+        };
         let children = [
-            (left, rows_l, split.left.clone(), hist_l),
-            (right, rows_r, split.right.clone(), hist_r),
+            (left, rows_l, split.left.clone(), scan_l, splittable[0]),
+            (right, rows_r, split.right.clone(), scan_r, splittable[1]),
         ];
-        for (node, rows, stats, hist) in children {
-            match data.open(node, open.depth + 1, rows, &stats, hist, rng) {
+        for (node, range, stats, scanned, splittable) in children {
+            let scanned = scanned
+                .or_else(|| splittable.then(|| data.scan(&rows[range.clone()], &stats, rng)))
+                .filter(|_| splittable);
+            match data.open(node, depth, range, scanned) {
                 Ok(child) => frontier.push(child),
-                Err(rows) => finish(&mut tree, node, rows, &stats),
+                Err(range) => finish(&mut tree, node, range, &stats),
             }
         }
     }
     Grown {
         tree,
+        rows,
         leaves: grown_leaves,
         gains,
+        split_bins,
     }
 }
+
+/// A node's histograms (`None` when not kept) and its best split, if any.
+type Scanned = (Option<Histograms>, Option<Split>);
 
 impl Data<'_> {
     fn score(&self, stats: &[f64]) -> f64 {
@@ -281,7 +360,7 @@ impl Data<'_> {
         for &r in rows {
             let r = r as usize;
             t[0] += 1.0;
-            t[1] += self.targets.weight[r];
+            t[1] += self.targets.weight.get(r);
             for (acc, s) in t[2..]
                 .iter_mut()
                 .zip(&self.targets.sums[r * k..(r + 1) * k])
@@ -292,148 +371,183 @@ impl Data<'_> {
         t
     }
 
+    /// Whether a node of `rows` rows at `depth` may split at all.
+    fn splittable(&self, depth: usize, rows: usize) -> bool {
+        let g = self.growth;
+        g.max_depth.is_none_or(|d| depth < d) && rows >= 2 * g.min_samples_leaf.max(1)
+    }
+
     /// A node worth splitting, with its best split; or its rows back when it is a leaf.
     fn open(
         &self,
         node: u32,
         depth: usize,
-        rows: Vec<u32>,
-        total: &[f64],
-        hist: Option<Histograms>,
-        rng: &mut Rng,
-    ) -> std::result::Result<Open, Vec<u32>> {
-        let g = self.growth;
-        if g.max_depth.is_some_and(|d| depth >= d) || rows.len() < 2 * g.min_samples_leaf.max(1) {
-            return Err(rows);
-        }
-        let n_features = self.binned.columns.len();
-        let features: Vec<usize> = match g.max_features {
-            Some(m) if m < n_features => rng.choose(n_features, m),
-            _ => (0..n_features).collect(),
-        };
-        let hist = match hist {
-            Some(h) if g.max_features.is_none() => h,
-            _ => self.histograms(&rows, &features),
-        };
-        let parent = self.score(total);
-        let mut best: Option<Split> = None;
-        for &f in &features {
-            if let Some(s) = self.best_split(f, &hist[f], total, parent) {
-                if best.as_ref().is_none_or(|b| s.gain > b.gain) {
-                    best = Some(s);
-                }
-            }
-        }
-        match best {
-            Some(split) if split.gain > 1e-12 * parent.abs().max(1e-12) => Ok(Open {
+        rows: Range<usize>,
+        scanned: Option<Scanned>,
+    ) -> std::result::Result<Open, Range<usize>> {
+        match scanned {
+            Some((hist, Some(split))) => Ok(Open {
                 node,
                 depth,
                 rows,
-                hist: (g.max_features.is_none()).then_some(hist),
+                hist,
                 split,
             }),
             _ => Err(rows),
         }
     }
 
-    /// Histograms of the given features over `rows`; other features' stay empty.
-    fn histograms(&self, rows: &[u32], features: &[usize]) -> Histograms {
-        let threads = if rows.len() * features.len() > 200_000 {
+    /// The features a node may split on: all, or a fresh random draw (random forests,
+    /// whose nodes then keep no histograms to subtract from).
+    fn features(&self, rng: &mut Rng) -> (Vec<usize>, bool) {
+        let n = self.binned.columns.len();
+        match self.growth.max_features {
+            Some(m) if m < n => (rng.choose(n, m), false),
+            _ => ((0..n).collect(), true),
+        }
+    }
+
+    /// A node's histograms over its rows and its best split, built and searched feature
+    /// by feature on the pool.
+    fn scan(&self, rows: &[u32], total: &[f64], rng: &mut Rng) -> Scanned {
+        let (features, keep) = self.features(rng);
+        let ordered = self.ordered_targets(rows);
+        let parent = self.score(total);
+        let built = parallel::map(features.len(), self.threads(rows.len()), |i| {
+            let h = self.histogram(rows, features[i], &ordered);
+            let split = self.best_split(features[i], &h, total, parent);
+            (h, split)
+        });
+        let mut hist = vec![Vec::new(); self.binned.columns.len()];
+        let mut best = None;
+        for (&f, (h, split)) in features.iter().zip(built) {
+            hist[f] = h;
+            best = better(best, split);
+        }
+        (keep.then_some(hist), self.worth(best, parent))
+    }
+
+    /// Both children of a split node, feature by feature on the pool: the smaller
+    /// child's histograms built over its rows, the larger's as the parent's minus them
+    /// (half the work, the classic LightGBM trick), each searched for its best split.
+    fn scan_children(
+        &self,
+        mut parent: Histograms,
+        rows: [&[u32]; 2],
+        totals: [&[f64]; 2],
+    ) -> [Scanned; 2] {
+        let small = usize::from(rows[1].len() < rows[0].len());
+        let ordered = self.ordered_targets(rows[small]);
+        let scores = totals.map(|t| self.score(t));
+        let features = parent.len();
+        let built = parallel::map(features, self.threads(rows[small].len()), |f| {
+            let small_h = self.histogram(rows[small], f, &ordered);
+            let large_h: Vec<f64> = parent[f].iter().zip(&small_h).map(|(p, s)| p - s).collect();
+            let mut hists = [small_h, large_h];
+            if small == 1 {
+                hists.swap(0, 1);
+            }
+            let splits = [0, 1].map(|c| self.best_split(f, &hists[c], totals[c], scores[c]));
+            (hists, splits)
+        });
+        let mut out = [0, 1].map(|_| (vec![Vec::new(); features], None));
+        for (f, (hists, splits)) in built.into_iter().enumerate() {
+            for (c, (h, split)) in hists.into_iter().zip(splits).enumerate() {
+                out[c].0[f] = h;
+                out[c].1 = better(out[c].1.take(), split);
+            }
+        }
+        parent.clear();
+        let [(h_l, s_l), (h_r, s_r)] = out;
+        [
+            (Some(h_l), self.worth(s_l, scores[0])),
+            (Some(h_r), self.worth(s_r, scores[1])),
+        ]
+    }
+
+    /// The best split, if it gains more than rounding would.
+    fn worth(&self, split: Option<Split>, parent: f64) -> Option<Split> {
+        split.filter(|s| s.gain > 1e-12 * parent.abs().max(1e-12))
+    }
+
+    /// Threads for the histograms of a node: one when the node is too small to share.
+    fn threads(&self, rows: usize) -> usize {
+        if rows * self.binned.columns.len() > 200_000 {
             self.growth.threads
         } else {
             1
-        };
-        let ordered = self.ordered_targets(rows);
-        let built = parallel::map(features.len(), threads, |i| {
-            self.histogram(rows, features[i], &ordered)
-        });
-        let mut all = vec![Vec::new(); self.binned.columns.len()];
-        for (f, h) in features.iter().zip(built) {
-            all[*f] = h;
         }
-        all
     }
 
-    /// Each row's weight and sums, in the order of `rows`: gathered once per node, so
-    /// every feature's histogram reads them in sequence instead of gathering them again.
+    /// Partitions a split node's rows in place, left before right, each side in its
+    /// order, and returns how many went left. Without branches on the side a row takes
+    /// (half the rows take each, which no predictor guesses): every row is written to
+    /// both sides' next slot and only its side's advances.
+    fn partition(&self, rows: &mut [u32], scratch: &mut [u32], split: &Split) -> usize {
+        let column = &self.binned.columns[split.feature];
+        let (mut left, mut right) = (0, 0);
+        for i in 0..rows.len() {
+            let r = rows[i];
+            let b = column[r as usize];
+            let go_left = (b == MISSING) & split.missing_left
+                | (b != MISSING) & (usize::from(b) <= split.bin);
+            // `left <= i`: the slot written was read already.
+            rows[left] = r;
+            scratch[right] = r;
+            left += usize::from(go_left);
+            right += usize::from(!go_left);
+        }
+        rows[left..].copy_from_slice(&scratch[..right]);
+        left
+    }
+
+    /// Each row's targets in the order of `rows`, gathered once per node so that every
+    /// feature's histogram reads them in sequence: the weight (unless uniform) and sums.
     fn ordered_targets(&self, rows: &[u32]) -> Vec<f64> {
         let k = self.targets.outputs;
-        let (w, s) = (self.targets.weight, self.targets.sums);
-        let mut out = Vec::with_capacity(rows.len() * (k + 1));
-        for &r in rows {
-            let r = r as usize;
-            out.push(w[r]);
-            out.extend_from_slice(&s[r * k..(r + 1) * k]);
+        let s = self.targets.sums;
+        match (self.targets.weight, k) {
+            // One output, the common case, without a copy call per row.
+            (Weights::Uniform(_), 1) => rows.iter().map(|&r| s[r as usize]).collect(),
+            (Weights::PerRow(w), 1) => rows
+                .iter()
+                .flat_map(|&r| [w[r as usize], s[r as usize]])
+                .collect(),
+            (weight, _) => {
+                let mut out = Vec::with_capacity(rows.len() * (k + 1));
+                for &r in rows {
+                    let r = r as usize;
+                    if let Weights::PerRow(w) = weight {
+                        out.push(w[r]);
+                    }
+                    out.extend_from_slice(&s[r * k..(r + 1) * k]);
+                }
+                out
+            }
         }
-        out
     }
 
     /// One feature's histogram over `rows`, whose targets `ordered` holds in their order.
     fn histogram(&self, rows: &[u32], feature: usize, ordered: &[f64]) -> Vec<f64> {
-        let stride = self.stride;
         let column = &self.binned.columns[feature];
-        let mut h = vec![0.0; 256 * stride];
-        if stride == 3 {
-            // Bins as fixed arrays, which a `u8` bin indexes without a bounds check; two
-            // of them, alternate rows to each, so that a run of rows in one bin does not
-            // wait on its own last store.
-            let mut pair = [[[0.0f64; 3]; 256]; 2];
-            let mut add = |half: usize, r: u32, t: &[f64; 2]| {
-                let bin = &mut pair[half][column[r as usize] as usize];
-                bin[0] += 1.0;
-                bin[1] += t[0];
-                bin[2] += t[1];
-            };
-            let (rows2, rest) = rows.as_chunks::<2>();
-            let (targets2, rest_targets) = ordered.as_chunks::<4>();
-            for (r, t) in rows2.iter().zip(targets2) {
-                add(0, r[0], &[t[0], t[1]]);
-                add(1, r[1], &[t[2], t[3]]);
+        match (self.stride, self.targets.weight) {
+            (3, Weights::Uniform(w)) => one_output::<1>(column, rows, ordered, w),
+            (3, Weights::PerRow(_)) => one_output::<2>(column, rows, ordered, 0.0),
+            (stride, weight) => {
+                let mut h = vec![0.0; 256 * stride];
+                let per_row = ordered.len() / rows.len().max(1);
+                for (&r, t) in rows.iter().zip(ordered.chunks_exact(per_row.max(1))) {
+                    let bin = &mut h[column[r as usize] as usize * stride..][..stride];
+                    bin[0] += 1.0;
+                    match weight {
+                        Weights::Uniform(w) => bin[1] += w,
+                        Weights::PerRow(_) => bin[1] += t[0],
+                    }
+                    let sums = &t[per_row - (stride - 2)..];
+                    bin[2..].iter_mut().zip(sums).for_each(|(acc, v)| *acc += v);
+                }
+                h
             }
-            if let (Some(&r), [w, s]) = (rest.first(), rest_targets) {
-                add(0, r, &[*w, *s]);
-            }
-            for (out, (a, b)) in h.chunks_exact_mut(3).zip(pair[0].iter().zip(&pair[1])) {
-                (0..3).for_each(|i| out[i] = a[i] + b[i]);
-            }
-        } else {
-            for (&r, t) in rows.iter().zip(ordered.chunks_exact(stride - 1)) {
-                let base = column[r as usize] as usize * stride;
-                h[base] += 1.0;
-                h[base + 1..base + stride]
-                    .iter_mut()
-                    .zip(t)
-                    .for_each(|(acc, v)| *acc += v);
-            }
-        }
-        h
-    }
-
-    /// The children's histograms: the smaller child's built, the larger's by subtraction
-    /// from the parent (half the work, the classic LightGBM trick).
-    fn child_histograms(
-        &self,
-        parent: Option<Histograms>,
-        left: &[u32],
-        right: &[u32],
-    ) -> (Option<Histograms>, Option<Histograms>) {
-        let Some(mut parent) = parent else {
-            return (None, None);
-        };
-        let min_rows = 2 * self.growth.min_samples_leaf.max(1);
-        if left.len() < min_rows && right.len() < min_rows {
-            return (None, None);
-        }
-        let all: Vec<usize> = (0..self.binned.columns.len()).collect();
-        let small_is_left = left.len() <= right.len();
-        let small = self.histograms(if small_is_left { left } else { right }, &all);
-        for (p, s) in parent.iter_mut().zip(&small) {
-            p.iter_mut().zip(s).for_each(|(a, b)| *a -= b);
-        }
-        if small_is_left {
-            (Some(small), Some(parent))
-        } else {
-            (Some(parent), Some(small))
         }
     }
 
@@ -511,6 +625,57 @@ impl Data<'_> {
             right: r.as_ref().to_vec(),
         })
     }
+}
+
+/// The better of two splits: the larger gain, the first on a tie (so feature order, not
+/// thread timing, decides).
+fn better(best: Option<Split>, candidate: Option<Split>) -> Option<Split> {
+    match (best, candidate) {
+        (Some(b), Some(c)) if c.gain > b.gain => Some(c),
+        (Some(b), _) => Some(b),
+        (None, c) => c,
+    }
+}
+
+/// The histogram of one output (count, weight, sum per bin: every gradient-boosting tree
+/// but multiclass), with `T` targets per row in `ordered`: the sum alone when every row
+/// weighs `uniform` (the weight is then the count times it), else the weight and the sum.
+/// Bins are fixed arrays, which a `u8` bin indexes without a bounds check; two of them,
+/// alternate rows to each, so that a run of rows in one bin does not wait on its own last
+/// store.
+fn one_output<const T: usize>(
+    column: &[u8],
+    rows: &[u32],
+    ordered: &[f64],
+    uniform: f64,
+) -> Vec<f64> {
+    let (targets, _) = ordered.as_chunks::<T>();
+    let mut pair = [[[0.0f64; 3]; 256]; 2];
+    let mut add = |half: usize, r: u32, t: &[f64; T]| {
+        let bin = &mut pair[half][column[r as usize] as usize];
+        bin[0] += 1.0;
+        if T == 2 {
+            bin[1] += t[0];
+        }
+        bin[2] += t[T - 1];
+    };
+    let (rows2, rest) = rows.as_chunks::<2>();
+    let (targets2, rest_targets) = targets.as_chunks::<2>();
+    for (r, t) in rows2.iter().zip(targets2) {
+        add(0, r[0], &t[0]);
+        add(1, r[1], &t[1]);
+    }
+    if let (Some(&r), Some(t)) = (rest.first(), rest_targets.first()) {
+        add(0, r, t);
+    }
+    let mut h = vec![0.0; 256 * 3];
+    for (out, (a, b)) in h.chunks_exact_mut(3).zip(pair[0].iter().zip(&pair[1])) {
+        (0..3).for_each(|i| out[i] = a[i] + b[i]);
+        if T == 1 {
+            out[1] = out[0] * uniform;
+        }
+    }
+    h
 }
 
 /// A bin's or a child's statistics (count, weight, sums) during the split search: a
