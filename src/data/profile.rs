@@ -216,6 +216,16 @@ impl ColumnBuilder {
         }
     }
 
+    /// How many exact values are kept, if still keeping.
+    pub fn kept(&self) -> Option<usize> {
+        self.values.as_ref().map(Vec::len)
+    }
+
+    /// Keeps no exact values (more than the limit are known to exist elsewhere).
+    pub fn stop_keeping(&mut self) {
+        self.values = None;
+    }
+
     /// Folds in the builder of the rows that follow this one's (a later part of the
     /// file): the same statistics as one pass over both, except the quantile sketch
     /// (merged, within its error bound) and rounding in the mean and deviation. Returns

@@ -532,6 +532,11 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
     let schema = metadata.schema().clone();
     let groups = metadata.metadata().num_row_groups();
     let parts = parts.min(groups).max(1);
+    // At most 1 M cells (8 MiB of doubles) per decoded batch: a wide table's batches get
+    // fewer rows, so that the batches queued ahead stay within memory.
+    let batch_rows = BATCH_ROWS
+        .min((1 << 20) / schema.fields().len().max(1))
+        .max(1024);
     (0..parts)
         .map(|p| {
             // A file of its own: clones of one share the read offset across threads.
@@ -539,7 +544,7 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
             let range: Vec<usize> = (groups * p / parts..groups * (p + 1) / parts).collect();
             let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone())
                 .with_row_groups(range)
-                .with_batch_size(BATCH_ROWS)
+                .with_batch_size(batch_rows)
                 .build()
                 .map_err(|e| Error::input(format!("{source}: {e}")))?;
             let src = source.clone();

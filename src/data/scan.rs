@@ -17,6 +17,7 @@ use arrow_schema::DataType;
 use indexmap::IndexMap;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -155,9 +156,14 @@ fn scan_parts(
     // Threads left for splitting each part's columns among.
     let workers = (reader::cores() / tables.len()).max(1);
     let (source, format, names) = (first.source.clone(), first.format, first.names.clone());
+    let kept: Vec<AtomicUsize> = first.names.iter().map(|_| AtomicUsize::new(0)).collect();
+    let kept = Kept {
+        limit: options.keep_values,
+        by_column: &kept,
+    };
     let read = |table: &Table| {
         let part = Part::new(table, schema, options);
-        read_part(table, part, workers, options.bad_rows)
+        read_part(table, part, workers, options.bad_rows, &kept)
     };
     let Some(parts) = reader::read_parts(tables, read, |p| p.rows)? else {
         return Ok(None);
@@ -383,8 +389,10 @@ fn read_part<'a>(
     mut part: Part<'a>,
     workers: usize,
     cap: usize,
+    kept: &Kept,
 ) -> std::result::Result<Part<'a>, ReadError> {
     let workers = workers.min(part.columns.len().max(1));
+    let mut counted = vec![0; part.columns.len()];
     let chunk = part.columns.len().div_ceil(workers).max(1);
     while let Some(batch) = table.next_batch() {
         let batch = batch?;
@@ -447,9 +455,37 @@ fn read_part<'a>(
             frame.push(&table.source, &batch, |c| columns[c].parsed.as_ref())?;
         }
         part.rows += n as u64;
+        kept.count(&mut part.columns, &mut counted);
     }
     Ok(part)
 }
+
+/// Exact values kept by every part of a file, per column. A column's values are used
+/// only when all of them, across the parts, fit under the limit: once the parts
+/// together have kept more, none keeps any longer. Without this each part kept up to
+/// the limit, which on a wide table is hundreds of MiB that are then thrown away.
+struct Kept<'a> {
+    limit: usize,
+    by_column: &'a [AtomicUsize],
+}
+
+impl Kept<'_> {
+    /// Adds what a part's columns kept since the last call (`counted`: how many of
+    /// each it had then) and stops the columns past the limit.
+    fn count(&self, columns: &mut [ColumnState], counted: &mut [usize]) {
+        for ((state, counted), total) in columns.iter_mut().zip(counted).zip(self.by_column) {
+            let Some(now) = state.profile.kept() else {
+                continue;
+            };
+            let all = total.fetch_add(now - *counted, Ordering::Relaxed) + now - *counted;
+            *counted = now;
+            if all > self.limit {
+                state.profile.stop_keeping();
+            }
+        }
+    }
+}
+
 /// Feeds one column of a batch; `first` is the row number of its first row.
 fn feed<'a>(
     state: &mut ColumnState<'a>,
@@ -853,6 +889,31 @@ mod tests {
             .unwrap();
         assert_eq!(types.count, 21);
         assert_eq!(types.examples[1].row, 998 + 5);
+    }
+
+    #[test]
+    fn exact_values_are_kept_by_the_values_the_parts_hold_together() {
+        // The limit is 1000 values. `x` is missing in two rows of three: 2400 rows hold
+        // 800 values, kept although the rows are past the limit; 3600 rows hold 1200,
+        // each part's share under the limit but not their sum, so none are kept.
+        let text = |n: usize| {
+            let mut text = String::from("id,x,c\n");
+            for i in 0..n {
+                let x = if i % 3 == 0 {
+                    (i % 100).to_string()
+                } else {
+                    String::new()
+                };
+                writeln!(text, "{i},{x},a").unwrap();
+            }
+            text
+        };
+        for (n, kept) in [(2400, Some(800)), (3600, None)] {
+            let (one, many) = one_and_many(&text(n), SCHEMA, 3);
+            let (one, many) = (one.unwrap(), many.unwrap());
+            assert_same(&one, &many);
+            assert_eq!(many.values.get("x").map(Vec::len), kept, "{n} rows");
+        }
     }
 
     #[test]
