@@ -84,6 +84,11 @@ impl<'a> Weights<'a> {
         }
     }
 
+    /// Numbers gathered per row for the weight: none when uniform.
+    fn gathered(self) -> usize {
+        usize::from(matches!(self, Weights::PerRow(_)))
+    }
+
     fn get(self, row: usize) -> f64 {
         match self {
             Weights::Uniform(w) => w,
@@ -132,12 +137,11 @@ impl Grown {
         let mut node = 0usize;
         while t.left[node] != 0 {
             let b = binned.columns[t.feature[node] as usize][row];
-            let go_left = if b == MISSING {
-                t.missing_left[node]
+            node = if goes_left(b, self.split_bins[node], t.missing_left[node]) {
+                t.left[node]
             } else {
-                b <= self.split_bins[node]
-            };
-            node = if go_left { t.left[node] } else { t.right[node] } as usize;
+                t.right[node]
+            } as usize;
         }
         node
     }
@@ -297,7 +301,7 @@ pub fn grow(
         let [scan_l, scan_r] = match open.hist {
             Some(parent) if splittable.contains(&true) => data
                 .scan_children(
-                    parent,
+                    &parent,
                     [&rows[rows_l.clone()], &rows[rows_r.clone()]],
                     [&split.left, &split.right],
                 )
@@ -432,7 +436,7 @@ impl Data<'_> {
     /// (half the work, the classic LightGBM trick), each searched for its best split.
     fn scan_children(
         &self,
-        mut parent: Histograms,
+        parent: &Histograms,
         rows: [&[u32]; 2],
         totals: [&[f64]; 2],
     ) -> [Scanned; 2] {
@@ -457,7 +461,6 @@ impl Data<'_> {
                 out[c].1 = better(out[c].1.take(), split);
             }
         }
-        parent.clear();
         let [(h_l, s_l), (h_r, s_r)] = out;
         [
             (Some(h_l), self.worth(s_l, scores[0])),
@@ -480,17 +483,14 @@ impl Data<'_> {
     }
 
     /// Partitions a split node's rows in place, left before right, each side in its
-    /// order, and returns how many went left. Without branches on the side a row takes
-    /// (half the rows take each, which no predictor guesses): every row is written to
-    /// both sides' next slot and only its side's advances.
+    /// order, and returns how many went left. Without branches on the side a row takes:
+    /// every row is written to both sides' next slot and only its side's advances.
     fn partition(&self, rows: &mut [u32], scratch: &mut [u32], split: &Split) -> usize {
         let column = &self.binned.columns[split.feature];
         let (mut left, mut right) = (0, 0);
         for i in 0..rows.len() {
             let r = rows[i];
-            let b = column[r as usize];
-            let go_left = (b == MISSING) & split.missing_left
-                | (b != MISSING) & (usize::from(b) <= split.bin);
+            let go_left = goes_left(column[r as usize], split.bin as u8, split.missing_left);
             // `left <= i`: the slot written was read already.
             rows[left] = r;
             scratch[right] = r;
@@ -514,7 +514,7 @@ impl Data<'_> {
                 .flat_map(|&r| [w[r as usize], s[r as usize]])
                 .collect(),
             (weight, _) => {
-                let mut out = Vec::with_capacity(rows.len() * (k + 1));
+                let mut out = Vec::with_capacity(rows.len() * (k + weight.gathered()));
                 for &r in rows {
                     let r = r as usize;
                     if let Weights::PerRow(w) = weight {
@@ -535,15 +535,15 @@ impl Data<'_> {
             (3, Weights::PerRow(_)) => one_output::<2>(column, rows, ordered, 0.0),
             (stride, weight) => {
                 let mut h = vec![0.0; 256 * stride];
-                let per_row = ordered.len() / rows.len().max(1);
-                for (&r, t) in rows.iter().zip(ordered.chunks_exact(per_row.max(1))) {
+                let per_row = stride - 2 + weight.gathered();
+                for (&r, t) in rows.iter().zip(ordered.chunks_exact(per_row)) {
                     let bin = &mut h[column[r as usize] as usize * stride..][..stride];
                     bin[0] += 1.0;
                     match weight {
                         Weights::Uniform(w) => bin[1] += w,
                         Weights::PerRow(_) => bin[1] += t[0],
                     }
-                    let sums = &t[per_row - (stride - 2)..];
+                    let sums = &t[weight.gathered()..];
                     bin[2..].iter_mut().zip(sums).for_each(|(acc, v)| *acc += v);
                 }
                 h
@@ -625,6 +625,12 @@ impl Data<'_> {
             right: r.as_ref().to_vec(),
         })
     }
+}
+
+/// Whether a row in bin `b` goes left of a split at `bin`. Without branches: half the rows
+/// go each way when rows are partitioned, which no branch predictor guesses.
+fn goes_left(b: u8, bin: u8, missing_left: bool) -> bool {
+    (b == MISSING) & missing_left | (b != MISSING) & (b <= bin)
 }
 
 /// The better of two splits: the larger gain, the first on a tie (so feature order, not
