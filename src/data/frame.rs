@@ -189,7 +189,7 @@ impl Frame {
     /// value is a finite number.
     /// The file is read in parts on all cores, as `validate-data` reads it.
     pub fn read(path: &Path, csv: &CsvOptions, kinds: &HashMap<String, Kind>) -> Result<Frame> {
-        let read = |table: &Table| {
+        let read = |_, table: &Table| {
             let mut frame = FrameBuilder::new(table, kinds);
             while let Some(batch) = table.next_batch() {
                 frame.push(&table.source, &batch?, |_| None)?;

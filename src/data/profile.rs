@@ -99,6 +99,68 @@ pub struct ColumnBuilder {
     /// Exact values for exact-mode drift, while below the limit.
     values: Option<Vec<f64>>,
     keep_limit: usize,
+    /// In a later part of a file: its values in `other` that earlier parts may name.
+    overflow: Option<Overflow>,
+}
+
+/// The values a later part of a file counts in `other`, past its own cap, that earlier
+/// parts may have named: one pass over the file counts those by name. They are looked
+/// up among the earlier parts' names once those are known, and held until then (up
+/// to [`Overflow::MAX_PENDING`] distinct values; past that the part is read again
+/// for the names the merge misses, see [`ColumnBuilder::recounted`]).
+#[derive(Debug, Clone, Default)]
+struct Overflow {
+    /// Values seen before the earlier names were known, with their counts.
+    pending: HashMap<String, u64>,
+    /// The names one pass gives before this part, once known.
+    earlier: Option<HashSet<String>>,
+    /// Counts of the values in `earlier`.
+    found: HashMap<String, u64>,
+    /// More values were pending than held: their names are unknown.
+    lost: bool,
+}
+
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::FixedState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
+
+impl Overflow {
+    const MAX_PENDING: usize = 64 * 1024;
+
+    fn add(&mut self, text: &str, n: u64) {
+        let counts = match &self.earlier {
+            Some(names) if !names.contains(text) => return,
+            Some(_) => &mut self.found,
+            None if self.lost => return,
+            None => &mut self.pending,
+        };
+        if let Some(c) = counts.get_mut(text) {
+            *c += n;
+        } else if counts.len() < Self::MAX_PENDING || self.earlier.is_some() {
+            counts.insert(text.to_string(), n);
+        } else {
+            self.lost = true;
+            self.pending = HashMap::default();
+        }
+    }
+
+    /// The names of the earlier parts, in file order: one pass names the first
+    /// [`MAX_CATEGORIES`] distinct values of them.
+    fn resolve<'n>(&mut self, earlier: impl IntoIterator<Item = &'n [String]>) {
+        let mut names = HashSet::default();
+        for value in earlier.into_iter().flatten() {
+            if names.len() >= MAX_CATEGORIES {
+                break;
+            }
+            if !names.contains(value) {
+                names.insert(value.clone());
+            }
+        }
+        self.found = std::mem::take(&mut self.pending)
+            .into_iter()
+            .filter(|(v, _)| names.contains(v))
+            .collect();
+        self.earlier = Some(names);
+    }
 }
 
 impl ColumnBuilder {
@@ -118,6 +180,37 @@ impl ColumnBuilder {
             all_bool: true,
             values: (keep_limit > 0).then(Vec::new),
             keep_limit,
+            overflow: None,
+        }
+    }
+
+    /// The builder of a later part of a file: it keeps track of the values it counts
+    /// in `other` for the merge (see [`Overflow`]).
+    pub fn later_part(mut self) -> Self {
+        if self.counts.is_some() {
+            self.overflow = Some(Overflow::default());
+        }
+        self
+    }
+
+    /// The values named, in the order first seen, once no more can be named: the cap
+    /// is reached, or `done` (the part is read).
+    pub fn final_names(&self, done: bool) -> Option<Vec<String>> {
+        let counts = self.counts.as_ref()?;
+        (done || counts.len() >= MAX_CATEGORIES).then(|| counts.keys().cloned().collect())
+    }
+
+    /// Whether values in `other` wait for the earlier parts' names.
+    pub fn awaits_names(&self) -> bool {
+        self.overflow
+            .as_ref()
+            .is_some_and(|o| o.earlier.is_none() && !o.lost)
+    }
+
+    /// The names of the earlier parts of the file, each in the order it saw them.
+    pub fn earlier_names<'n>(&mut self, names: impl IntoIterator<Item = &'n [String]>) {
+        if let Some(o) = &mut self.overflow {
+            o.resolve(names);
         }
     }
 
@@ -156,7 +249,9 @@ impl ColumnBuilder {
             self.all_bool = is_bool_token(text);
         }
         if let Some(counts) = &mut self.counts {
-            count(counts, &mut self.other, text, 1);
+            if !count(counts, text, 1) {
+                self.overflowed(text, 1);
+            }
         }
     }
 
@@ -180,8 +275,15 @@ impl ColumnBuilder {
             if counts.len() < MAX_CATEGORIES {
                 counts.insert(text.to_string(), n);
             } else {
-                self.other += n;
+                self.overflowed(text, n);
             }
+        }
+    }
+
+    fn overflowed(&mut self, text: &str, n: u64) {
+        self.other += n;
+        if let Some(o) = &mut self.overflow {
+            o.add(text, n);
         }
     }
 
@@ -247,35 +349,52 @@ impl ColumnBuilder {
             }
             _ => None,
         };
-        self.merge_counts(next.counts, next.other)
+        self.merge_counts(next.counts, next.other, next.overflow)
     }
 
     /// Counts as one pass would have them: the next part's values in the order it first
     /// saw them, named while below the cap. When the next part itself ran past the cap,
     /// its overflow has no names: the values named here but not there may hide in it.
-    /// Those are returned, for the caller to count in that part and hand to
+    /// The next part tracked them (see [`Overflow`]); when it could not, those names
+    /// are returned, for the caller to count in that part and hand to
     /// [`ColumnBuilder::recounted`]. The names themselves are exact: a part past the cap
     /// fills the cap here, so no later part adds a name.
     fn merge_counts(
         &mut self,
         next: Option<IndexMap<String, u64, foldhash::fast::FixedState>>,
         other: u64,
+        overflow: Option<Overflow>,
     ) -> Vec<String> {
         self.other += other;
         let (Some(counts), Some(next)) = (&mut self.counts, next) else {
             return Vec::new();
         };
         for (value, &c) in &next {
-            count(counts, &mut self.other, value, c);
+            if !count(counts, value, c) {
+                self.other += c;
+            }
         }
         if other == 0 {
             return Vec::new();
         }
-        counts
-            .keys()
-            .filter(|v| !next.contains_key(*v))
-            .cloned()
-            .collect()
+        match overflow {
+            Some(o) if !o.lost => {
+                // Pending values are not the next part's names: only names given
+                // here before it can match them.
+                for (value, c) in o.found.into_iter().chain(o.pending) {
+                    if let Some(n) = counts.get_mut(&value) {
+                        *n += c;
+                        self.other -= c;
+                    }
+                }
+                Vec::new()
+            }
+            _ => counts
+                .keys()
+                .filter(|v| !next.contains_key(*v))
+                .cloned()
+                .collect(),
+        }
     }
 
     /// Counts of named values in a part that had them in its overflow (see
@@ -389,20 +508,21 @@ fn count_of<'m>(
     }
 }
 
-/// Adds `n` to the count of `text`, or to `other` once the cap is reached.
+/// Adds `n` to the count of `text`, named if it is not yet and the cap allows; false
+/// when it is past the cap (the caller counts it in `other`).
 fn count(
     counts: &mut IndexMap<String, u64, foldhash::fast::FixedState>,
-    other: &mut u64,
     text: &str,
     n: u64,
-) {
+) -> bool {
     if let Some(c) = counts.get_mut(text) {
         *c += n;
     } else if counts.len() < MAX_CATEGORIES {
         counts.insert(text.to_string(), n);
     } else {
-        *other += n;
+        return false;
     }
+    true
 }
 
 /// Count, mean, sum of squared deviations and range of numbers.
@@ -547,6 +667,68 @@ impl Profile {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// One pass over `values`, and the same values in two parts whose later part
+    /// learns the first part's names after `before` of its values (if it still waits
+    /// for them); with the number of names the merge missed, counted in the later part.
+    fn one_and_two_parts(
+        values: &[String],
+        before: usize,
+    ) -> (ColumnProfile, ColumnProfile, usize) {
+        let mut one = ColumnBuilder::new(Some(ColumnType::String), 0);
+        values.iter().for_each(|v| one.text(v, None));
+        let (head, tail) = values.split_at(values.len() / 2);
+        let mut first = ColumnBuilder::new(Some(ColumnType::String), 0);
+        head.iter().for_each(|v| first.text(v, None));
+        let mut later = ColumnBuilder::new(Some(ColumnType::String), 0).later_part();
+        for (i, v) in tail.iter().enumerate() {
+            if i == before && later.awaits_names() {
+                later.earlier_names([first.final_names(true).unwrap().as_slice()]);
+            }
+            later.repeated_text(v, 1);
+        }
+        let missed = first.merge(later);
+        let found: Vec<(String, u64)> = missed
+            .iter()
+            .map(|m| (m.clone(), tail.iter().filter(|v| *v == m).count() as u64))
+            .collect();
+        first.recounted(found);
+        (one.finish(), first.finish(), missed.len())
+    }
+
+    #[test]
+    fn a_later_part_counts_the_values_earlier_parts_named() {
+        // 3000 values, both halves past the cap: the first half names its first 1000.
+        let values: Vec<String> = (0..40_000)
+            .map(|i| format!("v{}", (i * 7) % 3000))
+            .collect();
+        for before in [0, 500, 19_000] {
+            let (one, two, missed) = one_and_two_parts(&values, before);
+            assert_eq!(missed, 0, "names given after {before} values");
+            assert_eq!(one.categories, two.categories);
+        }
+    }
+
+    #[test]
+    fn a_later_part_past_its_pending_limit_leaves_the_names_to_a_recount() {
+        // All distinct after the cap: the later part holds its values until the names
+        // come, and gives up past the limit; the values the first part named (repeated
+        // in the second half) are then counted again in it.
+        let n = 4 * Overflow::MAX_PENDING;
+        let values: Vec<String> = (0..n)
+            .map(|i| match i < n / 2 {
+                true => format!("u{i}"),
+                false if i % 3 == 0 => format!("u{}", i % 1000),
+                false => format!("w{i}"),
+            })
+            .collect();
+        let (one, two, missed) = one_and_two_parts(&values, n / 2 - 1);
+        assert!(missed > 0);
+        assert_eq!(one.categories, two.categories);
+        let (one, two, missed) = one_and_two_parts(&values, 10);
+        assert_eq!(missed, 0);
+        assert_eq!(one.categories, two.categories);
+    }
 
     #[test]
     fn infers_types_and_moments() {

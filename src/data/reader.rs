@@ -144,20 +144,21 @@ pub fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
         .unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
-/// Reads the parts of a file, each on a thread of its own, with `read`, and returns what
-/// it made of each, in order; `None` when the parts do not add up to the file (a quoted
+/// Reads the parts of a file, each on a thread of its own, with `read` (given the part's
+/// index), and returns what it made of each, in order; `None` when the parts do not add up to the file (a quoted
 /// line break at a split point: read it again in one part). `rows` counts a part's rows,
 /// so that an error in a later part names its row in the file.
 pub fn read_parts<T: Send>(
     tables: Vec<Table>,
-    read: impl Fn(&Table) -> std::result::Result<T, ReadError> + Sync,
+    read: impl Fn(usize, &Table) -> std::result::Result<T, ReadError> + Sync,
     rows: impl Fn(&T) -> u64,
 ) -> Result<Option<Vec<T>>> {
     let read = &read;
     let results: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = tables
             .into_iter()
-            .map(|table| s.spawn(move || (read(&table), table.misaligned())))
+            .enumerate()
+            .map(|(i, table)| s.spawn(move || (read(i, &table), table.misaligned())))
             .collect();
         handles.into_iter().map(joined).collect()
     });

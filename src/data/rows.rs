@@ -1,7 +1,7 @@
-//! CSV rows decoded straight from bytes (simple records by a byte loop, the rest by
-//! csv-core, the parser under Arrow's CSV reader) into batches of field slices, without
-//! building Arrow string arrays; and the
-//! split of a plain file into byte ranges that several threads decode at once.
+//! CSV rows decoded straight from bytes (simple records by a scan of 64-byte blocks, the
+//! rest by csv-core, the parser under Arrow's CSV reader) into batches of field slices,
+//! without building Arrow string arrays; and the split of a plain file into byte ranges
+//! that several threads decode at once.
 //!
 //! A range other than the first starts right after a line break chosen by position,
 //! which is only a row boundary if the break is not inside a quoted field. Whether it is
@@ -10,24 +10,32 @@
 //! that row must end exactly at the next range's start (else `misaligned` is set), and
 //! the caller reads the file again in one range.
 
-/// Rows per batch: fewer than Arrow batches hold, so that a batch's text and field
-/// ends stay in the core's cache while each column is read from them in turn.
+/// Cells per batch: fewer than Arrow batches hold, so that a batch's text and field
+/// ends stay in the core's cache while each column is read from them in turn (a wide
+/// table's batch of 4096 rows did not: its columns were read at a cache miss a cell).
+const BATCH_CELLS: usize = 16 * 1024;
+/// Rows per batch at most (narrow tables).
 pub const BATCH_ROWS: usize = 4096;
 use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::Path;
 
-/// A batch of rows: every field's unescaped bytes end to end, and where each ends.
+/// A batch of rows: the records' bytes end to end (as read for simple records, unescaped
+/// for the others), and where each field lies in them.
 #[derive(Debug, Default)]
 pub struct RowBatch {
     text: String,
-    /// `columns` field ends per row, after a leading 0.
-    ends: Vec<usize>,
+    /// `columns` fields per row: start and end in `text` (a batch's text stays under
+    /// 4 GiB, see [`MAX_BATCH_TEXT`]).
+    spans: Vec<(u32, u32)>,
     columns: usize,
 }
 
+/// A batch ends once its text passes this: its field spans are 32-bit.
+const MAX_BATCH_TEXT: usize = 1 << 31;
+
 impl RowBatch {
     pub fn num_rows(&self) -> usize {
-        (self.ends.len() - 1) / self.columns.max(1)
+        self.spans.len() / self.columns.max(1)
     }
 
     pub fn columns(&self) -> usize {
@@ -37,20 +45,20 @@ impl RowBatch {
     /// The field at `row` and `column`; `None` when it is empty (missing, as Arrow's
     /// CSV reader has it).
     pub fn text(&self, row: usize, column: usize) -> Option<&str> {
-        let at = row * self.columns + column;
-        self.field(self.ends[at], self.ends[at + 1])
+        self.field(self.spans[row * self.columns + column])
     }
 
     /// The fields of `column`, row by row, as [`RowBatch::text`] gives them.
     pub fn column(&self, column: usize) -> impl Iterator<Item = Option<&str>> + '_ {
         let step = self.columns.max(1);
-        let starts = self.ends[column..].iter().step_by(step);
-        let ends = self.ends[column + 1..].iter().step_by(step);
-        starts.zip(ends).map(|(&s, &e)| self.field(s, e))
+        self.spans[column..]
+            .iter()
+            .step_by(step)
+            .map(|&span| self.field(span))
     }
 
-    fn field(&self, start: usize, end: usize) -> Option<&str> {
-        (end > start).then(|| &self.text[start..end])
+    fn field(&self, (start, end): (u32, u32)) -> Option<&str> {
+        (end > start).then(|| &self.text[start as usize..end as usize])
     }
 }
 
@@ -88,6 +96,8 @@ pub struct RowReader<R> {
     delimiter: u8,
     quote: u8,
     columns: usize,
+    /// Rows per batch.
+    batch_rows: usize,
     /// Bytes consumed, counted from the range's start.
     consumed: u64,
     rows: u64,
@@ -97,8 +107,8 @@ pub struct RowReader<R> {
     done: bool,
     /// Set when reading stopped past `stop.next`: the next range did not start a row.
     pub misaligned: bool,
-    /// Field ends of the record being read (room for more fields than expected, so a
-    /// ragged row reports how many it had).
+    /// csv-core's field ends of the record being read (room for more fields than
+    /// expected, so a ragged row reports how many it had).
     ends: Vec<usize>,
 }
 
@@ -115,6 +125,7 @@ impl<R: BufRead> RowReader<R> {
             delimiter,
             quote,
             columns,
+            batch_rows: (BATCH_CELLS / columns.max(1)).clamp(64, BATCH_ROWS),
             consumed: 0,
             rows: 0,
             skip_header: false,
@@ -142,18 +153,16 @@ impl<R: BufRead> RowReader<R> {
         if self.done {
             return None;
         }
-        let mut batch = RowBatch {
-            text: String::new(),
-            ends: Vec::with_capacity(BATCH_ROWS * self.columns + 1),
-            columns: self.columns,
-        };
-        batch.ends.push(0);
-        // Sized once and filled through `len`: csv-core writes into an initialised slice.
-        let mut data = vec![0u8; BATCH_ROWS * self.columns * 8];
+        let cells = self.batch_rows * self.columns;
+        let mut spans = Vec::with_capacity(cells);
+        // Sized once and filled through `len`: records are copied into an initialised
+        // slice.
+        let mut data = vec![0u8; cells * 8];
         let mut len = 0;
         let first_row = self.rows + 1;
-        while batch.ends.len() < BATCH_ROWS * self.columns + 1 && !self.done {
-            match self.read_record(&mut data, &mut len) {
+        while spans.len() < cells && len < MAX_BATCH_TEXT && !self.done {
+            let mark = spans.len();
+            match self.read_record(&mut data, &mut len, &mut spans) {
                 Err(e) => {
                     self.done = true;
                     return Some(Err(e));
@@ -163,26 +172,28 @@ impl<R: BufRead> RowReader<R> {
                     if self.skip_header {
                         self.skip_header = false;
                         len = 0;
+                        spans.clear();
                     } else {
                         self.rows += 1;
                         if fields != self.columns {
                             self.done = true;
                             return Some(Err(self.ragged(fields)));
                         }
-                        // csv-core's ends count from the record's first byte.
-                        let base = batch.ends.last().copied().unwrap_or(0);
-                        batch
-                            .ends
-                            .extend(self.ends[..fields].iter().map(|e| e + base));
+                        debug_assert_eq!(spans.len(), mark + fields);
                     }
                     self.check_stop();
                 }
             }
         }
-        if batch.ends.len() == 1 {
+        if spans.is_empty() {
             return None;
         }
         data.truncate(len);
+        let batch = RowBatch {
+            text: String::new(),
+            spans,
+            columns: self.columns,
+        };
         Some(validate_utf8(data, batch, first_row))
     }
 
@@ -208,74 +219,53 @@ impl<R: BufRead> RowReader<R> {
 
     /// Reads the next record itself when it is simple — every field unquoted without a
     /// quote, or quoted without a quote inside, and the record ends with a line break
-    /// in the buffered input — which is most records, and cheaper than csv-core's
-    /// general state machine (a quarter less decoding time on the benchmark). Anything
-    /// else is left to csv-core (`None`), which parses it the same way from the same
-    /// point: between records it is in a state equivalent to a fresh start.
-    fn simple_record(&mut self, data: &mut [u8], len: &mut usize) -> Option<usize> {
+    /// in the buffered input — which is most records: found by [`simple_fields`] and
+    /// copied whole, cheaper than csv-core's general state machine. Anything else is
+    /// left to csv-core (`None`), which parses it the same way from the same point:
+    /// between records it is in a state equivalent to a fresh start.
+    fn simple_record(
+        &mut self,
+        data: &mut [u8],
+        len: &mut usize,
+        spans: &mut Vec<(u32, u32)>,
+    ) -> Option<usize> {
         let input = self.input.fill_buf().ok()?;
-        // A record starting with a line break is a blank line, which csv-core skips.
-        if matches!(input.first(), Some(b'\n' | b'\r')) {
-            return None;
-        }
-        // Output is never longer than input; a record that may not fit goes to csv-core,
-        // which grows the buffer.
+        // Output is as long as input; a record that may not fit goes to csv-core, which
+        // grows the buffer.
         let out = &mut data[*len..];
         let input = &input[..input.len().min(out.len())];
-        let (mut at, mut written, mut fields) = (0, 0, 0);
-        loop {
-            // Bytes are copied one by one as they are scanned: fields are short, and a
-            // copy call per field costs more than the loop.
-            if *input.get(at)? == self.quote {
-                at += 1;
-                loop {
-                    let b = *input.get(at)?;
-                    at += 1;
-                    if b == self.quote {
-                        break;
-                    }
-                    out[written] = b;
-                    written += 1;
-                }
-            } else {
-                loop {
-                    let b = *input.get(at)?;
-                    if b == self.delimiter || b == b'\n' || b == b'\r' || b == self.quote {
-                        break;
-                    }
-                    out[written] = b;
-                    written += 1;
-                    at += 1;
-                }
+        let mark = spans.len();
+        let (taken, fields) = match simple_fields(
+            input,
+            (self.delimiter, self.quote),
+            self.ends.len(),
+            *len as u32,
+            spans,
+        ) {
+            Some(found) => found,
+            None => {
+                spans.truncate(mark);
+                return None;
             }
-            *self.ends.get_mut(fields)? = written;
-            fields += 1;
-            match *input.get(at)? {
-                b if b == self.delimiter => at += 1,
-                b'\n' => break,
-                b'\r' if input.get(at + 1) == Some(&b'\n') => {
-                    at += 1;
-                    break;
-                }
-                _ => return None,
-            }
-        }
-        at += 1;
-        self.input.consume(at);
-        self.consumed += at as u64;
-        *len += written;
+        };
+        out[..taken].copy_from_slice(&input[..taken]);
+        self.input.consume(taken);
+        self.consumed += taken as u64;
+        *len += taken;
         Some(fields)
     }
 
-    /// Reads one record into `data[len..]`; its field count, or `None` at the end.
+    /// Reads one record into `data[len..]` and its fields' spans into `spans`; its field
+    /// count, or `None` at the end.
     fn read_record(
         &mut self,
         data: &mut Vec<u8>,
         len: &mut usize,
+        spans: &mut Vec<(u32, u32)>,
     ) -> Result<Option<usize>, RowError> {
-        match self.simple_record(data, len) {
+        match self.simple_record(data, len, spans) {
             Some(fields) => Ok(Some(fields)),
-            None => self.csv_record(data, len),
+            None => self.csv_record(data, len, spans),
         }
     }
 
@@ -284,7 +274,9 @@ impl<R: BufRead> RowReader<R> {
         &mut self,
         data: &mut Vec<u8>,
         len: &mut usize,
+        spans: &mut Vec<(u32, u32)>,
     ) -> Result<Option<usize>, RowError> {
+        let base = *len;
         let mut fields = 0;
         loop {
             let input = self
@@ -305,10 +297,155 @@ impl<R: BufRead> RowReader<R> {
                     self.rows += 1;
                     return Err(self.ragged(usize::MAX));
                 }
-                csv_core::ReadRecordResult::Record => return Ok(Some(fields)),
+                csv_core::ReadRecordResult::Record => break,
                 csv_core::ReadRecordResult::End => return Ok(None),
             }
         }
+        if *len > u32::MAX as usize {
+            return Err(RowError::Io(
+                format!("row {} is longer than 2 GiB", self.rows + 1),
+                std::io::ErrorKind::InvalidData,
+            ));
+        }
+        // csv-core's ends count from the record's first byte.
+        let mut start = base;
+        spans.extend(self.ends[..fields].iter().map(|&end| {
+            let span = (start as u32, (base + end) as u32);
+            start = base + end;
+            span
+        }));
+        Ok(Some(fields))
+    }
+}
+
+/// The fields of a simple record at the start of `input` (see
+/// [`RowReader::simple_record`]), as spans offset by `base` appended to `spans`: the
+/// bytes the record takes (its line break included) and its field count. `None` when
+/// the record is not simple, not whole in `input`, or has more than `max_fields`.
+fn simple_fields(
+    input: &[u8],
+    (delimiter, quote): (u8, u8),
+    max_fields: usize,
+    base: u32,
+    spans: &mut Vec<(u32, u32)>,
+) -> Option<(usize, usize)> {
+    // A record starting with a line break is a blank line, which csv-core skips.
+    if matches!(input.first(), Some(b'\n' | b'\r')) {
+        return None;
+    }
+    let mut specials = Specials::new(input, delimiter, quote);
+    let (mut start, mut fields) = (0, 0);
+    loop {
+        let at = specials.next()?;
+        let (span, after) = if input[at] == quote {
+            if at != start {
+                return None;
+            }
+            let close = loop {
+                let q = specials.next()?;
+                if input[q] == quote {
+                    break q;
+                }
+            };
+            // The closing quote ends the field: `""` (an escaped quote) or any other
+            // byte after it is csv-core's to read.
+            let after = specials.next()?;
+            if after != close + 1 {
+                return None;
+            }
+            ((at + 1, close), after)
+        } else {
+            ((start, at), at)
+        };
+        if fields == max_fields {
+            return None;
+        }
+        spans.push((base + span.0 as u32, base + span.1 as u32));
+        fields += 1;
+        match input[after] {
+            b if b == delimiter => start = after + 1,
+            b'\n' => return Some((after + 1, fields)),
+            b'\r' if input.get(after + 1) == Some(&b'\n') => return Some((after + 2, fields)),
+            _ => return None,
+        }
+    }
+}
+
+/// The positions of the bytes that end or quote fields (delimiter, quote, CR, LF), in
+/// order: found 64 bytes at a time, as a mask the compiler computes with vector
+/// compares, instead of a branch per byte.
+struct Specials<'i> {
+    input: &'i [u8],
+    delimiter: u8,
+    quote: u8,
+    /// The current block's first byte.
+    block: usize,
+    /// The current block's specials not returned yet.
+    mask: u64,
+}
+
+impl<'i> Specials<'i> {
+    fn new(input: &'i [u8], delimiter: u8, quote: u8) -> Self {
+        let mut s = Specials {
+            input,
+            delimiter,
+            quote,
+            block: 0,
+            mask: 0,
+        };
+        s.mask = s.mask_at(0);
+        s
+    }
+
+    fn mask_at(&self, at: usize) -> u64 {
+        let rest = &self.input[at.min(self.input.len())..];
+        match rest.first_chunk::<64>() {
+            Some(block) => self.mask_of(block),
+            None => {
+                let mut block = [0u8; 64];
+                block[..rest.len()].copy_from_slice(rest);
+                // Padding is no special byte, whatever the delimiter and quote.
+                self.mask_of(&block) & ((1u64 << rest.len()) - 1)
+            }
+        }
+    }
+
+    /// Bit `i` set when byte `i` is special: eight bytes at a time in a word (SWAR),
+    /// which every target runs without a branch per byte.
+    fn mask_of(&self, block: &[u8; 64]) -> u64 {
+        const ONES: u64 = 0x0101_0101_0101_0101;
+        const LOW: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+        // The high bit of each byte of `word` equal to `byte` (exact: no carries).
+        let equal = |word: u64, byte: u8| {
+            let x = word ^ (ONES * u64::from(byte));
+            !(((x & LOW) + LOW) | x) & !LOW
+        };
+        let (d, q) = (self.delimiter, self.quote);
+        block
+            .chunks_exact(8)
+            .enumerate()
+            .fold(0u64, |mask, (i, chunk)| {
+                let word = u64::from_le_bytes(chunk.try_into().unwrap_or_default());
+                let high =
+                    equal(word, d) | equal(word, q) | equal(word, b'\n') | equal(word, b'\r');
+                // Gathers the eight high bits into one byte, byte 0's lowest.
+                let bits = ((high >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
+                mask | (bits << (8 * i))
+            })
+    }
+
+    /// The next special byte's position; `None` past the input.
+    fn next(&mut self) -> Option<usize> {
+        while self.mask == 0 {
+            self.block += 64;
+            if self.block >= self.input.len() {
+                return None;
+            }
+            self.mask = self.mask_at(self.block);
+        }
+        let at = self.block + self.mask.trailing_zeros() as usize;
+        self.mask &= self.mask - 1;
+        Some(at)
     }
 }
 
@@ -316,15 +453,17 @@ impl<R: BufRead> RowReader<R> {
 /// boundary (so slicing it can never fail).
 fn validate_utf8(data: Vec<u8>, mut batch: RowBatch, first_row: u64) -> Result<RowBatch, RowError> {
     let columns = batch.columns;
-    let at = |end_index: usize| RowError::Utf8 {
-        row: first_row + (end_index / columns) as u64,
-        column: end_index % columns,
+    let at = |field: usize| RowError::Utf8 {
+        row: first_row + (field / columns) as u64,
+        column: field % columns,
     };
     match String::from_utf8(data) {
         Ok(text) => {
-            if let Some(i) = batch.ends[1..]
+            let boundary = |i: u32| text.is_char_boundary(i as usize);
+            if let Some(i) = batch
+                .spans
                 .iter()
-                .position(|&e| !text.is_char_boundary(e))
+                .position(|&(s, e)| !boundary(s) || !boundary(e))
             {
                 return Err(at(i));
             }
@@ -332,10 +471,10 @@ fn validate_utf8(data: Vec<u8>, mut batch: RowBatch, first_row: u64) -> Result<R
             Ok(batch)
         }
         Err(e) => {
-            let bad = e.utf8_error().valid_up_to();
+            let bad = e.utf8_error().valid_up_to() as u32;
             // The first field that ends past the first invalid byte holds it.
-            let i = batch.ends[1..].partition_point(|&end| end <= bad);
-            Err(at(i.min(batch.ends.len() - 2)))
+            let i = batch.spans.partition_point(|&(_, end)| end <= bad);
+            Err(at(i.min(batch.spans.len() - 1)))
         }
     }
 }
@@ -423,33 +562,33 @@ mod tests {
         );
     }
 
-    /// The fields of every record, read with or without the simple-record path. (Bytes
+    /// The fields of every record, read with or without the simple-record path, through
+    /// a buffer of `buffer` bytes (a small one sends most records to csv-core). (Bytes
     /// consumed may differ by the LF of a CRLF, which the simple path takes with its
     /// record and csv-core with the next; a fresh reader skips it either way.)
-    fn decoded(bytes: &[u8], simple: bool) -> Vec<Vec<Option<String>>> {
-        let mut r = RowReader::new(std::io::BufReader::with_capacity(7, bytes), b',', b'"', 3);
+    fn decoded(bytes: &[u8], simple: bool, buffer: usize) -> Vec<Vec<Option<String>>> {
+        let input = std::io::BufReader::with_capacity(buffer, bytes);
+        let mut r = RowReader::new(input, b',', b'"', 3);
         let mut out = Vec::new();
         loop {
-            let mut data = vec![0u8; 4];
-            let mut len = 0;
+            let mut data = vec![0u8; buffer];
+            let (mut len, mut spans) = (0, Vec::new());
             let record = if simple {
-                r.read_record(&mut data, &mut len)
+                r.read_record(&mut data, &mut len, &mut spans)
             } else {
-                r.csv_record(&mut data, &mut len)
+                r.csv_record(&mut data, &mut len, &mut spans)
             };
             match record {
                 Ok(Some(fields)) => {
+                    assert_eq!(spans.len(), fields);
                     let text = String::from_utf8_lossy(&data[..len]).to_string();
-                    let mut start = 0;
-                    let row = r.ends[..fields]
-                        .iter()
-                        .map(|&e| {
-                            let f = text.get(start..e).map(str::to_string);
-                            start = e;
-                            f
-                        })
-                        .collect();
-                    out.push(row);
+                    let field = |(s, e): (u32, u32)| text.get(s as usize..e as usize);
+                    out.push(
+                        spans
+                            .into_iter()
+                            .map(|s| field(s).map(str::to_string))
+                            .collect(),
+                    );
                 }
                 Ok(None) => return out,
                 Err(e) => {
@@ -462,23 +601,27 @@ mod tests {
 
     #[test]
     fn simple_records_parse_as_csv_core_does() {
-        // Random strings over the tricky bytes and plain ones, up to 48 bytes.
+        // Random strings over the tricky bytes and plain ones, up to 160 bytes: records
+        // across the simple path's 64-byte blocks.
         let alphabet = [b'a', b'b', b'a', b'c', b'a', b'd', b',', b'"', b'\n', b'\r'];
         let mut seed = 7u64;
         for i in 0..40_000 {
             let mut bytes = Vec::new();
-            for _ in 0..12 + i % 37 {
+            for _ in 0..12 + i % 149 {
                 seed = seed
                     .wrapping_mul(6364136223846793005)
                     .wrapping_add(1442695040888963407);
                 bytes.push(alphabet[(seed >> 33) as usize % alphabet.len()]);
             }
-            assert_eq!(
-                decoded(&bytes, true),
-                decoded(&bytes, false),
-                "{:?}",
-                String::from_utf8_lossy(&bytes)
-            );
+            let csv_core = decoded(&bytes, false, 7);
+            for buffer in [7, 4096] {
+                assert_eq!(
+                    decoded(&bytes, true, buffer),
+                    csv_core,
+                    "{:?}",
+                    String::from_utf8_lossy(&bytes)
+                );
+            }
         }
     }
 

@@ -18,6 +18,7 @@ use indexmap::IndexMap;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
 
 #[derive(Debug, Clone)]
 pub struct ScanOptions {
@@ -161,9 +162,10 @@ fn scan_parts(
         limit: options.keep_values,
         by_column: &kept,
     };
-    let read = |table: &Table| {
-        let part = Part::new(table, schema, options);
-        read_part(table, part, workers, options.bad_rows, &kept)
+    let named = Names::new(tables.len(), names.len());
+    let read = |index, table: &Table| {
+        let part = Part::new(table, schema, options, index);
+        read_part(table, part, workers, options.bad_rows, &kept, &named)
     };
     let Some(parts) = reader::read_parts(tables, read, |p| p.rows)? else {
         return Ok(None);
@@ -263,13 +265,21 @@ struct Part<'a> {
     duplicates: Option<Duplicates>,
     bad_rows: BadRows,
     rows: u64,
+    /// The part's place in the file.
+    index: usize,
     frame: Option<FrameBuilder>,
     /// Named values to count again in a later part: part index, column, values.
     recount: Vec<(usize, usize, Vec<String>)>,
 }
 
 impl<'a> Part<'a> {
-    fn new(table: &Table, schema: Option<&'a DataSchema>, options: &ScanOptions) -> Self {
+    /// The file's part `index`.
+    fn new(
+        table: &Table,
+        schema: Option<&'a DataSchema>,
+        options: &ScanOptions,
+        index: usize,
+    ) -> Self {
         let frame = options
             .frame
             .as_ref()
@@ -281,9 +291,14 @@ impl<'a> Part<'a> {
             .enumerate()
             .map(|(c, (name, stored))| {
                 let rules = schema.and_then(|s| s.columns.get_key_value(name));
+                let profile = ColumnBuilder::new(rules.map(|r| r.1.kind), options.keep_values);
                 ColumnState {
                     check: rules.map(|(name, r)| ColumnCheck::new(name, r)),
-                    profile: ColumnBuilder::new(rules.map(|r| r.1.kind), options.keep_values),
+                    profile: if index > 0 {
+                        profile.later_part()
+                    } else {
+                        profile
+                    },
                     declared: rules.map(|r| r.1.kind),
                     readable: readable(stored),
                     parsed: frame
@@ -303,6 +318,7 @@ impl<'a> Part<'a> {
                 rows: Vec::new(),
             },
             rows: 0,
+            index,
             frame,
             recount: Vec::new(),
         }
@@ -390,6 +406,7 @@ fn read_part<'a>(
     workers: usize,
     cap: usize,
     kept: &Kept,
+    names: &Names,
 ) -> std::result::Result<Part<'a>, ReadError> {
     let workers = workers.min(part.columns.len().max(1));
     let mut counted = vec![0; part.columns.len()];
@@ -456,8 +473,50 @@ fn read_part<'a>(
         }
         part.rows += n as u64;
         kept.count(&mut part.columns, &mut counted);
+        names.share(part.index, &mut part.columns, false);
     }
+    names.share(part.index, &mut part.columns, true);
     Ok(part)
+}
+
+/// The values each part of a file named per column, published once final, so that a
+/// later part counts the values earlier parts named as it reads them, instead of
+/// reading its part again after the merge (see the profile's `Overflow`).
+struct Names {
+    /// By part, then column.
+    parts: Vec<Vec<OnceLock<Vec<String>>>>,
+}
+
+impl Names {
+    fn new(parts: usize, columns: usize) -> Self {
+        Names {
+            parts: (0..parts)
+                .map(|_| (0..columns).map(|_| OnceLock::new()).collect())
+                .collect(),
+        }
+    }
+
+    /// Publishes the part's final names and hands the earlier parts' to its columns
+    /// that wait for them; `done`: the part is read.
+    fn share(&self, part: usize, columns: &mut [ColumnState], done: bool) {
+        for (c, state) in columns.iter_mut().enumerate() {
+            let mine = &self.parts[part][c];
+            if mine.get().is_none() {
+                if let Some(names) = state.profile.final_names(done) {
+                    let _ = mine.set(names);
+                }
+            }
+            if state.profile.awaits_names() {
+                let earlier: Option<Vec<&[String]>> = self.parts[..part]
+                    .iter()
+                    .map(|p| p[c].get().map(Vec::as_slice))
+                    .collect();
+                if let Some(earlier) = earlier {
+                    state.profile.earlier_names(earlier);
+                }
+            }
+        }
+    }
 }
 
 /// Exact values kept by every part of a file, per column. A column's values are used
@@ -928,7 +987,7 @@ mod tests {
     }
 
     #[test]
-    fn many_distinct_values_are_recounted_in_later_parts() {
+    fn many_distinct_values_are_counted_by_the_names_of_earlier_parts() {
         // Each part sees all 3000 values and names its own first 1000; the later parts'
         // overflow holds values the first part named.
         let text = rows(20_000, |i| format!("v{}", (i * 7) % 3000 + i / 10_000));
@@ -939,8 +998,8 @@ mod tests {
         let c = many.profile.columns["c"].categories.as_ref().unwrap();
         assert_eq!(c.counts.len(), MAX_CATEGORIES);
         assert_eq!(c.other, 20_000 - c.counts.values().sum::<u64>());
-        // In parts, not read again in one: the later parts were opened once more, to
-        // recount.
+        // In parts, and not read again: the later parts counted the values the first
+        // part named as they read them.
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.csv");
         std::fs::write(&path, &text).unwrap();
@@ -959,7 +1018,7 @@ mod tests {
         )
         .unwrap()
         .expect("read in parts");
-        assert_eq!(opened.get(), 2);
+        assert_eq!(opened.get(), 1);
         assert_eq!(
             scan.profile.columns["c"].categories,
             one.profile.columns["c"].categories
