@@ -55,6 +55,9 @@ pub struct Table {
     pub names: Vec<String>,
     /// Arrow type of each column as stored (CSV and JSON Lines: always text).
     pub types: Vec<DataType>,
+    /// Present (non-null) values of each column in the whole file, where its metadata
+    /// says (Parquet statistics); empty when unknown.
+    pub present: Vec<Option<u64>>,
     batches: Receiver<std::result::Result<Batch, ReadError>>,
     /// Set when this part read past the next part's start: the split was not on a row
     /// boundary (a quoted line break), so the parts do not add up to the file.
@@ -384,6 +387,7 @@ fn csv_table<R: BufRead + Send + 'static>(
         source: source.to_string(),
         format: Format::Csv,
         types: vec![DataType::Utf8; names.len()],
+        present: Vec::new(),
         names: names.to_vec(),
         batches,
         misaligned,
@@ -531,6 +535,7 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
     let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
         .map_err(|e| unreadable(&e))?;
     let schema = metadata.schema().clone();
+    let present = present_values(metadata.metadata(), schema.fields().len());
     let groups = metadata.metadata().num_row_groups();
     let parts = parts.min(groups).max(1);
     // At most 1 M cells (8 MiB of doubles) per decoded batch: a wide table's batches get
@@ -562,8 +567,31 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
                     .iter()
                     .map(|f| f.data_type().clone())
                     .collect(),
+                present: present.clone(),
                 batches,
                 misaligned: Arc::default(),
+            })
+        })
+        .collect()
+}
+
+/// Present values per column, from every row group's row and null counts; unknown for
+/// a column where a row group has no null count, and for all when the schema is nested
+/// (its leaf columns are not the top-level fields).
+#[cfg(feature = "parquet")]
+fn present_values(
+    metadata: &parquet::file::metadata::ParquetMetaData,
+    fields: usize,
+) -> Vec<Option<u64>> {
+    let groups = metadata.row_groups();
+    if groups.iter().any(|g| g.num_columns() != fields) {
+        return Vec::new();
+    }
+    (0..fields)
+        .map(|c| {
+            groups.iter().try_fold(0u64, |sum, g| {
+                let nulls = g.column(c).statistics()?.null_count_opt()?;
+                Some(sum + (g.num_rows() as u64).checked_sub(nulls)?)
             })
         })
         .collect()
@@ -603,5 +631,39 @@ mod tests {
         assert_eq!(format_of(Path::new("a.csv.gz")), (Format::Csv, true));
         assert_eq!(format_of(Path::new("a.PARQUET")), (Format::Parquet, false));
         assert_eq!(format_of(Path::new("a.jsonl")), (Format::JsonLines, false));
+    }
+
+    #[test]
+    #[cfg(feature = "parquet")]
+    fn parquet_metadata_counts_present_values() {
+        use arrow_array::{ArrayRef, Float64Array, RecordBatch};
+        // Three row groups; `x` is missing in one row of four.
+        let x = Float64Array::from_iter((0..3000).map(|i| (i % 4 != 0).then_some(i as f64)));
+        let y = Float64Array::from_iter_values((0..3000).map(f64::from));
+        let batch = RecordBatch::try_from_iter([
+            ("x", std::sync::Arc::new(x) as ArrayRef),
+            ("y", std::sync::Arc::new(y) as ArrayRef),
+        ])
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.parquet");
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(1000))
+            .build();
+        let file = File::create(&path).unwrap();
+        let mut w =
+            parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+        w.write(&batch).unwrap();
+        w.close().unwrap();
+        let tables = open_parts(&path, &CsvOptions::default(), 2).unwrap();
+        for t in &tables {
+            assert_eq!(t.present, vec![Some(2250), Some(3000)]);
+        }
+        let csv = dir.path().join("d.csv");
+        std::fs::write(&csv, "x,y\n1,2\n").unwrap();
+        assert!(open(&csv, &CsvOptions::default())
+            .unwrap()
+            .present
+            .is_empty());
     }
 }

@@ -291,7 +291,12 @@ impl<'a> Part<'a> {
             .enumerate()
             .map(|(c, (name, stored))| {
                 let rules = schema.and_then(|s| s.columns.get_key_value(name));
-                let profile = ColumnBuilder::new(rules.map(|r| r.1.kind), options.keep_values);
+                let mut profile = ColumnBuilder::new(rules.map(|r| r.1.kind), options.keep_values);
+                // Exact values are kept only when all of them fit under the limit: a file
+                // whose metadata counts more keeps none from the start.
+                if table.present.get(c).copied().flatten() > Some(options.keep_values as u64) {
+                    profile.stop_keeping();
+                }
                 ColumnState {
                     check: rules.map(|(name, r)| ColumnCheck::new(name, r)),
                     profile: if index > 0 {

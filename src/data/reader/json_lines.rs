@@ -48,6 +48,7 @@ pub(super) fn open(source: String, mut input: Input) -> Result<Table> {
         types: vec![DataType::Utf8; names.len()],
         names,
         batches: spawn(lines),
+        present: Vec::new(),
         misaligned: Arc::default(),
     })
 }
