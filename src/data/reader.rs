@@ -597,6 +597,18 @@ fn present_values(
         .collect()
 }
 
+/// Writes `batch` as a Parquet file of row groups of `group_rows` rows (tests).
+#[cfg(all(test, feature = "parquet"))]
+pub(crate) fn write_parquet(path: &Path, batch: &arrow_array::RecordBatch, group_rows: usize) {
+    let props = parquet::file::properties::WriterProperties::builder()
+        .set_max_row_group_row_count(Some(group_rows))
+        .build();
+    let file = File::create(path).unwrap();
+    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
+    w.write(batch).unwrap();
+    w.close().unwrap();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -647,14 +659,7 @@ mod tests {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.parquet");
-        let props = parquet::file::properties::WriterProperties::builder()
-            .set_max_row_group_row_count(Some(1000))
-            .build();
-        let file = File::create(&path).unwrap();
-        let mut w =
-            parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
-        w.write(&batch).unwrap();
-        w.close().unwrap();
+        write_parquet(&path, &batch, 1000);
         let tables = open_parts(&path, &CsvOptions::default(), 2).unwrap();
         for t in &tables {
             assert_eq!(t.present, vec![Some(2250), Some(3000)]);

@@ -1054,14 +1054,7 @@ mod tests {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.parquet");
-        let props = parquet::file::properties::WriterProperties::builder()
-            .set_max_row_group_row_count(Some(1000))
-            .build();
-        let file = std::fs::File::create(&path).unwrap();
-        let mut w =
-            parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
-        w.write(&batch).unwrap();
-        w.close().unwrap();
+        reader::write_parquet(&path, &batch, 1000);
         let yaml =
             "columns:\n  id: {type: integer, max: 9000}\n  c: {type: string, allowed: [a]}\n";
         let options = ScanOptions::default();
