@@ -25,6 +25,9 @@ pub struct Kll {
     /// Sort keys, kept between compactions.
     #[serde(skip)]
     scratch: Vec<u64>,
+    /// Room for a merge, kept between compactions (empty between them).
+    #[serde(skip)]
+    merged: Vec<f64>,
 }
 
 pub const KLL_K: usize = 400;
@@ -47,6 +50,7 @@ impl Kll {
             max_size: 0,
             rng: 0x9E37_79B9_7F4A_7C15,
             scratch: Vec::new(),
+            merged: Vec::new(),
         }
         .with_capacity()
     }
@@ -98,12 +102,16 @@ impl Kll {
                     self.add_level();
                 }
                 let mut items = std::mem::take(&mut self.levels[h]);
-                sort_total(&mut items, h > 0, &mut self.scratch);
+                // Levels above 0 are kept sorted (below); one read back from JSON or
+                // filled by a merge may not be.
+                if h == 0 || !items.is_sorted_by(|a, b| a.total_cmp(b).is_le()) {
+                    sort_total(&mut items, h > 0, &mut self.scratch);
+                }
                 // An odd item out stays at this level.
                 let odd = (items.len() % 2 == 1).then(|| items.pop()).flatten();
                 let offset = usize::from(self.coin());
                 let promoted = items.iter().skip(offset).step_by(2).copied();
-                self.levels[h + 1].extend(promoted);
+                self.promote(h + 1, promoted);
                 // The level keeps its buffer: it fills up again at once.
                 items.clear();
                 items.extend(odd);
@@ -114,6 +122,24 @@ impl Kll {
                 }
             }
         }
+    }
+
+    /// Merges sorted items into level `h`, which stays sorted if it was: its next
+    /// compaction then needs no sort (a merge is linear, the sort was not).
+    fn promote(&mut self, h: usize, items: impl Iterator<Item = f64>) {
+        let level = std::mem::take(&mut self.levels[h]);
+        let mut out = std::mem::take(&mut self.merged);
+        let mut rest = level.iter().copied().peekable();
+        for x in items {
+            while let Some(y) = rest.next_if(|y| y.total_cmp(&x).is_le()) {
+                out.push(y);
+            }
+            out.push(x);
+        }
+        out.extend(rest);
+        self.merged = level;
+        self.merged.clear();
+        self.levels[h] = out;
     }
 
     /// `count` copies of `x`, as items at the levels of the bits of `count`: exact.
@@ -469,6 +495,37 @@ mod tests {
             assert!(err <= KLL_RANK_ERROR, "seed {seed}: rank error {err}");
             assert!(sketch.levels.iter().map(Vec::len).sum::<usize>() < 4 * KLL_K);
         }
+    }
+
+    #[test]
+    fn kll_levels_above_the_first_stay_sorted_and_unsorted_ones_are_sorted_first() {
+        let sketch = |data: &[f64]| {
+            let mut s = Kll::default();
+            data.iter().for_each(|&x| s.update(x));
+            s
+        };
+        let data = stream(200_000, 3);
+        let (head, tail) = data.split_at(100_000);
+        let mut a = sketch(head);
+        let sorted = |s: &Kll| s.levels[1..].iter().all(|l| l.is_sorted_by(|x, y| x <= y));
+        assert!(sorted(&a) && a.levels.len() > 3);
+        // As a sketch read back from JSON may be: levels above 0 in any order. Its
+        // compactions give the same items as the sorted one's.
+        let mut b = a.clone();
+        b.levels[1..].iter_mut().for_each(|l| l.reverse());
+        tail.iter().for_each(|&x| {
+            a.update(x);
+            b.update(x);
+        });
+        let items = |s: &Kll| s.levels.iter().map(|l| sorted_copy(l)).collect::<Vec<_>>();
+        assert_eq!(items(&a), items(&b));
+        assert!(sorted(&a));
+    }
+
+    fn sorted_copy(level: &[f64]) -> Vec<f64> {
+        let mut v = level.to_vec();
+        v.sort_by(f64::total_cmp);
+        v
     }
 
     #[test]
