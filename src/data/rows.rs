@@ -372,8 +372,7 @@ fn simple_fields(
 }
 
 /// The positions of the bytes that end or quote fields (delimiter, quote, CR, LF), in
-/// order: found 64 bytes at a time, as a mask the compiler computes with vector
-/// compares, instead of a branch per byte.
+/// order: found 64 bytes at a time as a bit mask, instead of a branch per byte.
 struct Specials<'i> {
     input: &'i [u8],
     delimiter: u8,
