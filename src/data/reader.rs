@@ -148,9 +148,10 @@ pub fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 }
 
 /// Reads the parts of a file, each on a thread of its own, with `read` (given the part's
-/// index), and returns what it made of each, in order; `None` when the parts do not add up to the file (a quoted
-/// line break at a split point: read it again in one part). `rows` counts a part's rows,
-/// so that an error in a later part names its row in the file.
+/// index), and returns what it made of each, in order; `None` when the parts do not add
+/// up to the file (a quoted line break at a split point: read it again in one part).
+/// `rows` counts a part's rows, so that an error in a later part names its row in the
+/// file.
 pub fn read_parts<T: Send>(
     tables: Vec<Table>,
     read: impl Fn(usize, &Table) -> std::result::Result<T, ReadError> + Sync,
