@@ -325,40 +325,79 @@ impl Model {
 }
 
 /// Encodes the frame's feature columns into the matrix the estimator was fitted on.
+/// Filled in blocks of rows on the pool, every feature writing its columns of a block
+/// while the block's cache lines are at hand (one feature after another over the whole
+/// matrix reads every line once per feature).
 pub fn design_matrix(features: &[Feature], frame: &Frame) -> Result<Matrix> {
     let width = features.iter().map(|f| f.encoding.width()).sum();
+    let sources = features
+        .iter()
+        .map(|feature| Source::of(feature, frame))
+        .collect::<Result<Vec<_>>>()?;
     let mut x = Matrix::zeros(frame.rows, width);
-    let mut offset = 0;
-    for feature in features {
+    if width == 0 {
+        return Ok(x);
+    }
+    let block = DESIGN_BLOCK_ROWS * width;
+    parallel::for_chunks(&mut x.data, block, parallel::threads(), |start, block| {
+        let mut offset = 0;
+        for (source, feature) in sources.iter().zip(features) {
+            let rows = block.chunks_exact_mut(width).map(|row| &mut row[offset..]);
+            source.write(start / width, rows);
+            offset += feature.encoding.width();
+        }
+    });
+    Ok(x)
+}
+
+/// Rows of the design matrix filled together.
+const DESIGN_BLOCK_ROWS: usize = 2048;
+
+/// Where a feature's columns of the design matrix come from.
+enum Source<'a> {
+    Standardised(&'a [f64], f64, f64),
+    Value(&'a [f64]),
+    OneHot(Vec<Option<usize>>),
+    Ordinal(Vec<Option<usize>>),
+}
+
+impl<'a> Source<'a> {
+    fn of(feature: &Feature, frame: &'a Frame) -> Result<Self> {
         let column = frame.require(&feature.name)?;
-        match (&feature.encoding, column) {
+        Ok(match (&feature.encoding, column) {
             (Encoding::Numeric { mean, scale }, Column::Numeric(values)) => {
-                for (row, v) in values.iter().enumerate() {
-                    x.row_mut(row)[offset] = standardised(*v, *mean, *scale);
-                }
+                Source::Standardised(values, *mean, *scale)
             }
+            (Encoding::Value, Column::Numeric(values)) => Source::Value(values),
             (Encoding::Categorical { levels }, Column::Categorical(values)) => {
-                for (row, level) in level_indices(levels, values).into_iter().enumerate() {
-                    if let Some(level) = level {
-                        x.row_mut(row)[offset + level] = 1.0;
-                    }
-                }
-            }
-            (Encoding::Value, Column::Numeric(values)) => {
-                for (row, v) in values.iter().enumerate() {
-                    x.row_mut(row)[offset] = *v;
-                }
+                Source::OneHot(level_indices(levels, values))
             }
             (Encoding::Ordinal { levels }, Column::Categorical(values)) => {
-                for (row, level) in level_indices(levels, values).into_iter().enumerate() {
-                    x.row_mut(row)[offset] = level.map_or(f64::NAN, |i| i as f64);
-                }
+                Source::Ordinal(level_indices(levels, values))
             }
             _ => return Err(kind_changed(frame, feature)),
-        }
-        offset += feature.encoding.width();
+        })
     }
-    Ok(x)
+
+    /// Writes the entries of consecutive rows from `first`, each from the start of its
+    /// slice.
+    fn write<'r>(&self, first: usize, rows: impl Iterator<Item = &'r mut [f64]>) {
+        let rows = rows.enumerate().map(|(i, out)| (first + i, out));
+        match self {
+            Source::Standardised(values, mean, scale) => {
+                rows.for_each(|(r, out)| out[0] = standardised(values[r], *mean, *scale))
+            }
+            Source::Value(values) => rows.for_each(|(r, out)| out[0] = values[r]),
+            Source::OneHot(levels) => rows.for_each(|(r, out)| {
+                if let Some(level) = levels[r] {
+                    out[level] = 1.0;
+                }
+            }),
+            Source::Ordinal(levels) => {
+                rows.for_each(|(r, out)| out[0] = levels[r].map_or(f64::NAN, |i| i as f64))
+            }
+        }
+    }
 }
 
 /// A linear model's scores `x·wᵀ + b` for each of its weight rows (`coef`: one row of

@@ -6,6 +6,7 @@
 use super::matrix::Matrix;
 use super::parallel;
 use super::rng::Rng;
+use std::ops::Range;
 
 /// The bin of a missing value.
 pub const MISSING: u8 = 255;
@@ -39,31 +40,46 @@ impl BinEdges {
         } else {
             (0..x.rows).collect()
         };
-        let edges = parallel::map(x.cols, threads, |col| {
-            let mut values: Vec<f64> = rows
-                .iter()
-                .map(|&r| x.data[r * x.cols + col])
-                .filter(|v| !v.is_nan())
-                .collect();
-            values.sort_by(f64::total_cmp);
-            column_edges(&values, max_bins)
+        let edges = by_column_groups(x.cols, threads, |columns| {
+            // The sampled rows' present values of each column of the group, read row by row.
+            let mut values = vec![Vec::with_capacity(rows.len()); columns.len()];
+            for &r in &rows {
+                let row = &x.row(r)[columns.clone()];
+                for (column, &v) in values.iter_mut().zip(row) {
+                    if !v.is_nan() {
+                        column.push(v);
+                    }
+                }
+            }
+            values
+                .into_iter()
+                .map(|mut column| {
+                    column.sort_by(f64::total_cmp);
+                    column_edges(&column, max_bins)
+                })
+                .collect()
         });
         BinEdges { edges }
     }
 
     pub fn bin(&self, x: &Matrix, threads: usize) -> Binned {
-        let columns = parallel::map(x.cols, threads, |col| {
-            let edges = &self.edges[col];
-            (0..x.rows)
-                .map(|r| {
-                    let v = x.data[r * x.cols + col];
-                    if v.is_nan() {
-                        MISSING
-                    } else {
-                        edges.partition_point(|e| *e < v) as u8
+        let columns = by_column_groups(x.cols, threads, |columns| {
+            let mut binned = vec![vec![0u8; x.rows]; columns.len()];
+            for start in (0..x.rows).step_by(BIN_BLOCK_ROWS) {
+                let block = start..(start + BIN_BLOCK_ROWS).min(x.rows);
+                for (out, col) in binned.iter_mut().zip(columns.clone()) {
+                    let edges = &self.edges[col];
+                    for r in block.clone() {
+                        let v = x.data[r * x.cols + col];
+                        out[r] = if v.is_nan() {
+                            MISSING
+                        } else {
+                            edges.partition_point(|e| *e < v) as u8
+                        };
                     }
-                })
-                .collect()
+                }
+            }
+            binned
         });
         Binned {
             rows: x.rows,
@@ -71,6 +87,28 @@ impl BinEdges {
             bins: self.edges.iter().map(|e| e.len() + 1).collect(),
         }
     }
+}
+
+/// Rows binned together: a block's cache lines of the row-major matrix serve every column
+/// of a group before the next block is read.
+const BIN_BLOCK_ROWS: usize = 1024;
+
+/// `f` over the columns `0..cols` split into one consecutive group per thread, the
+/// results in column order. A row-major matrix is then read once per group, not once per
+/// column.
+fn by_column_groups<T: Send>(
+    cols: usize,
+    threads: usize,
+    f: impl Fn(Range<usize>) -> Vec<T> + Sync,
+) -> Vec<T> {
+    let per_group = cols.div_ceil(threads.clamp(1, cols.max(1))).max(1);
+    let groups = cols.div_ceil(per_group);
+    parallel::map(groups, threads, |g| {
+        f(g * per_group..((g + 1) * per_group).min(cols))
+    })
+    .into_iter()
+    .flatten()
+    .collect()
 }
 
 /// Edges for one sorted column of present values.

@@ -74,20 +74,28 @@ pub fn fit(x: &Matrix, y: &[f64], weight: &[f64], loss: Loss, p: &BoostParams) -
     let mut history = vec![validation_loss(loss, y, weight, &raw, &val_rows)];
     let mut stopped_early = false;
     let mut rng = Rng::new(p.seed);
-    let mut grad = vec![0.0; n * k];
     let mut hess = vec![0.0; n * k];
+    let mut neg_grad = vec![0.0; n * k];
+    // One class's hessians and gradients, taken out of the rows' `k` when there are several.
+    let (mut class_hess, mut class_grad) = (Vec::new(), Vec::new());
     let mut iterations = 0;
     for _ in 0..p.max_iter {
-        gradients(loss, y, weight, &raw, &mut grad, &mut hess, p.threads);
+        gradients(loss, y, weight, &raw, &mut hess, &mut neg_grad, p.threads);
         let mut iteration_trees = Vec::with_capacity(k);
         for class in 0..k {
-            let (w, s): (Vec<f64>, Vec<f64>) = (0..n)
-                .map(|r| (hess[r * k + class], -grad[r * k + class]))
-                .unzip();
+            let (w, s) = if k == 1 {
+                (&hess, &neg_grad)
+            } else {
+                class_hess.clear();
+                class_grad.clear();
+                class_hess.extend(hess.iter().skip(class).step_by(k));
+                class_grad.extend(neg_grad.iter().skip(class).step_by(k));
+                (&class_hess, &class_grad)
+            };
             let targets = Targets {
                 outputs: 1,
-                weight: Weights::of(&w),
-                sums: &s,
+                weight: Weights::of(w),
+                sums: s,
             };
             let mut grown = grow(
                 &binned,
@@ -226,44 +234,47 @@ pub fn link(loss_outputs: usize, classification: bool, raw: &[f64]) -> Vec<f64> 
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Each row's hessian and negative gradient per output (row-major, `k` per row): a tree's
+/// weights and sums.
 fn gradients(
     loss: Loss,
     y: &[f64],
     weight: &[f64],
     raw: &[f64],
-    grad: &mut [f64],
     hess: &mut [f64],
+    neg_grad: &mut [f64],
     threads: usize,
 ) {
     let k = loss.outputs();
-    let mut gh: Vec<(f64, f64)> = vec![(0.0, 0.0); grad.len()];
-    parallel::for_chunks(&mut gh, 8192 * k, threads, |start, chunk| {
-        let mut p = vec![0.0; k];
-        for (i, row) in chunk.chunks_mut(k).enumerate() {
-            let r = start / k + i;
-            let w = weight[r];
-            let scores = &raw[r * k..(r + 1) * k];
-            match loss {
-                Loss::Squared => row[0] = (w * (scores[0] - y[r]), w),
-                Loss::LogLoss { classes: 2 } => {
-                    let q = sigmoid(scores[0]);
-                    row[0] = (w * (q - y[r]), w * (q * (1.0 - q)).max(1e-16));
-                }
-                Loss::LogLoss { .. } => {
-                    softmax(scores, &mut p);
-                    for (c, (slot, q)) in row.iter_mut().zip(&p).enumerate() {
-                        let t = f64::from(u8::from(y[r] as usize == c));
-                        *slot = (w * (q - t), w * (q * (1.0 - q)).max(1e-16));
+    parallel::for_chunk_pairs(
+        hess,
+        neg_grad,
+        8192 * k,
+        threads,
+        |start, hess, neg_grad| {
+            let mut p = vec![0.0; k];
+            let rows = hess.chunks_mut(k).zip(neg_grad.chunks_mut(k));
+            for (i, (h, g)) in rows.enumerate() {
+                let r = start / k + i;
+                let w = weight[r];
+                let scores = &raw[r * k..(r + 1) * k];
+                match loss {
+                    Loss::Squared => (h[0], g[0]) = (w, w * (y[r] - scores[0])),
+                    Loss::LogLoss { classes: 2 } => {
+                        let q = sigmoid(scores[0]);
+                        (h[0], g[0]) = (w * (q * (1.0 - q)).max(1e-16), w * (y[r] - q));
+                    }
+                    Loss::LogLoss { .. } => {
+                        softmax(scores, &mut p);
+                        for (c, q) in p.iter().enumerate() {
+                            let t = f64::from(u8::from(y[r] as usize == c));
+                            (h[c], g[c]) = (w * (q * (1.0 - q)).max(1e-16), w * (t - q));
+                        }
                     }
                 }
             }
-        }
-    });
-    for (i, (g, h)) in gh.into_iter().enumerate() {
-        grad[i] = g;
-        hess[i] = h;
-    }
+        },
+    );
 }
 
 /// Weighted mean loss on the validation rows (`NaN` without any).

@@ -46,11 +46,22 @@ pub fn map<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> 
         Some(pool) if threads > 1 && n > 1 => pool.install(|| {
             (0..n)
                 .into_par_iter()
-                .with_min_len(n.div_ceil(threads))
+                .with_min_len(n.div_ceil(threads * 4))
                 .map(&f)
                 .collect()
         }),
         _ => (0..n).map(f).collect(),
+    }
+}
+
+/// `a()` and `b()`, on two threads of the pool when there is one.
+pub fn join<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    match pool() {
+        Some(pool) => pool.install(|| rayon::join(a, b)),
+        None => (a(), b()),
     }
 }
 
@@ -75,6 +86,33 @@ pub fn for_chunks<T: Send>(
             .chunks_mut(chunk)
             .enumerate()
             .for_each(|(i, c)| f(i * chunk, c)),
+    }
+}
+
+/// `for_chunks` over two slices of the same length at once: `f` gets each chunk's offset
+/// and the two chunks.
+pub fn for_chunk_pairs<T: Send, U: Send>(
+    a: &mut [T],
+    b: &mut [U],
+    chunk: usize,
+    threads: usize,
+    f: impl Fn(usize, &mut [T], &mut [U]) + Sync,
+) {
+    let chunk = chunk.max(1);
+    match pool() {
+        Some(pool) if threads > 1 && a.len() > chunk => pool.install(|| {
+            let pieces = a.len().div_ceil(chunk);
+            a.par_chunks_mut(chunk)
+                .zip(b.par_chunks_mut(chunk))
+                .with_min_len(pieces.div_ceil(threads))
+                .enumerate()
+                .for_each(|(i, (x, y))| f(i * chunk, x, y))
+        }),
+        _ => a
+            .chunks_mut(chunk)
+            .zip(b.chunks_mut(chunk))
+            .enumerate()
+            .for_each(|(i, (x, y))| f(i * chunk, x, y)),
     }
 }
 

@@ -475,7 +475,7 @@ impl Data<'_> {
 
     /// Threads for the histograms of a node: one when the node is too small to share.
     fn threads(&self, rows: usize) -> usize {
-        if rows * self.binned.columns.len() > 200_000 {
+        if rows * self.binned.columns.len() > 20_000 {
             self.growth.threads
         } else {
             1
@@ -483,22 +483,24 @@ impl Data<'_> {
     }
 
     /// Partitions a split node's rows in place, left before right, each side in its
-    /// order, and returns how many went left. Without branches on the side a row takes:
-    /// every row is written to both sides' next slot and only its side's advances.
+    /// order, and returns how many went left. A large node's two halves are partitioned on
+    /// two threads, then the first half's right rows and the second half's left rows swap
+    /// places (a rotation): the same order as one pass.
     fn partition(&self, rows: &mut [u32], scratch: &mut [u32], split: &Split) -> usize {
         let column = &self.binned.columns[split.feature];
-        let (mut left, mut right) = (0, 0);
-        for i in 0..rows.len() {
-            let r = rows[i];
-            let go_left = goes_left(column[r as usize], split.bin as u8, split.missing_left);
-            // `left <= i`: the slot written was read already.
-            rows[left] = r;
-            scratch[right] = r;
-            left += usize::from(go_left);
-            right += usize::from(!go_left);
+        let (bin, missing_left) = (split.bin as u8, split.missing_left);
+        if self.growth.threads < 2 || rows.len() < PARALLEL_PARTITION {
+            return partition_rows(column, rows, scratch, bin, missing_left);
         }
-        rows[left..].copy_from_slice(&scratch[..right]);
-        left
+        let half = rows.len() / 2;
+        let (scratch_first, scratch_second) = scratch[..rows.len()].split_at_mut(half);
+        let (first, second) = rows.split_at_mut(half);
+        let (left_first, left_second) = parallel::join(
+            || partition_rows(column, first, scratch_first, bin, missing_left),
+            || partition_rows(column, second, scratch_second, bin, missing_left),
+        );
+        rows[left_first..half + left_second].rotate_left(half - left_first);
+        left_first + left_second
     }
 
     /// Each row's targets in the order of `rows`, gathered once per node so that every
@@ -625,6 +627,34 @@ impl Data<'_> {
             right: r.as_ref().to_vec(),
         })
     }
+}
+
+/// Rows from which a node's partition runs on two threads.
+const PARALLEL_PARTITION: usize = 32_768;
+
+/// Partitions `rows` in place, left before right, each side in its order, and returns how
+/// many went left. Without branches on the side a row takes: every row is written to both
+/// sides' next slot and only its side's advances.
+fn partition_rows(
+    column: &[u8],
+    rows: &mut [u32],
+    scratch: &mut [u32],
+    bin: u8,
+    missing_left: bool,
+) -> usize {
+    let scratch = &mut scratch[..rows.len()];
+    let (mut left, mut right) = (0, 0);
+    for i in 0..rows.len() {
+        let r = rows[i];
+        let go_left = goes_left(column[r as usize], bin, missing_left);
+        // `left <= i`: the slot written was read already.
+        rows[left] = r;
+        scratch[right] = r;
+        left += usize::from(go_left);
+        right += usize::from(!go_left);
+    }
+    rows[left..].copy_from_slice(&scratch[..right]);
+    left
 }
 
 /// Whether a row in bin `b` goes left of a split at `bin`. Without branches: half the rows
