@@ -46,12 +46,19 @@ pub fn map<T: Send>(n: usize, threads: usize, f: impl Fn(usize) -> T + Sync) -> 
         Some(pool) if threads > 1 && n > 1 => pool.install(|| {
             (0..n)
                 .into_par_iter()
-                .with_min_len(n.div_ceil(threads * 4))
+                .with_min_len(min_pieces(n, threads))
                 .map(&f)
                 .collect()
         }),
         _ => (0..n).map(f).collect(),
     }
+}
+
+/// The fewest of `n` pieces one task takes: about four tasks per thread, so that a
+/// thread that finishes early takes work from one that is behind. (Rayon halves a range
+/// only while each half keeps this many: `n / threads` would leave an odd `n` whole.)
+fn min_pieces(n: usize, threads: usize) -> usize {
+    n.div_ceil(threads * 4)
 }
 
 /// `a()` and `b()`, on two threads of the pool when there is one.
@@ -78,7 +85,7 @@ pub fn for_chunks<T: Send>(
         Some(pool) if threads > 1 && data.len() > chunk => pool.install(|| {
             let pieces = data.len().div_ceil(chunk);
             data.par_chunks_mut(chunk)
-                .with_min_len(pieces.div_ceil(threads))
+                .with_min_len(min_pieces(pieces, threads))
                 .enumerate()
                 .for_each(|(i, c)| f(i * chunk, c))
         }),
@@ -104,7 +111,7 @@ pub fn for_chunk_pairs<T: Send, U: Send>(
             let pieces = a.len().div_ceil(chunk);
             a.par_chunks_mut(chunk)
                 .zip(b.par_chunks_mut(chunk))
-                .with_min_len(pieces.div_ceil(threads))
+                .with_min_len(min_pieces(pieces, threads))
                 .enumerate()
                 .for_each(|(i, (x, y))| f(i * chunk, x, y))
         }),

@@ -505,28 +505,38 @@ impl Data<'_> {
 
     /// Each row's targets in the order of `rows`, gathered once per node so that every
     /// feature's histogram reads them in sequence: the weight (unless uniform) and sums.
+    /// A large node's are gathered a block of rows per task.
     fn ordered_targets(&self, rows: &[u32]) -> Vec<f64> {
         let k = self.targets.outputs;
-        let s = self.targets.sums;
-        match (self.targets.weight, k) {
-            // One output, the common case, without a copy call per row.
-            (Weights::Uniform(_), 1) => rows.iter().map(|&r| s[r as usize]).collect(),
-            (Weights::PerRow(w), 1) => rows
-                .iter()
-                .flat_map(|&r| [w[r as usize], s[r as usize]])
-                .collect(),
-            (weight, _) => {
-                let mut out = Vec::with_capacity(rows.len() * (k + weight.gathered()));
-                for &r in rows {
-                    let r = r as usize;
-                    if let Weights::PerRow(w) = weight {
-                        out.push(w[r]);
+        let (weight, s) = (self.targets.weight, self.targets.sums);
+        let per_row = k + weight.gathered();
+        let mut out = vec![0.0; rows.len() * per_row];
+        let block = GATHER_BLOCK_ROWS * per_row;
+        parallel::for_chunks(&mut out, block, self.growth.threads, |start, out| {
+            let rows = &rows[start / per_row..];
+            match (weight, k) {
+                // One output, the common case, without a copy call per row.
+                (Weights::Uniform(_), 1) => out
+                    .iter_mut()
+                    .zip(rows)
+                    .for_each(|(o, &r)| *o = s[r as usize]),
+                (Weights::PerRow(w), 1) => {
+                    for (o, &r) in out.chunks_exact_mut(2).zip(rows) {
+                        (o[0], o[1]) = (w[r as usize], s[r as usize]);
                     }
-                    out.extend_from_slice(&s[r * k..(r + 1) * k]);
                 }
-                out
+                (weight, _) => {
+                    for (o, &r) in out.chunks_exact_mut(per_row).zip(rows) {
+                        let r = r as usize;
+                        if let Weights::PerRow(w) = weight {
+                            o[0] = w[r];
+                        }
+                        o[weight.gathered()..].copy_from_slice(&s[r * k..(r + 1) * k]);
+                    }
+                }
             }
-        }
+        });
+        out
     }
 
     /// One feature's histogram over `rows`, whose targets `ordered` holds in their order.
@@ -631,6 +641,8 @@ impl Data<'_> {
 
 /// Rows from which a node's partition runs on two threads.
 const PARALLEL_PARTITION: usize = 32_768;
+/// Rows whose targets one task gathers for a node's histograms.
+const GATHER_BLOCK_ROWS: usize = 8192;
 
 /// Partitions `rows` in place, left before right, each side in its order, and returns how
 /// many went left. Without branches on the side a row takes: every row is written to both
