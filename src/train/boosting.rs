@@ -7,7 +7,8 @@ use super::bins::BinEdges;
 use super::matrix::Matrix;
 use super::parallel;
 use super::rng::Rng;
-use super::tree::{grow, Growth, Targets, Tree, Weights};
+use super::tree::{grow, Grown, Growth, Targets, Tree, Weights};
+use std::ops::Range;
 
 #[derive(Debug, Clone)]
 pub struct BoostParams {
@@ -110,12 +111,17 @@ pub fn fit(x: &Matrix, y: &[f64], weight: &[f64], loss: Loss, p: &BoostParams) -
                 .value
                 .iter_mut()
                 .for_each(|v| *v *= p.learning_rate);
-            for (leaf, rows) in grown.leaf_rows() {
-                let v = grown.tree.value[leaf];
-                rows.iter().for_each(|&r| raw[r as usize * k + class] += v);
-            }
-            for &r in &val_rows {
-                raw[r * k + class] += grown.tree.value[grown.leaf_of_binned(&binned, r)];
+            add_leaf_values(&mut raw, k, class, &grown, p.threads);
+            let held_out = parallel::map(val_rows.len().div_ceil(HELD_OUT_BLOCK), p.threads, |b| {
+                let block = &val_rows[b * HELD_OUT_BLOCK..]
+                    [..HELD_OUT_BLOCK.min(val_rows.len() - b * HELD_OUT_BLOCK)];
+                block
+                    .iter()
+                    .map(|&r| grown.tree.value[grown.leaf_of_binned(&binned, r)])
+                    .collect::<Vec<_>>()
+            });
+            for (&r, v) in val_rows.iter().zip(held_out.into_iter().flatten()) {
+                raw[r * k + class] += v;
             }
             gains
                 .iter_mut()
@@ -141,6 +147,32 @@ pub fn fit(x: &Matrix, y: &[f64], weight: &[f64], loss: Loss, p: &BoostParams) -
         validation_loss: p.early_stopping.then(|| history[history.len() - 1]),
         gains,
     }
+}
+
+/// Held-out rows one task finds the leaves of after each tree (each walks the tree).
+const HELD_OUT_BLOCK: usize = 2048;
+
+/// Adds each leaf's value to raw score `class` of the leaf's rows, on two threads: the
+/// rows below the middle on one, the rest on the other (a leaf's rows are in index
+/// order, so each side is a range of them).
+fn add_leaf_values(raw: &mut [f64], k: usize, class: usize, grown: &Grown, threads: usize) {
+    let add = |part: &mut [f64], rows: Range<u32>| {
+        for (leaf, leaf_rows) in grown.leaf_rows() {
+            let v = grown.tree.value[leaf];
+            let first = leaf_rows.partition_point(|&r| r < rows.start);
+            let end = leaf_rows.partition_point(|&r| r < rows.end);
+            for &r in &leaf_rows[first..end] {
+                part[(r - rows.start) as usize * k + class] += v;
+            }
+        }
+    };
+    let n = (raw.len() / k) as u32;
+    if threads < 2 {
+        return add(raw, 0..n);
+    }
+    let half = n / 2;
+    let (low, high) = raw.split_at_mut(half as usize * k);
+    parallel::join(|| add(low, 0..half), || add(high, half..n));
 }
 
 /// Training and validation rows: a seeded shuffle holds out `validation_fraction` when
