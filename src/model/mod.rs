@@ -342,8 +342,9 @@ pub fn design_matrix(features: &[Feature], frame: &Frame) -> Result<Matrix> {
     parallel::for_chunks(&mut x.data, block, parallel::threads(), |start, block| {
         let mut offset = 0;
         for (source, feature) in sources.iter().zip(features) {
-            let rows = block.chunks_exact_mut(width).map(|row| &mut row[offset..]);
-            source.write(start / width, rows);
+            source.each_entry(start / width, block.len() / width, |i, j, x| {
+                block[i * width + offset + j] = x
+            });
             offset += feature.encoding.width();
         }
     });
@@ -379,69 +380,66 @@ impl<'a> Source<'a> {
         })
     }
 
-    /// Writes the entries of consecutive rows from `first`, each from the start of its
-    /// slice.
-    fn write<'r>(&self, first: usize, rows: impl Iterator<Item = &'r mut [f64]>) {
-        let rows = rows.enumerate().map(|(i, out)| (first + i, out));
+    /// `f(i, column, value)` for each non-zero entry of `rows` consecutive rows from
+    /// `first` (`i` counts from `first`; `column` within the feature's columns).
+    fn each_entry(&self, first: usize, rows: usize, mut f: impl FnMut(usize, usize, f64)) {
+        let range = first..first + rows;
         match self {
-            Source::Standardised(values, mean, scale) => {
-                rows.for_each(|(r, out)| out[0] = standardised(values[r], *mean, *scale))
-            }
-            Source::Value(values) => rows.for_each(|(r, out)| out[0] = values[r]),
-            Source::OneHot(levels) => rows.for_each(|(r, out)| {
-                if let Some(level) = levels[r] {
-                    out[level] = 1.0;
+            Source::Standardised(values, mean, scale) => values[range]
+                .iter()
+                .enumerate()
+                .for_each(|(i, &v)| f(i, 0, standardised(v, *mean, *scale))),
+            Source::Value(values) => values[range]
+                .iter()
+                .enumerate()
+                .for_each(|(i, &v)| f(i, 0, v)),
+            Source::OneHot(levels) => levels[range].iter().enumerate().for_each(|(i, level)| {
+                if let Some(level) = level {
+                    f(i, *level, 1.0)
                 }
             }),
-            Source::Ordinal(levels) => {
-                rows.for_each(|(r, out)| out[0] = levels[r].map_or(f64::NAN, |i| i as f64))
-            }
+            Source::Ordinal(levels) => levels[range]
+                .iter()
+                .enumerate()
+                .for_each(|(i, level)| f(i, 0, level.map_or(f64::NAN, |l| l as f64))),
         }
     }
 }
 
 /// A linear model's scores `x·wᵀ + b` for each of its weight rows (`coef`: one row of
-/// the design matrix's width per entry of `intercept`), row-major, read column by column
-/// from the frame: a one-hot text column adds its level's weight, not a product per level.
-/// The non-zero terms are added in the design matrix's column order, so the scores are
-/// the ones a dot product with the design matrix gives.
+/// the design matrix's width per entry of `intercept`), row-major, read from the frame
+/// without the design matrix: a one-hot text column adds its level's weight, not a
+/// product per level. The non-zero terms are added in the design matrix's column order,
+/// so the scores are the ones a dot product with the design matrix gives. Blocks of rows
+/// on the pool.
 fn linear_scores(
     features: &[Feature],
     frame: &Frame,
     coef: &[f64],
     intercept: &[f64],
 ) -> Result<Vec<f64>> {
-    let k = intercept.len();
+    let k = intercept.len().max(1);
     let width: usize = features.iter().map(|f| f.encoding.width()).sum();
+    let sources = features
+        .iter()
+        .map(|feature| Source::of(feature, frame))
+        .collect::<Result<Vec<_>>>()?;
     let mut z = vec![0.0; frame.rows * k];
-    let mut offset = 0;
-    for feature in features {
-        let weight = |c: usize, j: usize| coef.get(c * width + offset + j).copied();
-        match (&feature.encoding, frame.require(&feature.name)?) {
-            (Encoding::Numeric { mean, scale }, Column::Numeric(values)) => {
-                for (row, v) in values.iter().enumerate() {
-                    let x = standardised(*v, *mean, *scale);
-                    for c in 0..k {
-                        z[row * k + c] += x * weight(c, 0).unwrap_or(0.0);
-                    }
+    let block = DESIGN_BLOCK_ROWS * k;
+    parallel::for_chunks(&mut z, block, parallel::threads(), |start, z| {
+        let mut offset = 0;
+        for (source, feature) in sources.iter().zip(features) {
+            source.each_entry(start / k, z.len() / k, |i, j, x| {
+                for (c, score) in z[i * k..(i + 1) * k].iter_mut().enumerate() {
+                    *score += x * coef.get(c * width + offset + j).copied().unwrap_or(0.0);
                 }
-            }
-            (Encoding::Categorical { levels }, Column::Categorical(values)) => {
-                for (row, level) in level_indices(levels, values).into_iter().enumerate() {
-                    for c in 0..k {
-                        if let Some(w) = level.and_then(|l| weight(c, l)) {
-                            z[row * k + c] += w;
-                        }
-                    }
-                }
-            }
-            _ => return Err(kind_changed(frame, feature)),
+            });
+            offset += feature.encoding.width();
         }
-        offset += feature.encoding.width();
-    }
-    for scores in z.chunks_mut(k.max(1)) {
-        scores.iter_mut().zip(intercept).for_each(|(z, b)| *z += b);
-    }
+        for scores in z.chunks_exact_mut(k) {
+            scores.iter_mut().zip(intercept).for_each(|(z, b)| *z += b);
+        }
+    });
     Ok(z)
 }
 
