@@ -329,16 +329,21 @@ fn validation_loss(loss: Loss, y: &[f64], weight: &[f64], raw: &[f64], rows: &[u
     weighted_mean(rows.iter().map(|&r| (per_row(r), weight[r])))
 }
 
+/// Rows scored together by `raw_scores`.
+const PREDICT_BLOCK_ROWS: usize = 1024;
+
 /// Raw scores of every row of `x`.
 pub fn raw_scores(baseline: &[f64], trees: &[Tree], x: &Matrix, threads: usize) -> Vec<f64> {
     let k = baseline.len();
     let mut raw = vec![0.0; x.rows * k];
-    parallel::for_chunks(&mut raw, 4096 * k, threads, |start, chunk| {
-        for (i, out) in chunk.chunks_mut(k).enumerate() {
-            let row = x.row(start / k + i);
-            out.copy_from_slice(baseline);
-            for (t, tree) in trees.iter().enumerate() {
-                out[t % k] += tree.predict(row)[0];
+    // Tree by tree over a block of rows: one tree's nodes stay at hand for the block.
+    parallel::for_chunks(&mut raw, PREDICT_BLOCK_ROWS * k, threads, |start, chunk| {
+        chunk
+            .chunks_mut(k)
+            .for_each(|out| out.copy_from_slice(baseline));
+        for (t, tree) in trees.iter().enumerate() {
+            for (i, out) in chunk.chunks_mut(k).enumerate() {
+                out[t % k] += tree.predict(x.row(start / k + i))[0];
             }
         }
     });
