@@ -329,30 +329,39 @@ impl Model {
 /// while the block's cache lines are at hand (one feature after another over the whole
 /// matrix reads every line once per feature).
 pub fn design_matrix(features: &[Feature], frame: &Frame) -> Result<Matrix> {
-    let width = features.iter().map(|f| f.encoding.width()).sum();
-    let sources = features
-        .iter()
-        .map(|feature| Source::of(feature, frame))
-        .collect::<Result<Vec<_>>>()?;
+    let (sources, width) = sources(features, frame)?;
     let mut x = Matrix::zeros(frame.rows, width);
     if width == 0 {
         return Ok(x);
     }
-    let block = DESIGN_BLOCK_ROWS * width;
+    let block = ENCODE_BLOCK_ROWS * width;
     parallel::for_chunks(&mut x.data, block, parallel::threads(), |start, block| {
-        let mut offset = 0;
-        for (source, feature) in sources.iter().zip(features) {
+        for (source, offset) in &sources {
             source.each_entry(start / width, block.len() / width, |i, j, x| {
                 block[i * width + offset + j] = x
             });
-            offset += feature.encoding.width();
         }
     });
     Ok(x)
 }
 
-/// Rows of the design matrix filled together.
-const DESIGN_BLOCK_ROWS: usize = 2048;
+/// Rows encoded together: of the design matrix, or of a linear model's scores.
+const ENCODE_BLOCK_ROWS: usize = 2048;
+
+/// Each feature's source and the design matrix column its columns start at, and the
+/// matrix's width.
+fn sources<'a>(
+    features: &[Feature],
+    frame: &'a Frame,
+) -> Result<(Vec<(Source<'a>, usize)>, usize)> {
+    let mut offset = 0;
+    let mut sources = Vec::with_capacity(features.len());
+    for feature in features {
+        sources.push((Source::of(feature, frame)?, offset));
+        offset += feature.encoding.width();
+    }
+    Ok((sources, offset))
+}
 
 /// Where a feature's columns of the design matrix come from.
 enum Source<'a> {
@@ -418,23 +427,17 @@ fn linear_scores(
     coef: &[f64],
     intercept: &[f64],
 ) -> Result<Vec<f64>> {
-    let k = intercept.len().max(1);
-    let width: usize = features.iter().map(|f| f.encoding.width()).sum();
-    let sources = features
-        .iter()
-        .map(|feature| Source::of(feature, frame))
-        .collect::<Result<Vec<_>>>()?;
+    let k = intercept.len();
+    let (sources, width) = sources(features, frame)?;
     let mut z = vec![0.0; frame.rows * k];
-    let block = DESIGN_BLOCK_ROWS * k;
+    let block = ENCODE_BLOCK_ROWS * k;
     parallel::for_chunks(&mut z, block, parallel::threads(), |start, z| {
-        let mut offset = 0;
-        for (source, feature) in sources.iter().zip(features) {
+        for (source, offset) in &sources {
             source.each_entry(start / k, z.len() / k, |i, j, x| {
                 for (c, score) in z[i * k..(i + 1) * k].iter_mut().enumerate() {
                     *score += x * coef.get(c * width + offset + j).copied().unwrap_or(0.0);
                 }
             });
-            offset += feature.encoding.width();
         }
         for scores in z.chunks_exact_mut(k) {
             scores.iter_mut().zip(intercept).for_each(|(z, b)| *z += b);

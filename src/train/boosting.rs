@@ -7,7 +7,7 @@ use super::bins::BinEdges;
 use super::matrix::Matrix;
 use super::parallel;
 use super::rng::Rng;
-use super::tree::{grow, Grown, Growth, Targets, Tree, Weights};
+use super::tree::{grow, Grown, Growth, Targets, Tree, Weights, PREDICT_BLOCK_ROWS};
 use std::ops::Range;
 
 #[derive(Debug, Clone)]
@@ -112,10 +112,9 @@ pub fn fit(x: &Matrix, y: &[f64], weight: &[f64], loss: Loss, p: &BoostParams) -
                 .iter_mut()
                 .for_each(|v| *v *= p.learning_rate);
             add_leaf_values(&mut raw, k, class, &grown, p.threads);
-            let held_out = parallel::map(val_rows.len().div_ceil(HELD_OUT_BLOCK), p.threads, |b| {
-                let block = &val_rows[b * HELD_OUT_BLOCK..]
-                    [..HELD_OUT_BLOCK.min(val_rows.len() - b * HELD_OUT_BLOCK)];
-                block
+            let held_out_blocks: Vec<&[usize]> = val_rows.chunks(HELD_OUT_BLOCK).collect();
+            let held_out = parallel::map(held_out_blocks.len(), p.threads, |b| {
+                held_out_blocks[b]
                     .iter()
                     .map(|&r| grown.tree.value[grown.leaf_of_binned(&binned, r)])
                     .collect::<Vec<_>>()
@@ -329,14 +328,10 @@ fn validation_loss(loss: Loss, y: &[f64], weight: &[f64], raw: &[f64], rows: &[u
     weighted_mean(rows.iter().map(|&r| (per_row(r), weight[r])))
 }
 
-/// Rows scored together by `raw_scores`.
-const PREDICT_BLOCK_ROWS: usize = 1024;
-
 /// Raw scores of every row of `x`.
 pub fn raw_scores(baseline: &[f64], trees: &[Tree], x: &Matrix, threads: usize) -> Vec<f64> {
     let k = baseline.len();
     let mut raw = vec![0.0; x.rows * k];
-    // Tree by tree over a block of rows: one tree's nodes stay at hand for the block.
     parallel::for_chunks(&mut raw, PREDICT_BLOCK_ROWS * k, threads, |start, chunk| {
         chunk
             .chunks_mut(k)

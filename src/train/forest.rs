@@ -9,7 +9,7 @@ use super::bins::BinEdges;
 use super::matrix::Matrix;
 use super::parallel;
 use super::rng::Rng;
-use super::tree::{grow, Growth, Targets, Tree, Weights};
+use super::tree::{grow, Growth, Targets, Tree, Weights, PREDICT_BLOCK_ROWS};
 
 #[derive(Debug, Clone)]
 pub struct ForestParams {
@@ -74,17 +74,21 @@ pub fn fit(x: &Matrix, y: &[f64], outputs: usize, weight: &[f64], p: &ForestPara
 pub fn predict(trees: &[Tree], outputs: usize, x: &Matrix, threads: usize) -> Vec<f64> {
     let mut out = vec![0.0; x.rows * outputs];
     let scale = 1.0 / trees.len().max(1) as f64;
-    // Tree by tree over a block of rows: one tree's nodes stay at hand for the block.
-    parallel::for_chunks(&mut out, 1024 * outputs, threads, |start, chunk| {
-        for tree in trees {
-            for (i, acc) in chunk.chunks_mut(outputs).enumerate() {
-                let row = x.row(start / outputs + i);
-                acc.iter_mut()
-                    .zip(tree.predict(row))
-                    .for_each(|(a, v)| *a += v);
+    parallel::for_chunks(
+        &mut out,
+        PREDICT_BLOCK_ROWS * outputs,
+        threads,
+        |start, chunk| {
+            for tree in trees {
+                for (i, acc) in chunk.chunks_mut(outputs).enumerate() {
+                    let row = x.row(start / outputs + i);
+                    acc.iter_mut()
+                        .zip(tree.predict(row))
+                        .for_each(|(a, v)| *a += v);
+                }
             }
-        }
-        chunk.iter_mut().for_each(|a| *a *= scale);
-    });
+            chunk.iter_mut().for_each(|a| *a *= scale);
+        },
+    );
     out
 }

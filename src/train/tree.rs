@@ -11,6 +11,10 @@ use serde::{Deserialize, Serialize};
 use std::collections::BinaryHeap;
 use std::ops::Range;
 
+/// Rows scored together by an ensemble, tree by tree: one tree's nodes stay in cache for
+/// the block.
+pub const PREDICT_BLOCK_ROWS: usize = 1024;
+
 /// A fitted tree as parallel arrays; node 0 is the root and a node with `left == 0` is a leaf.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tree {
