@@ -7,6 +7,7 @@
 use crate::ci::Ci;
 use crate::cloud::Cloud;
 use crate::config::{ModelConfig, Project};
+use crate::data::reader::CsvOptions;
 use crate::data::{DataSchema, Frame, Kind};
 use crate::error::{Error, Result};
 use crate::forge::{self, Event, Forge};
@@ -299,10 +300,19 @@ impl Ctx {
         path: &str,
         extra: HashMap<String, Kind>,
     ) -> Result<Frame> {
+        let (csv, kinds) = self.frame_options(model, extra)?;
+        Frame::read(&self.data_path(path).await?, &csv, &kinds)
+    }
+
+    /// The CSV dialect and column kinds [`Ctx::read_frame`] reads with.
+    pub fn frame_options(
+        &self,
+        model: &ModelConfig,
+        extra: HashMap<String, Kind>,
+    ) -> Result<(CsvOptions, HashMap<String, Kind>)> {
         let schema = self.schema(model)?;
         let kinds = frame_kinds(schema.as_ref(), extra);
-        let csv = schema.map(|s| s.csv).unwrap_or_default();
-        Frame::read(&self.data_path(path).await?, &csv, &kinds)
+        Ok((schema.map(|s| s.csv).unwrap_or_default(), kinds))
     }
 
     /// The model's data schema, if it has one.

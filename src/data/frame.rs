@@ -36,6 +36,11 @@ impl Labels {
     /// The code of a missing value.
     pub const MISSING: u32 = u32::MAX;
 
+    /// Room for `rows` more rows.
+    fn try_reserve(&mut self, rows: usize) -> Result<(), std::collections::TryReserveError> {
+        self.codes.try_reserve(rows)
+    }
+
     /// Appends a row (`None`: missing).
     pub fn push(&mut self, value: Option<&str>) {
         let code = value.map_or(Self::MISSING, |v| self.code_of(v));
@@ -250,6 +255,8 @@ pub enum Parsed {
 pub struct FrameBuilder {
     columns: Vec<Builder>,
     rows: usize,
+    /// Bytes of file to make room for once the first batch shows their rows' size.
+    room_bytes: Option<u64>,
 }
 
 impl FrameBuilder {
@@ -259,7 +266,11 @@ impl FrameBuilder {
             .iter()
             .map(|n| Builder::new(n, kinds.get(n).copied()))
             .collect();
-        FrameBuilder { columns, rows: 0 }
+        FrameBuilder {
+            columns,
+            rows: 0,
+            room_bytes: table.room_bytes,
+        }
     }
 
     /// Whether column `c` has a kind whatever its values: the scan reading the same pass
@@ -278,6 +289,9 @@ impl FrameBuilder {
         parsed: impl Fn(usize) -> Option<&'p Parsed>,
     ) -> std::result::Result<(), ReadError> {
         let n = batch.num_rows();
+        if let (Some(bytes), Batch::Rows(r)) = (self.room_bytes.take(), batch) {
+            self.reserve(bytes, r);
+        }
         for (c, builder) in self.columns.iter_mut().enumerate() {
             let r = match batch {
                 Batch::Arrow(b) => {
@@ -288,7 +302,7 @@ impl FrameBuilder {
             };
             match (builder.kind, parsed(c)) {
                 (Some(Kind::Numeric), Some(Parsed::Numbers(numbers))) if numbers.len() == n => {
-                    builder.push_parsed(source, self.rows, numbers, r.column(c))?
+                    builder.push_parsed(source, self.rows, numbers, r, c)?
                 }
                 (Some(Kind::Categorical), Some(Parsed::Labels { values, rows }))
                     if rows.len() == n =>
@@ -306,11 +320,23 @@ impl FrameBuilder {
         Ok(())
     }
 
+    /// Room for the rows of `bytes` of file, as many as the first batch's size per row
+    /// makes: growing column by column would copy the numbers again at each doubling and
+    /// touch twice the memory. Memory reserved but never written costs no pages.
+    fn reserve(&mut self, bytes: u64, first: &super::rows::RowBatch) {
+        let per_row = first.text_bytes().max(1) as f64 / first.num_rows().max(1) as f64;
+        let rows = (bytes as f64 / per_row).ceil() as usize;
+        for column in &mut self.columns {
+            column.reserve(rows);
+        }
+    }
+
     /// Appends the part that follows this one.
     pub fn append(&mut self, next: FrameBuilder) {
-        for (column, next) in self.columns.iter_mut().zip(next.columns) {
-            column.append(next);
-        }
+        let pairs: Vec<_> = self.columns.iter_mut().zip(next.columns).collect();
+        // Columns are independent: appended on all threads.
+        let threads = crate::train::parallel::threads();
+        crate::train::parallel::for_each(pairs, threads, |(column, next)| column.append(next));
         self.rows += next.rows;
     }
 
@@ -350,6 +376,19 @@ impl Builder {
         }
     }
 
+    /// Room for `rows` more values, if the memory is there (otherwise the column grows
+    /// as it is read).
+    fn reserve(&mut self, rows: usize) {
+        let _ = match self.kind {
+            Some(Kind::Categorical) => self.labels.try_reserve(rows),
+            Some(Kind::Numeric) => self.numbers.try_reserve(rows),
+            None => self
+                .numbers
+                .try_reserve(rows)
+                .and_then(|_| self.ends.try_reserve(rows)),
+        };
+    }
+
     /// `row` counts from the part's first row (0).
     fn push(
         &mut self,
@@ -383,21 +422,26 @@ impl Builder {
     }
 
     /// Numbers parsed by the scan; the rows where it found no finite number (missing,
-    /// or an error to report) go through [`Builder::push`].
-    fn push_parsed<'t>(
+    /// or an error to report) go through [`Builder::push`] with their text.
+    fn push_parsed(
         &mut self,
         source: &str,
         first_row: usize,
         numbers: &[f64],
-        texts: impl Iterator<Item = Option<&'t str>>,
+        rows: &super::rows::RowBatch,
+        column: usize,
     ) -> std::result::Result<(), ReadError> {
-        for (i, (&x, text)) in numbers.iter().zip(texts).enumerate() {
-            if x.is_nan() {
-                self.push(source, first_row + i, text.unwrap_or_default())?;
-            } else {
-                self.numbers.push(x);
-            }
+        let mut run = 0;
+        for (i, _) in numbers.iter().enumerate().filter(|(_, x)| x.is_nan()) {
+            self.numbers.extend_from_slice(&numbers[run..i]);
+            self.push(
+                source,
+                first_row + i,
+                rows.text(i, column).unwrap_or_default(),
+            )?;
+            run = i + 1;
         }
+        self.numbers.extend_from_slice(&numbers[run..]);
         Ok(())
     }
 

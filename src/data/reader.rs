@@ -58,6 +58,10 @@ pub struct Table {
     /// Present (non-null) values of each column in the whole file, where its metadata
     /// says (Parquet statistics); empty when unknown.
     pub present: Vec<Option<u64>>,
+    /// Bytes of the file that what is built from this part needs room for, where known
+    /// (an uncompressed file on disk): all of it for the first part, which the others
+    /// are appended to, and a part's share for the others.
+    pub room_bytes: Option<u64>,
     batches: Receiver<std::result::Result<Batch, ReadError>>,
     /// Set when this part read past the next part's start: the split was not on a row
     /// boundary (a quoted line break), so the parts do not add up to the file.
@@ -237,7 +241,14 @@ pub(crate) fn open_parts_of(
     let split = (parts > 1).then_some((path, len, parts));
     match format {
         Format::Parquet => open_parquet(source, path, file, parts),
-        Format::Csv => open_csv(source, decompress(Box::new(file), gz), csv, split),
+        Format::Csv => {
+            let mut tables = open_csv(source, decompress(Box::new(file), gz), csv, split)?;
+            let count = tables.len() as u64;
+            for (i, table) in tables.iter_mut().enumerate().filter(|_| !gz) {
+                table.room_bytes = Some(if i == 0 { len } else { len / count });
+            }
+            Ok(tables)
+        }
         Format::JsonLines => Ok(vec![json_lines::open(
             source,
             decompress(Box::new(file), gz),
@@ -389,6 +400,7 @@ fn csv_table<R: BufRead + Send + 'static>(
         format: Format::Csv,
         types: vec![DataType::Utf8; names.len()],
         present: Vec::new(),
+        room_bytes: None,
         names: names.to_vec(),
         batches,
         misaligned,
@@ -569,6 +581,7 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
                     .map(|f| f.data_type().clone())
                     .collect(),
                 present: present.clone(),
+                room_bytes: None,
                 batches,
                 misaligned: Arc::default(),
             })

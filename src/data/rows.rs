@@ -38,6 +38,11 @@ impl RowBatch {
         self.spans.len() / self.columns.max(1)
     }
 
+    /// Bytes of field text the batch holds.
+    pub fn text_bytes(&self) -> usize {
+        self.text.len()
+    }
+
     pub fn columns(&self) -> usize {
         self.columns
     }

@@ -5,8 +5,8 @@ use crate::chart::mermaid;
 #[cfg(feature = "charts")]
 use crate::chart::{curves, svg};
 use crate::config::{ModelConfig, ValidateConfig};
-use crate::data::{fingerprint, Frame};
-use crate::error::Result;
+use crate::data::{fingerprint, Frame, Kind};
+use crate::error::{Error, Result};
 use crate::evaluate::slices::Gap;
 use crate::evaluate::{evaluate as score, Evaluation};
 use crate::gate::num;
@@ -14,7 +14,7 @@ use crate::model::{Model, Predictions};
 use crate::report::{Case, Report, Status, StepName, Table};
 use crate::store::versions::{self, Lineage, Manifest};
 use crate::train::{read_kinds, TrainRequest};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 use std::time::Instant;
 
@@ -37,11 +37,17 @@ pub(crate) async fn train_by(
     // Hashed beside the read and the fit, which leave a core free at times.
     let train_file = train_path.to_path_buf();
     let fingerprinting = tokio::task::spawn_blocking(move || fingerprint(&train_file));
+    // And the commit the code is at, asked of git beside them too.
+    let repo = ctx.repo.clone();
+    let commit =
+        tokio::spawn(async move { Ok::<_, Error>((repo.head().await?, repo.is_dirty().await?)) });
     // The training data's profile (the drift reference once this version is in
     // production) comes from the pass that reads the frame.
     let (frame, profile) =
         super::data::frame_and_profile(ctx, model, &model.data.train, read_kinds(model)).await?;
     phase.done("read the training data");
+    // The evaluation file is read beside the fit, which leaves a core free at times.
+    let early_eval = EarlyEval::start(ctx, model, crate::train::model_kinds(model, &frame)).await?;
     let started = Instant::now();
     let trained = trainer
         .train(&TrainRequest {
@@ -52,14 +58,17 @@ pub(crate) async fn train_by(
         .await?;
     let seconds = started.elapsed().as_secs_f64();
     phase.done("fit");
-    let evaluation = evaluate_on(ctx, model, &trained.model, &model.data.eval).await?;
+    let evaluation = evaluate_on(ctx, model, &trained.model, early_eval).await?;
     phase.done("evaluate");
     if trained.model.reported_metrics().is_none() {
         gate_metrics_exist(ctx, name, model, &evaluation)?;
     }
+    let (git_commit, git_dirty) = commit
+        .await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
     let lineage = Lineage {
-        git_commit: ctx.repo.head().await?,
-        git_dirty: ctx.repo.is_dirty().await?,
+        git_commit,
+        git_dirty,
         data: BTreeMap::from([
             (
                 "train".into(),
@@ -185,16 +194,51 @@ fn gate_metrics_exist(
         .with_hint("remove the rule, or gate on a metric the model has"))
 }
 
-/// Scores a model on a data file of the project; a model mlgate cannot score itself
-/// (SageMaker's) brings the metrics its job measured on the same file.
+/// The evaluation file read and hashed beside the fit, with the column kinds a built-in
+/// model of the training frame reads it with.
+struct EarlyEval {
+    kinds: HashMap<String, Kind>,
+    read: tokio::task::JoinHandle<Result<(Frame, String)>>,
+}
+
+impl EarlyEval {
+    async fn start(
+        ctx: &Ctx,
+        config: &ModelConfig,
+        model_kinds: HashMap<String, Kind>,
+    ) -> Result<EarlyEval> {
+        let (csv, kinds) = ctx.frame_options(config, model_kinds)?;
+        let path = ctx.data_path(&config.data.eval).await?;
+        let read_kinds = kinds.clone();
+        let read = tokio::task::spawn_blocking(move || {
+            Ok((Frame::read(&path, &csv, &read_kinds)?, fingerprint(&path)?))
+        });
+        Ok(EarlyEval { kinds, read })
+    }
+}
+
+/// Scores a model on the project's evaluation file; a model mlgate cannot score itself
+/// (SageMaker's) brings the metrics its job measured on the same file. The early read
+/// serves if the model reads the file with the same kinds; otherwise it is read again.
 async fn evaluate_on(
     ctx: &Ctx,
     config: &ModelConfig,
     model: &Model,
-    path: &str,
+    early: EarlyEval,
 ) -> Result<Evaluation> {
-    let frame = ctx.read_frame(config, path, model.column_kinds()).await?;
-    let data = fingerprint(&ctx.data_path(path).await?)?;
+    let path = &config.data.eval;
+    let (_, kinds) = ctx.frame_options(config, model.column_kinds())?;
+    let (frame, data) = if kinds == early.kinds {
+        tracing::debug!("the evaluation file was read beside the fit");
+        early
+            .read
+            .await
+            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?
+    } else {
+        tracing::debug!("the model reads the evaluation file with other column kinds: again");
+        let frame = ctx.read_frame(config, path, model.column_kinds()).await?;
+        (frame, fingerprint(&ctx.data_path(path).await?)?)
+    };
     match model.reported_metrics() {
         Some(metrics) => Ok(Evaluation {
             data,

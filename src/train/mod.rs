@@ -77,6 +77,18 @@ pub fn read_kinds(config: &ModelConfig) -> HashMap<String, Kind> {
     HashMap::from([(config.target.clone(), target_kind(config.task))])
 }
 
+/// The column kinds a built-in model trained on `frame` reads data with (its
+/// [`column_kinds`](crate::model::Model::column_kinds)): each feature's kind in the frame,
+/// the target's by the task.
+pub fn model_kinds(config: &ModelConfig, frame: &Frame) -> HashMap<String, Kind> {
+    let mut kinds: HashMap<String, Kind> = feature_names(config, frame)
+        .into_iter()
+        .filter_map(|name| Some((name.clone(), frame.column(&name)?.kind())))
+        .collect();
+    kinds.extend(read_kinds(config));
+    kinds
+}
+
 /// In-process training of the built-in algorithms.
 pub struct Builtin;
 

@@ -72,6 +72,20 @@ pub fn join<A: Send, B: Send>(
     }
 }
 
+/// `f(item)` for every item, on at most `threads` threads, in no particular order.
+pub fn for_each<T: Send>(items: Vec<T>, threads: usize, f: impl Fn(T) + Sync) {
+    match pool() {
+        Some(pool) if threads > 1 && items.len() > 1 => pool.install(|| {
+            let n = items.len();
+            items
+                .into_par_iter()
+                .with_min_len(min_pieces(n, threads))
+                .for_each(&f)
+        }),
+        _ => items.into_iter().for_each(f),
+    }
+}
+
 /// Applies `f` to consecutive chunks of `data` (fixed size, `f` gets each chunk's
 /// offset), on at most `threads` threads.
 pub fn for_chunks<T: Send>(
@@ -139,6 +153,11 @@ mod tests {
                     .for_each(|(i, v)| *v = (start + i).pow(2))
             });
             assert_eq!(data, squares);
+            // Each owned item once, whatever thread takes it.
+            let mut cells = vec![0usize; 1000];
+            let items: Vec<(usize, &mut usize)> = cells.iter_mut().enumerate().collect();
+            for_each(items, threads, |(i, cell)| *cell = i * i);
+            assert_eq!(cells, squares);
         }
     }
 }

@@ -113,7 +113,16 @@ fn every_builtin_algorithm_trains_evaluates_and_validates() {
     ];
     for (yaml, metric, floor) in cases {
         let p = project(&yaml);
-        let manifest = train_json(&p.root, &[]);
+        let (code, out, err) = step(&p.root, &["train", "--format", "json", "-vv"], &[]);
+        assert_eq!(code, 0, "{out}{err}");
+        // A built-in model reads the evaluation file with the kinds it was read with
+        // beside the fit, and scores it as `evaluate` does on its own.
+        assert!(err.contains("read beside the fit"), "{yaml}: {err}");
+        let manifest = serde_json::from_str::<serde_json::Value>(&out).unwrap()[0]["data"].clone();
+        let (code, out, err) = step(&p.root, &["evaluate", "--format", "json"], &[]);
+        assert_eq!(code, 0, "{yaml}: {out}{err}");
+        let evaluated = serde_json::from_str::<serde_json::Value>(&out).unwrap()[0]["data"].clone();
+        assert_eq!(evaluated["evaluation"], manifest["evaluation"], "{yaml}");
         let value = manifest["evaluation"]["metrics"][metric].as_f64().unwrap();
         assert!(value > floor, "{yaml}: {metric} = {value}");
         let (code, out, err) = step(&p.root, &["validate-model"], &[]);

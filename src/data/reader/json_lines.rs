@@ -49,6 +49,7 @@ pub(super) fn open(source: String, mut input: Input) -> Result<Table> {
         names,
         batches: spawn(lines),
         present: Vec::new(),
+        room_bytes: None,
         misaligned: Arc::default(),
     })
 }
