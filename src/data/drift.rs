@@ -160,21 +160,25 @@ pub struct DriftReport {
 
 /// Compares every column present on both sides.
 pub fn compare(reference: &Side, current: &Side, config: &DriftConfig) -> DriftReport {
-    let mut columns = Vec::new();
-    for (name, cur) in &current.profile.columns {
-        let Some(refc) = reference.profile.columns.get(name) else {
-            continue;
-        };
+    let compared = &current.profile.columns;
+    // Columns are compared on all threads: a wide table's tests were a serial tail.
+    let threads = crate::train::parallel::threads();
+    let columns: Vec<ColumnDrift> = crate::train::parallel::map(compared.len(), threads, |i| {
+        let (name, cur) = compared.get_index(i)?;
+        let refc = reference.profile.columns.get(name)?;
         let t = config.thresholds_for(name);
         if t.skip || refc.count == 0 || cur.count == 0 || identifier_like(refc) {
-            continue;
+            return None;
         }
         let ref_values = reference.values.and_then(|v| v.get(name));
         let cur_values = current.values.and_then(|v| v.get(name));
         let mut column = compare_column(name, refc, cur, ref_values, cur_values, &t);
         discount_noise(&mut column, refc.count, cur.count, config.significance());
-        columns.push(column);
-    }
+        Some(column)
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     let drifted = columns.iter().filter(|c| c.drifted).count();
     let share = if columns.is_empty() {
         0.0

@@ -336,7 +336,7 @@ impl FrameBuilder {
         let pairs: Vec<_> = self.columns.iter_mut().zip(next.columns).collect();
         // Columns are independent: appended on all threads.
         let threads = crate::train::parallel::threads();
-        crate::train::parallel::for_each(pairs, threads, |(column, next)| column.append(next));
+        crate::train::parallel::map_owned(pairs, threads, |(column, next)| column.append(next));
         self.rows += next.rows;
     }
 

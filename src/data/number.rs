@@ -30,18 +30,19 @@ pub fn parse_f64(text: &str) -> Option<f64> {
     plain_decimal(text.as_bytes()).or_else(|| text.parse().ok())
 }
 
-/// A decimal of at most 15 significant digits and no exponent: its mantissa and
-/// 10^(fraction digits) are exact doubles (below 2^53 and 10^22), so one division
-/// gives the correctly rounded value (Clinger's fast path).
+/// A decimal without exponent whose digits make an integer below 2^53 (all of 15
+/// digits, most of 16): that mantissa and 10^(fraction digits) are exact doubles, so one
+/// division gives the correctly rounded value (Clinger's fast path).
 fn plain_decimal(bytes: &[u8]) -> Option<f64> {
-    const POWERS: [f64; 16] = [
-        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+    const POWERS: [f64; 17] = [
+        1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16,
     ];
     let (negative, rest) = match bytes.split_first() {
         Some((b'-', rest)) => (true, rest),
         _ => (false, bytes),
     };
-    if rest.is_empty() || rest.len() > 16 {
+    // 16 digits and a point; 16 digits cannot overflow the u64 below.
+    if rest.is_empty() || rest.len() > 17 {
         return None;
     }
     let mut mantissa: u64 = 0;
@@ -58,7 +59,7 @@ fn plain_decimal(bytes: &[u8]) -> Option<f64> {
             return None;
         }
     }
-    if digits == 0 || digits > 15 {
+    if digits == 0 || digits > 16 || mantissa >= 1 << 53 {
         return None;
     }
     let fraction = point.map_or(0, |p| rest.len() - p - 1);
@@ -105,6 +106,12 @@ mod tests {
             "0.30000000000000004",
             "123456.789012345",
             "1234567890123456.5",
+            "148.2141399572989",
+            "9007199254740991",
+            "9007199254740992",
+            "9007199.254740993",
+            "-0.9007199254740991",
+            "19.710887159377975",
             "0.000000000000001",
         ]
         .iter()
@@ -115,7 +122,7 @@ mod tests {
             seed ^= seed << 13;
             seed ^= seed >> 7;
             seed ^= seed << 17;
-            let len = (seed % 19) as usize;
+            let len = (seed % 21) as usize;
             let mut s = String::new();
             let mut r = seed;
             for _ in 0..len {

@@ -485,7 +485,8 @@ fn numeric_profile(m: &Moments, sketch: Kll) -> NumericProfile {
         std: (m.m2 / m.n as f64).sqrt(),
         quantiles: QUANTILES
             .iter()
-            .map(|&q| (format!("{q}"), sketch.quantile(q).unwrap_or(f64::NAN)))
+            .zip(sketch.quantiles(&QUANTILES))
+            .map(|(q, v)| (format!("{q}"), v.unwrap_or(f64::NAN)))
             .collect(),
         histogram: histogram(&sketch, m.min, m.max, m.n),
         sketch,

@@ -205,20 +205,27 @@ impl Kll {
 
     /// The value at quantile `q` in [0, 1].
     pub fn quantile(&self, q: f64) -> Option<f64> {
-        let items = self.weighted();
-        let total: f64 = items.iter().map(|x| x.1).sum();
-        let target = q.clamp(0.0, 1.0) * total;
-        let mut seen = 0.0;
-        for (v, w) in &items {
-            seen += w;
-            if seen >= target {
-                return Some(*v);
-            }
-        }
-        items.last().map(|x| x.0)
+        self.quantiles(&[q])[0]
     }
 
-    /// Share of the stream at or below `x`.
+    /// The values at quantiles `qs`, the items sorted once for all of them.
+    pub fn quantiles(&self, qs: &[f64]) -> Vec<Option<f64>> {
+        let items = self.weighted();
+        let total: f64 = items.iter().map(|x| x.1).sum();
+        let at = |q: f64| {
+            let target = q.clamp(0.0, 1.0) * total;
+            let mut seen = 0.0;
+            for (v, w) in &items {
+                seen += w;
+                if seen >= target {
+                    return Some(*v);
+                }
+            }
+            items.last().map(|x| x.0)
+        };
+        qs.iter().map(|&q| at(q)).collect()
+    }
+
     pub fn cdf(&self, x: f64) -> f64 {
         let (mut below, mut total) = (0.0, 0.0);
         for (h, items) in self.levels.iter().enumerate() {
@@ -416,7 +423,8 @@ impl Hll {
         let sum: f64 = self
             .registers
             .iter()
-            .map(|&r| 2f64.powi(-i32::from(r)))
+            // 2^-r from its exponent bits: exact, without a call to `powi` per register.
+            .map(|&r| f64::from_bits((1023 - u64::from(r)) << 52))
             .sum();
         let raw = 0.7213 / (1.0 + 1.079 / m) * m * m / sum;
         let zeros = self.registers.iter().filter(|&&r| r == 0).count();

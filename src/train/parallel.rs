@@ -72,17 +72,22 @@ pub fn join<A: Send, B: Send>(
     }
 }
 
-/// `f(item)` for every item, on at most `threads` threads, in no particular order.
-pub fn for_each<T: Send>(items: Vec<T>, threads: usize, f: impl Fn(T) + Sync) {
+/// `f(item)` for every item, results in the items' order, on at most `threads` threads.
+pub fn map_owned<T: Send, R: Send>(
+    items: Vec<T>,
+    threads: usize,
+    f: impl Fn(T) -> R + Sync,
+) -> Vec<R> {
     match pool() {
         Some(pool) if threads > 1 && items.len() > 1 => pool.install(|| {
             let n = items.len();
             items
                 .into_par_iter()
                 .with_min_len(min_pieces(n, threads))
-                .for_each(&f)
+                .map(&f)
+                .collect()
         }),
-        _ => items.into_iter().for_each(f),
+        _ => items.into_iter().map(f).collect(),
     }
 }
 
@@ -156,8 +161,10 @@ mod tests {
             // Each owned item once, whatever thread takes it.
             let mut cells = vec![0usize; 1000];
             let items: Vec<(usize, &mut usize)> = cells.iter_mut().enumerate().collect();
-            for_each(items, threads, |(i, cell)| *cell = i * i);
-            assert_eq!(cells, squares);
+            let units = map_owned(items, threads, |(i, cell)| *cell = i * i);
+            assert_eq!((cells, units.len()), (squares.clone(), 1000));
+            let owned: Vec<usize> = (0..1000).collect();
+            assert_eq!(map_owned(owned, threads, |i| i * i), squares);
         }
     }
 }
