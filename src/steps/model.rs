@@ -46,8 +46,12 @@ pub(crate) async fn train_by(
     let (frame, profile) =
         super::data::frame_and_profile(ctx, model, &model.data.train, read_kinds(model)).await?;
     phase.done("read the training data");
-    // The evaluation file is read beside the fit, which leaves a core free at times.
-    let early_eval = EarlyEval::start(ctx, model, crate::train::model_kinds(model, &frame)).await?;
+    // The evaluation file is read beside the fit, which leaves a core free at times,
+    // unless the trainer may write it.
+    let early_eval = match trainer.leaves_files_alone() {
+        true => Some(EarlyEval::start(ctx, model, crate::train::model_kinds(model, &frame)).await?),
+        false => None,
+    };
     let started = Instant::now();
     let trained = trainer
         .train(&TrainRequest {
@@ -219,25 +223,28 @@ impl EarlyEval {
 
 /// Scores a model on the project's evaluation file; a model mlgate cannot score itself
 /// (SageMaker's) brings the metrics its job measured on the same file. The early read
-/// serves if the model reads the file with the same kinds; otherwise it is read again.
+/// serves if the model reads the file with the same kinds; otherwise it is read now.
 async fn evaluate_on(
     ctx: &Ctx,
     config: &ModelConfig,
     model: &Model,
-    early: EarlyEval,
+    early: Option<EarlyEval>,
 ) -> Result<Evaluation> {
     let path = &config.data.eval;
     let (_, kinds) = ctx.frame_options(config, model.column_kinds())?;
-    let (frame, data) = if kinds == early.kinds {
-        tracing::debug!("the evaluation file was read beside the fit");
-        early
-            .read
-            .await
-            .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?
-    } else {
-        tracing::debug!("the model reads the evaluation file with other column kinds: again");
-        let frame = ctx.read_frame(config, path, model.column_kinds()).await?;
-        (frame, fingerprint(&ctx.data_path(path).await?)?)
+    let (frame, data) = match early.filter(|e| e.kinds == kinds) {
+        Some(early) => {
+            tracing::debug!("the evaluation file was read beside the fit");
+            early
+                .read
+                .await
+                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?
+        }
+        None => {
+            tracing::debug!("the evaluation file is read after the fit");
+            let frame = ctx.read_frame(config, path, model.column_kinds()).await?;
+            (frame, fingerprint(&ctx.data_path(path).await?)?)
+        }
     };
     match model.reported_metrics() {
         Some(metrics) => Ok(Evaluation {

@@ -41,6 +41,11 @@ pub trait Trainer: Send + Sync {
     /// Name recorded in the lineage.
     fn backend(&self) -> &'static str;
     async fn train(&self, request: &TrainRequest<'_>) -> Result<Trained>;
+    /// Whether the project's files stay as they are while it trains, so that they may be
+    /// read beside the fit: mlgate's own algorithms; a team's command may write them.
+    fn leaves_files_alone(&self) -> bool {
+        false
+    }
 }
 
 /// Where a trainer finds the model's data: local copies of its files (downloaded when
@@ -96,6 +101,10 @@ pub struct Builtin;
 impl Trainer for Builtin {
     fn backend(&self) -> &'static str {
         "builtin"
+    }
+
+    fn leaves_files_alone(&self) -> bool {
+        true
     }
 
     async fn train(&self, request: &TrainRequest<'_>) -> Result<Trained> {

@@ -542,6 +542,14 @@ fn command_backend_trains_and_scores_through_the_teams_code() {
             .ends_with(",prediction,proba_no,proba_yes"),
         "{scored}"
     );
+    // A team's command may write the evaluation file as it trains: mlgate scores the
+    // file as the command left it.
+    let rewrites = "python3 train.py && head -n 101 eval.csv > e.csv && mv e.csv eval.csv";
+    let p = project(&command_model(rewrites, ""));
+    std::fs::write(p.root.join("train.py"), TRAIN_PY).unwrap();
+    std::fs::write(p.root.join("predict.py"), PREDICT_PY).unwrap();
+    let manifest = train_json(&p.root, &[]);
+    assert_eq!(manifest["evaluation"]["rows"], 100, "{manifest}");
 }
 
 #[test]
