@@ -283,7 +283,16 @@ pub struct Distribution {
     exact: Option<HashMap<u64, u64, foldhash::fast::FixedState>>,
     sketch: Kll,
     distinct: Hll,
+    /// Values not yet in the sketches (past the limit), in order: see [`SKETCH_BATCH`].
+    pending: Vec<f64>,
 }
+
+/// Values a [`Distribution`] holds before it puts them in its sketches, all at once. The
+/// counter's 16 KiB of registers is read at random, and a wide table's batches bring a
+/// hundred columns' sketches in turn, each for a hundred values or so: one at a time,
+/// nearly every value missed the caches (45 % of the scan on a 121-column table).
+/// Thousands together touch each register line once or twice while it is at hand.
+const SKETCH_BATCH: usize = 4096;
 
 impl Default for Distribution {
     fn default() -> Self {
@@ -291,6 +300,7 @@ impl Default for Distribution {
             exact: Some(HashMap::default()),
             sketch: Kll::default(),
             distinct: Hll::default(),
+            pending: Vec::new(),
         }
     }
 }
@@ -307,14 +317,34 @@ impl Distribution {
             }
             return;
         }
-        for &x in xs {
-            self.distinct.insert_hash(hash_f64(x));
-            self.sketch.update(x);
+        let mut xs = xs;
+        while !xs.is_empty() {
+            let room = SKETCH_BATCH - self.pending.len();
+            let (now, later) = xs.split_at(room.min(xs.len()));
+            self.pending.extend_from_slice(now);
+            if self.pending.len() == SKETCH_BATCH {
+                self.flush();
+            }
+            xs = later;
         }
     }
 
+    /// Puts the pending values in the sketches: the counter's first (its registers stay
+    /// in the cache for all of them), then the quantile sketch, in arrival order.
+    fn flush(&mut self) {
+        for &x in &self.pending {
+            self.distinct.insert_hash(hash_f64(x));
+        }
+        for &x in &self.pending {
+            self.sketch.update(x);
+        }
+        self.pending.clear();
+    }
+
     /// Folds in the distribution of the values that follow.
-    pub fn merge(&mut self, next: Distribution) {
+    pub fn merge(&mut self, mut next: Distribution) {
+        self.flush();
+        next.flush();
         self.distinct.merge(&next.distinct);
         match (&mut self.exact, next.exact) {
             (Some(counts), Some(more)) => {
@@ -355,7 +385,8 @@ impl Distribution {
 
     /// The quantile sketch (exact while values were counted), the distinct counter and,
     /// while values were counted, the exact number of distinct values.
-    pub fn finish(self) -> (Kll, Hll, Option<usize>) {
+    pub fn finish(mut self) -> (Kll, Hll, Option<usize>) {
+        self.flush();
         let (mut sketch, mut distinct) = (self.sketch, self.distinct);
         let exact = self.exact.as_ref().map(HashMap::len);
         if let Some(counts) = self.exact {
