@@ -182,15 +182,14 @@ pub(super) async fn frame_and_profile(
         frame: Some(frame_kinds(schema.as_ref(), kinds)),
     };
     let path = ctx.data_path(path).await?;
-    tokio::task::spawn_blocking(move || {
+    super::joined(tokio::task::spawn_blocking(move || {
         let scan = scan(&path, schema.as_ref(), &options)?;
         let frame = scan
             .frame
             .ok_or_else(|| Error::input(format!("{}: the scan read no data", path.display())))?;
         Ok((frame, scan.profile))
-    })
+    }))
     .await
-    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
 
 /// Scans keep exact values up to the size drift compares exactly.

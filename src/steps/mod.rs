@@ -206,3 +206,10 @@ pub async fn run(
     }
     Ok(())
 }
+
+/// What a task spawned beside a step's own work returned; its panic goes on in the
+/// step, as if the work had run there.
+pub(crate) async fn joined<T>(task: tokio::task::JoinHandle<T>) -> T {
+    task.await
+        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
+}

@@ -48,9 +48,10 @@ pub(crate) async fn train_by(
     phase.done("read the training data");
     // The evaluation file is read beside the fit, which leaves a core free at times,
     // unless the trainer may write it.
-    let early_eval = match trainer.leaves_files_alone() {
-        true => Some(EarlyEval::start(ctx, model, crate::train::model_kinds(model, &frame)).await?),
-        false => None,
+    let early_eval = if trainer.leaves_files_alone() {
+        Some(EarlyEval::start(ctx, model, crate::train::model_kinds(model, &frame)).await?)
+    } else {
+        None
     };
     let started = Instant::now();
     let trained = trainer
@@ -67,19 +68,12 @@ pub(crate) async fn train_by(
     if trained.model.reported_metrics().is_none() {
         gate_metrics_exist(ctx, name, model, &evaluation)?;
     }
-    let (git_commit, git_dirty) = commit
-        .await
-        .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?;
+    let (git_commit, git_dirty) = super::joined(commit).await?;
     let lineage = Lineage {
         git_commit,
         git_dirty,
         data: BTreeMap::from([
-            (
-                "train".into(),
-                fingerprinting
-                    .await
-                    .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?,
-            ),
+            ("train".into(), super::joined(fingerprinting).await?),
             ("eval".into(), evaluation.data.clone()),
         ]),
         params: serde_json::to_value(&trained.model.params).unwrap_or_default(),
@@ -230,20 +224,16 @@ async fn evaluate_on(
     model: &Model,
     early: Option<EarlyEval>,
 ) -> Result<Evaluation> {
-    let path = &config.data.eval;
-    let (_, kinds) = ctx.frame_options(config, model.column_kinds())?;
+    let (csv, kinds) = ctx.frame_options(config, model.column_kinds())?;
     let (frame, data) = match early.filter(|e| e.kinds == kinds) {
         Some(early) => {
             tracing::debug!("the evaluation file was read beside the fit");
-            early
-                .read
-                .await
-                .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))?
+            super::joined(early.read).await?
         }
         None => {
             tracing::debug!("the evaluation file is read after the fit");
-            let frame = ctx.read_frame(config, path, model.column_kinds()).await?;
-            (frame, fingerprint(&ctx.data_path(path).await?)?)
+            let path = ctx.data_path(&config.data.eval).await?;
+            (Frame::read(&path, &csv, &kinds)?, fingerprint(&path)?)
         }
     };
     match model.reported_metrics() {
