@@ -97,6 +97,7 @@ pub fn fit(x: &Matrix, y: &[f64], weight: &[f64], loss: Loss, p: &BoostParams) -
                 outputs: 1,
                 weight: Weights::of(w),
                 sums: s,
+                single_precision: true,
             };
             let mut grown = grow(
                 &binned,

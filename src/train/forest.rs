@@ -55,6 +55,7 @@ pub fn fit(x: &Matrix, y: &[f64], outputs: usize, weight: &[f64], p: &ForestPara
             outputs,
             weight: Weights::of(&w),
             sums: &s,
+            single_precision: false,
         };
         let g = grow(&binned, &edges, &targets, rows, &growth, &mut rng);
         (g.tree, g.gains)

@@ -69,6 +69,9 @@ pub struct Targets<'a> {
     pub outputs: usize,
     pub weight: Weights<'a>,
     pub sums: &'a [f64],
+    /// Whether histograms may read the targets in single precision (summing in double):
+    /// gradients, as scikit-learn's boosting stores them, not a forest's labels.
+    pub single_precision: bool,
 }
 
 /// Rows' weights: one for every row (the hessian of squared loss without sample weights),
@@ -301,7 +304,9 @@ pub fn grow(
             open.rows.start + data.partition(&mut rows[open.rows.clone()], &mut scratch, split);
         let (rows_l, rows_r) = (open.rows.start..mid, mid..open.rows.end);
         let depth = open.depth + 1;
-        let splittable = [rows_l.len(), rows_r.len()].map(|r| data.splittable(depth, r));
+        // The split that makes the last leaf leaves both children leaves: no histograms.
+        let last = growth.max_leaves.is_some_and(|max| leaves >= max);
+        let splittable = [rows_l.len(), rows_r.len()].map(|r| !last && data.splittable(depth, r));
         let [scan_l, scan_r] = match open.hist {
             Some(parent) if splittable.contains(&true) => data
                 .scan_children(
@@ -509,12 +514,22 @@ impl Data<'_> {
 
     /// Each row's targets in the order of `rows`, gathered once per node so that every
     /// feature's histogram reads them in sequence: the weight (unless uniform) and sums.
-    /// A large node's are gathered a block of rows per task.
-    fn ordered_targets(&self, rows: &[u32]) -> Vec<f64> {
+    /// A large node's are gathered a block of rows per task. Gradients in single
+    /// precision: half the bytes each feature's pass streams (1 M rows: classification
+    /// 16.4 -> 15.3 s median of 3, regression 13.7 -> 13.2 s, the same metrics to 9 digits).
+    fn ordered_targets(&self, rows: &[u32]) -> Ordered {
+        if self.targets.single_precision {
+            Ordered::Single(self.gather(rows))
+        } else {
+            Ordered::Double(self.gather(rows))
+        }
+    }
+
+    fn gather<E: Target>(&self, rows: &[u32]) -> Vec<E> {
         let k = self.targets.outputs;
         let (weight, s) = (self.targets.weight, self.targets.sums);
         let per_row = k + weight.gathered();
-        let mut out = vec![0.0; rows.len() * per_row];
+        let mut out = vec![E::default(); rows.len() * per_row];
         let block = GATHER_BLOCK_ROWS * per_row;
         parallel::for_chunks(&mut out, block, self.growth.threads, |start, out| {
             let rows = &rows[start / per_row..];
@@ -523,19 +538,23 @@ impl Data<'_> {
                 (Weights::Uniform(_), 1) => out
                     .iter_mut()
                     .zip(rows)
-                    .for_each(|(o, &r)| *o = s[r as usize]),
+                    .for_each(|(o, &r)| *o = E::of(s[r as usize])),
                 (Weights::PerRow(w), 1) => {
                     for (o, &r) in out.chunks_exact_mut(2).zip(rows) {
-                        (o[0], o[1]) = (w[r as usize], s[r as usize]);
+                        (o[0], o[1]) = (E::of(w[r as usize]), E::of(s[r as usize]));
                     }
                 }
                 (weight, _) => {
                     for (o, &r) in out.chunks_exact_mut(per_row).zip(rows) {
                         let r = r as usize;
                         if let Weights::PerRow(w) = weight {
-                            o[0] = w[r];
+                            o[0] = E::of(w[r]);
                         }
-                        o[weight.gathered()..].copy_from_slice(&s[r * k..(r + 1) * k]);
+                        let sums = &s[r * k..(r + 1) * k];
+                        o[weight.gathered()..]
+                            .iter_mut()
+                            .zip(sums)
+                            .for_each(|(o, &v)| *o = E::of(v));
                     }
                 }
             }
@@ -544,11 +563,18 @@ impl Data<'_> {
     }
 
     /// One feature's histogram over `rows`, whose targets `ordered` holds in their order.
-    fn histogram(&self, rows: &[u32], feature: usize, ordered: &[f64]) -> Vec<f64> {
+    fn histogram(&self, rows: &[u32], feature: usize, ordered: &Ordered) -> Vec<f64> {
+        match ordered {
+            Ordered::Single(o) => self.histogram_of(rows, feature, o),
+            Ordered::Double(o) => self.histogram_of(rows, feature, o),
+        }
+    }
+
+    fn histogram_of<E: Target>(&self, rows: &[u32], feature: usize, ordered: &[E]) -> Vec<f64> {
         let column = &self.binned.columns[feature];
         match (self.stride, self.targets.weight) {
-            (3, Weights::Uniform(w)) => one_output::<1>(column, rows, ordered, w),
-            (3, Weights::PerRow(_)) => one_output::<2>(column, rows, ordered, 0.0),
+            (3, Weights::Uniform(w)) => one_output::<1, E>(column, rows, ordered, w),
+            (3, Weights::PerRow(_)) => one_output::<2, E>(column, rows, ordered, 0.0),
             (stride, weight) => {
                 let mut h = vec![0.0; 256 * stride];
                 let per_row = stride - 2 + weight.gathered();
@@ -557,10 +583,13 @@ impl Data<'_> {
                     bin[0] += 1.0;
                     match weight {
                         Weights::Uniform(w) => bin[1] += w,
-                        Weights::PerRow(_) => bin[1] += t[0],
+                        Weights::PerRow(_) => bin[1] += t[0].into(),
                     }
                     let sums = &t[weight.gathered()..];
-                    bin[2..].iter_mut().zip(sums).for_each(|(acc, v)| *acc += v);
+                    bin[2..]
+                        .iter_mut()
+                        .zip(sums)
+                        .for_each(|(acc, &v)| *acc += v.into());
                 }
                 h
             }
@@ -695,21 +724,21 @@ fn better(best: Option<Split>, candidate: Option<Split>) -> Option<Split> {
 /// Bins are fixed arrays, which a `u8` bin indexes without a bounds check; two of them,
 /// alternate rows to each, so that a run of rows in one bin does not wait on its own last
 /// store.
-fn one_output<const T: usize>(
+fn one_output<const T: usize, E: Target>(
     column: &[u8],
     rows: &[u32],
-    ordered: &[f64],
+    ordered: &[E],
     uniform: f64,
 ) -> Vec<f64> {
     let (targets, _) = ordered.as_chunks::<T>();
     let mut pair = [[[0.0f64; 3]; 256]; 2];
-    let mut add = |half: usize, r: u32, t: &[f64; T]| {
+    let mut add = |half: usize, r: u32, t: &[E; T]| {
         let bin = &mut pair[half][column[r as usize] as usize];
         bin[0] += 1.0;
         if T == 2 {
-            bin[1] += t[0];
+            bin[1] += t[0].into();
         }
-        bin[2] += t[T - 1];
+        bin[2] += t[T - 1].into();
     };
     let (rows2, rest) = rows.as_chunks::<2>();
     let (targets2, rest_targets) = targets.as_chunks::<2>();
@@ -728,6 +757,29 @@ fn one_output<const T: usize>(
         }
     }
     h
+}
+
+/// A node's targets gathered in its rows' order, for its histograms.
+enum Ordered {
+    Single(Vec<f32>),
+    Double(Vec<f64>),
+}
+
+/// A gathered target's type: histograms sum it in double precision.
+trait Target: Copy + Default + Into<f64> + Send + Sync {
+    fn of(v: f64) -> Self;
+}
+
+impl Target for f32 {
+    fn of(v: f64) -> Self {
+        v as f32
+    }
+}
+
+impl Target for f64 {
+    fn of(v: f64) -> Self {
+        v
+    }
 }
 
 /// A bin's or a child's statistics (count, weight, sums) during the split search: a
