@@ -32,6 +32,38 @@ impl Feed<'_, '_> {
     }
 }
 
+/// A batch's missing values. Where the column allows them they are only counted, so
+/// they are added to the profile and the check once per batch; otherwise each is
+/// checked in row order, among the other findings.
+struct Nulls {
+    only_count: bool,
+    count: u64,
+}
+
+impl Nulls {
+    fn of(f: &Feed) -> Self {
+        Nulls {
+            only_count: f.check.nulls_only_count(),
+            count: 0,
+        }
+    }
+
+    /// The missing value of row `i`.
+    fn add(&mut self, f: &mut Feed, i: usize) {
+        self.count += 1;
+        if !self.only_count {
+            f.check(i, Cell::Null, None);
+        }
+    }
+
+    fn finish(self, f: &mut Feed) {
+        f.profile.nulls(self.count);
+        if self.only_count {
+            f.check.add_nulls(self.count);
+        }
+    }
+}
+
 /// Text values (CSV, JSON Lines; `None`: empty) of a [`Bulk::Numbers`] column declared
 /// `kind`.
 pub fn parsed_numbers<'t>(
@@ -64,6 +96,7 @@ fn parse_loop<'t>(
     let mut xs = Vec::with_capacity(cells.size_hint().0);
     let handover = f.parsed.take();
     let mut parsed = handover.is_some().then(Vec::new);
+    let mut nulls = Nulls::of(&f);
     for (i, value) in cells.enumerate() {
         let cell = value.map_or(Cell::Null, Cell::of_text);
         let number = match cell {
@@ -83,15 +116,16 @@ fn parse_loop<'t>(
                     _ => xs.push(x),
                 }
             }
-            None => {
-                match cell {
-                    Cell::Text(t) => f.profile.text(t, None),
-                    _ => f.profile.null(),
+            None => match cell {
+                Cell::Text(t) => {
+                    f.profile.text(t, None);
+                    f.check(i, cell, None);
                 }
-                f.check(i, cell, None);
-            }
+                _ => nulls.add(&mut f, i),
+            },
         }
     }
+    nulls.finish(&mut f);
     f.profile.numbers(&xs);
     if let (Some(to), Some(numbers)) = (handover, parsed) {
         *to = Parsed::Numbers(numbers);
@@ -107,6 +141,7 @@ pub fn typed_numbers(
     cells: impl Iterator<Item = Option<f64>>,
 ) {
     let mut xs = Vec::with_capacity(cells.size_hint().0);
+    let mut nulls = Nulls::of(&f);
     for (i, value) in cells.enumerate() {
         match value.filter(|x| !x.is_nan()) {
             Some(x) => {
@@ -119,12 +154,10 @@ pub fn typed_numbers(
                     f.profile.number(x);
                 }
             }
-            None => {
-                f.profile.null();
-                f.check(i, Cell::Null, None);
-            }
+            None => nulls.add(&mut f, i),
         }
     }
+    nulls.finish(&mut f);
     f.profile.numbers(&xs);
 }
 
@@ -135,10 +168,14 @@ pub fn texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
     }
     const MISSING: u32 = Labels::MISSING;
     let mut distinct = Distinct::default();
+    let mut missing = 0u64;
     let ids: Vec<u32> = cells
         .map(|value| match value.map_or(Cell::Null, Cell::of_text) {
             Cell::Text(t) => distinct.id(t),
-            _ => MISSING,
+            _ => {
+                missing += 1;
+                MISSING
+            }
         })
         .collect();
     // Values in the order first seen, as the per-cell path counts them.
@@ -150,16 +187,19 @@ pub fn texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
             f.check.text_passes(t)
         })
         .collect();
-    if !passes.iter().all(|&p| p) || ids.contains(&MISSING) {
+    let mut nulls = Nulls::of(&f);
+    if !passes.iter().all(|&p| p) || (missing > 0 && !nulls.only_count) {
         for (i, &id) in ids.iter().enumerate() {
             if id == MISSING {
-                f.profile.null();
-                f.check(i, Cell::Null, None);
+                nulls.add(&mut f, i);
             } else if !passes[id as usize] {
                 f.check(i, Cell::Text(distinct.values[id as usize].0), None);
             }
         }
+    } else {
+        nulls.count = missing;
     }
+    nulls.finish(&mut f);
     if let Some(to) = f.parsed.take() {
         let values = distinct.values.iter().map(|v| v.0.to_string()).collect();
         *to = Parsed::Labels { values, rows: ids };
@@ -170,6 +210,7 @@ pub fn texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
 /// [`ColumnBuilder::names_full`]): looking each up among the batch's distinct values
 /// would hash it once more for little, so each is checked and counted as it comes.
 fn distinct_texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
+    let mut nulls = Nulls::of(&f);
     for (i, value) in cells.enumerate() {
         match value.map_or(Cell::Null, Cell::of_text) {
             Cell::Text(t) => {
@@ -178,12 +219,10 @@ fn distinct_texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>)
                     f.check(i, Cell::Text(t), None);
                 }
             }
-            _ => {
-                f.profile.null();
-                f.check(i, Cell::Null, None);
-            }
+            _ => nulls.add(&mut f, i),
         }
     }
+    nulls.finish(&mut f);
 }
 
 /// The distinct values of a batch's column with their counts, in the order first seen.

@@ -218,6 +218,11 @@ impl ColumnBuilder {
         self.nulls += 1;
     }
 
+    /// `n` missing values.
+    pub fn nulls(&mut self, n: u64) {
+        self.nulls += n;
+    }
+
     /// A number read from a typed (Parquet) column.
     pub fn number(&mut self, x: f64) {
         self.count += 1;

@@ -461,6 +461,17 @@ impl<'a> ColumnCheck<'a> {
             && self.pattern.as_ref().is_none_or(|p| p.is_match(text))
     }
 
+    /// Whether a missing value is only counted (the column allows them, with or without
+    /// a bound on their share): a bulk path then adds a batch's at once.
+    pub fn nulls_only_count(&self) -> bool {
+        self.rules.nullable || self.rules.max_null_share.is_some()
+    }
+
+    /// `n` missing values of a column where they are only counted.
+    pub fn add_nulls(&mut self, n: u64) {
+        self.nulls += n;
+    }
+
     /// Checks one cell; `number` is the text's value from [`parse_number`]. Returns
     /// whether the row breaks a rule.
     pub fn cell(&mut self, row: u64, cell: Cell, number: Option<f64>) -> bool {
@@ -473,7 +484,7 @@ impl<'a> ColumnCheck<'a> {
         let text = match cell {
             Cell::Null => {
                 self.nulls += 1;
-                if !self.rules.nullable && self.rules.max_null_share.is_none() {
+                if !self.nulls_only_count() {
                     self.note(
                         row,
                         cell,
