@@ -63,15 +63,30 @@ impl BinEdges {
     }
 
     pub fn bin(&self, x: &Matrix, threads: usize) -> Binned {
+        self.bin_rows(x, x.rows, |i| i, threads)
+    }
+
+    /// Bins the rows of `x` in another order: row `i` of the result is row `order[i]`.
+    pub fn bin_in_order(&self, x: &Matrix, order: &[usize], threads: usize) -> Binned {
+        self.bin_rows(x, order.len(), |i| order[i], threads)
+    }
+
+    fn bin_rows(
+        &self,
+        x: &Matrix,
+        rows: usize,
+        row: impl Fn(usize) -> usize + Sync,
+        threads: usize,
+    ) -> Binned {
         let columns = by_column_groups(x.cols, threads, |columns| {
-            let mut binned = vec![vec![0u8; x.rows]; columns.len()];
-            for start in (0..x.rows).step_by(BIN_BLOCK_ROWS) {
-                let block = start..(start + BIN_BLOCK_ROWS).min(x.rows);
+            let mut binned = vec![vec![0u8; rows]; columns.len()];
+            for start in (0..rows).step_by(BIN_BLOCK_ROWS) {
+                let block = start..(start + BIN_BLOCK_ROWS).min(rows);
                 for (out, col) in binned.iter_mut().zip(columns.clone()) {
                     let edges = &self.edges[col];
-                    for r in block.clone() {
-                        let v = x.data[r * x.cols + col];
-                        out[r] = if v.is_nan() {
+                    for i in block.clone() {
+                        let v = x.data[row(i) * x.cols + col];
+                        out[i] = if v.is_nan() {
                             MISSING
                         } else {
                             edges.partition_point(|e| *e < v) as u8
@@ -82,7 +97,7 @@ impl BinEdges {
             binned
         });
         Binned {
-            rows: x.rows,
+            rows,
             columns,
             bins: self.edges.iter().map(|e| e.len() + 1).collect(),
         }
@@ -156,6 +171,11 @@ mod tests {
         assert_eq!(edges.edges[0], vec![1.5, 2.5]);
         let binned = edges.bin(&x, 2);
         assert_eq!(binned.columns[0], vec![2, 0, MISSING, 1, 0]);
+        let reordered = edges.bin_in_order(&x, &[3, 0, 2], 2);
+        assert_eq!(
+            (reordered.rows, &reordered.columns[0]),
+            (3, &vec![1, 2, MISSING])
+        );
     }
 
     #[test]

@@ -58,7 +58,20 @@ pub fn fit(x: &Matrix, y: &[f64], weight: &[f64], loss: Loss, p: &BoostParams) -
     let k = loss.outputs();
     let (train_rows, val_rows) = holdout(n, p);
     let edges = BinEdges::fit(x, p.max_bins, p.seed, p.threads);
-    let binned = edges.bin(x, p.threads);
+    // The rows reordered, the training rows first (each side in its order, so every sum
+    // and split is as before): a tree's root then reads its bins and targets in sequence,
+    // and gradients are computed for the training rows only.
+    let order: Vec<usize> = train_rows
+        .iter()
+        .map(|&r| r as usize)
+        .chain(val_rows)
+        .collect();
+    let binned = edges.bin_in_order(x, &order, p.threads);
+    let (y, weight): (Vec<f64>, Vec<f64>) = order.iter().map(|&r| (y[r], weight[r])).unzip();
+    let (y, weight) = (&y[..], &weight[..]);
+    let trained = train_rows.len();
+    let train_rows: Vec<u32> = (0..trained as u32).collect();
+    let val_rows: Vec<usize> = (trained..n).collect();
     let baseline = baseline(loss, y, weight, &train_rows);
     let mut raw: Vec<f64> = (0..n).flat_map(|_| baseline.iter().copied()).collect();
     let growth = Growth {
@@ -75,8 +88,8 @@ pub fn fit(x: &Matrix, y: &[f64], weight: &[f64], loss: Loss, p: &BoostParams) -
     let mut history = vec![validation_loss(loss, y, weight, &raw, &val_rows)];
     let mut stopped_early = false;
     let mut rng = Rng::new(p.seed);
-    let mut hess = vec![0.0; n * k];
-    let mut neg_grad = vec![0.0; n * k];
+    let mut hess = vec![0.0; trained * k];
+    let mut neg_grad = vec![0.0; trained * k];
     // One class's hessians and gradients, taken out of the rows' `k` when there are several.
     let (mut class_hess, mut class_grad) = (Vec::new(), Vec::new());
     let mut iterations = 0;
@@ -266,8 +279,8 @@ pub fn link(loss_outputs: usize, classification: bool, raw: &[f64]) -> Vec<f64> 
     }
 }
 
-/// Each row's hessian and negative gradient per output (row-major, `k` per row): a tree's
-/// weights and sums.
+/// Each training row's (the first rows') hessian and negative gradient per output
+/// (row-major, `k` per row): a tree's weights and sums.
 fn gradients(
     loss: Loss,
     y: &[f64],

@@ -426,8 +426,9 @@ impl Data<'_> {
         let (features, keep) = self.features(rng);
         let ordered = self.ordered_targets(rows);
         let parent = self.score(total);
+        let first = consecutive(rows);
         let built = parallel::map(features.len(), self.threads(rows.len()), |i| {
-            let h = self.histogram(rows, features[i], &ordered);
+            let h = self.histogram(rows, first, features[i], &ordered);
             let split = self.best_split(features[i], &h, total, parent);
             (h, split)
         });
@@ -453,8 +454,9 @@ impl Data<'_> {
         let ordered = self.ordered_targets(rows[small]);
         let scores = totals.map(|t| self.score(t));
         let features = parent.len();
+        let first = consecutive(rows[small]);
         let built = parallel::map(features, self.threads(rows[small].len()), |f| {
-            let small_h = self.histogram(rows[small], f, &ordered);
+            let small_h = self.histogram(rows[small], first, f, &ordered);
             let large_h: Vec<f64> = parent[f].iter().zip(&small_h).map(|(p, s)| p - s).collect();
             let mut hists = [small_h, large_h];
             if small == 1 {
@@ -562,19 +564,54 @@ impl Data<'_> {
         out
     }
 
-    /// One feature's histogram over `rows`, whose targets `ordered` holds in their order.
-    fn histogram(&self, rows: &[u32], feature: usize, ordered: &Ordered) -> Vec<f64> {
+    /// One feature's histogram over `rows` (from row `first` on when they are
+    /// consecutive), whose targets `ordered` holds in their order.
+    fn histogram(
+        &self,
+        rows: &[u32],
+        first: Option<usize>,
+        feature: usize,
+        ordered: &Ordered,
+    ) -> Vec<f64> {
         match ordered {
-            Ordered::Single(o) => self.histogram_of(rows, feature, o),
-            Ordered::Double(o) => self.histogram_of(rows, feature, o),
+            Ordered::Single(o) => self.histogram_of(rows, first, feature, o),
+            Ordered::Double(o) => self.histogram_of(rows, first, feature, o),
         }
     }
 
-    fn histogram_of<E: Target>(&self, rows: &[u32], feature: usize, ordered: &[E]) -> Vec<f64> {
+    fn histogram_of<E: Target>(
+        &self,
+        rows: &[u32],
+        first: Option<usize>,
+        feature: usize,
+        ordered: &[E],
+    ) -> Vec<f64> {
         let column = &self.binned.columns[feature];
         match (self.stride, self.targets.weight) {
-            (3, Weights::Uniform(w)) => one_output::<1, E>(column, rows, ordered, w),
-            (3, Weights::PerRow(_)) => one_output::<2, E>(column, rows, ordered, 0.0),
+            (3, weight) => {
+                let uniform = match weight {
+                    Weights::Uniform(w) => Some(w),
+                    Weights::PerRow(_) => None,
+                };
+                match first {
+                    // In sequence: no row numbers to read, no scattered bins.
+                    Some(first) => {
+                        let (bins2, rest) = column[first..first + rows.len()].as_chunks::<2>();
+                        one_output(
+                            bins2.iter().copied(),
+                            rest.first().copied(),
+                            ordered,
+                            uniform,
+                        )
+                    }
+                    None => {
+                        let (rows2, rest) = rows.as_chunks::<2>();
+                        let bin = |r: u32| column[r as usize];
+                        let bins2 = rows2.iter().map(|r| r.map(bin));
+                        one_output(bins2, rest.first().map(|&r| bin(r)), ordered, uniform)
+                    }
+                }
+            }
             (stride, weight) => {
                 let mut h = vec![0.0; 256 * stride];
                 let per_row = stride - 2 + weight.gathered();
@@ -719,35 +756,47 @@ fn better(best: Option<Split>, candidate: Option<Split>) -> Option<Split> {
 }
 
 /// The histogram of one output (count, weight, sum per bin: every gradient-boosting tree
-/// but multiclass), with `T` targets per row in `ordered`: the sum alone when every row
-/// weighs `uniform` (the weight is then the count times it), else the weight and the sum.
-/// Bins are fixed arrays, which a `u8` bin indexes without a bounds check; two of them,
-/// alternate rows to each, so that a run of rows in one bin does not wait on its own last
-/// store.
-fn one_output<const T: usize, E: Target>(
-    column: &[u8],
-    rows: &[u32],
+/// but multiclass) of rows whose bins come two by two (`bins2`, then `rest`) and whose
+/// targets `ordered` holds in their order: the sum alone when every row weighs `uniform`
+/// (the weight is then the count times it), else the weight and the sum. Bins are fixed
+/// arrays, which a `u8` bin indexes without a bounds check; two of them, alternate rows
+/// to each, so that a run of rows in one bin does not wait on its own last store.
+fn one_output<E: Target>(
+    bins2: impl Iterator<Item = [u8; 2]>,
+    rest: Option<u8>,
+    ordered: &[E],
+    uniform: Option<f64>,
+) -> Vec<f64> {
+    match uniform {
+        Some(w) => one_output_of::<1, E>(bins2, rest, ordered, w),
+        None => one_output_of::<2, E>(bins2, rest, ordered, 0.0),
+    }
+}
+
+/// [`one_output`] with `T` targets per row: the sum, or the weight and the sum.
+fn one_output_of<const T: usize, E: Target>(
+    bins2: impl Iterator<Item = [u8; 2]>,
+    rest: Option<u8>,
     ordered: &[E],
     uniform: f64,
 ) -> Vec<f64> {
     let (targets, _) = ordered.as_chunks::<T>();
     let mut pair = [[[0.0f64; 3]; 256]; 2];
-    let mut add = |half: usize, r: u32, t: &[E; T]| {
-        let bin = &mut pair[half][column[r as usize] as usize];
+    let mut add = |half: usize, b: u8, t: &[E; T]| {
+        let bin = &mut pair[half][b as usize];
         bin[0] += 1.0;
         if T == 2 {
             bin[1] += t[0].into();
         }
         bin[2] += t[T - 1].into();
     };
-    let (rows2, rest) = rows.as_chunks::<2>();
     let (targets2, rest_targets) = targets.as_chunks::<2>();
-    for (r, t) in rows2.iter().zip(targets2) {
-        add(0, r[0], &t[0]);
-        add(1, r[1], &t[1]);
+    for (b, t) in bins2.zip(targets2) {
+        add(0, b[0], &t[0]);
+        add(1, b[1], &t[1]);
     }
-    if let (Some(&r), Some(t)) = (rest.first(), rest_targets.first()) {
-        add(0, r, t);
+    if let (Some(b), Some(t)) = (rest, rest_targets.first()) {
+        add(0, b, t);
     }
     let mut h = vec![0.0; 256 * 3];
     for (out, (a, b)) in h.chunks_exact_mut(3).zip(pair[0].iter().zip(&pair[1])) {
@@ -757,6 +806,16 @@ fn one_output<const T: usize, E: Target>(
         }
     }
     h
+}
+
+/// The first of `rows` when they are consecutive (a boosting tree's root: the training
+/// rows come first).
+fn consecutive(rows: &[u32]) -> Option<usize> {
+    let first = *rows.first()?;
+    rows.iter()
+        .zip(first..)
+        .all(|(&r, i)| r == i)
+        .then_some(first as usize)
 }
 
 /// A node's targets gathered in its rows' order, for its histograms.
@@ -797,5 +856,38 @@ impl Stats for [f64; 3] {
 impl Stats for Vec<f64> {
     fn zeros(stride: usize) -> Self {
         vec![0.0; stride]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn consecutive_rows_are_read_in_sequence_to_the_same_histogram() {
+        assert_eq!(consecutive(&[4, 5, 6]), Some(4));
+        assert_eq!(consecutive(&[4, 6, 7]), None);
+        assert_eq!(consecutive(&[4, 4, 5]), None);
+        assert_eq!(consecutive(&[]), None);
+        let column: Vec<u8> = (0..101u32).map(|i| (i * 37 % 11) as u8).collect();
+        let rows: Vec<u32> = (0..101).collect();
+        let (rows2, rest) = rows.as_chunks::<2>();
+        let bins2 = rows2.iter().map(|r| r.map(|r| column[r as usize]));
+        let rest = rest.first().map(|&r| column[r as usize]);
+        for uniform in [Some(0.5), None] {
+            // The sum per row, or the weight and the sum.
+            let per_row = if uniform.is_some() { 1 } else { 2 };
+            let ordered: Vec<f32> = (0..101 * per_row).map(|i| i as f32 / 4.0).collect();
+            let gathered = one_output(bins2.clone(), rest, &ordered, uniform);
+            let (seq2, seq_rest) = column.as_chunks::<2>();
+            let in_sequence = one_output(
+                seq2.iter().copied(),
+                seq_rest.first().copied(),
+                &ordered,
+                uniform,
+            );
+            assert_eq!(gathered, in_sequence);
+            assert_eq!(gathered.iter().step_by(3).sum::<f64>(), 101.0);
+        }
     }
 }
