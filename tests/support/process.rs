@@ -6,6 +6,7 @@
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::Child;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// A child process killed when dropped.
@@ -18,12 +19,21 @@ impl Drop for Proc {
     }
 }
 
+/// A free port for a server a test starts. Not one the system hands out for port 0: a
+/// server another test binds to port 0 while ours starts could take that one, and the
+/// wait below would then find the other test's server listening (CI saw moto fail so).
+/// Below the system's range instead (Linux's starts at 32768), a different port for each
+/// call in this process, starting from one this process's id picks.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    const LOW: u32 = 20_000;
+    const PORTS: u32 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let start = std::process::id().wrapping_mul(7919) % PORTS;
+    (0..PORTS)
+        .map(|_| LOW + (start + NEXT.fetch_add(1, Ordering::Relaxed)) % PORTS)
+        .map(|port| port as u16)
+        .find(|&port| TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free port between 20000 and 32000")
 }
 
 /// Waits until something listens on `port`, failing the test after `limit`.
