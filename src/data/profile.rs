@@ -214,10 +214,6 @@ impl ColumnBuilder {
         }
     }
 
-    pub fn null(&mut self) {
-        self.nulls += 1;
-    }
-
     /// `n` missing values.
     pub fn nulls(&mut self, n: u64) {
         self.nulls += n;
@@ -742,7 +738,7 @@ mod tests {
         for v in ["1", "2", "3", "4"] {
             b.text(v, v.parse().ok());
         }
-        b.null();
+        b.nulls(1);
         let p = b.finish();
         assert_eq!(p.kind, ColumnType::Integer);
         assert_eq!((p.count, p.nulls), (4, 1));

@@ -572,7 +572,7 @@ fn feed<'a>(
     let name: &'a str = state.check.as_ref().map_or("", ColumnCheck::name);
     let mut visit = |i: usize, cell: Cell, number: Option<f64>, state: &mut ColumnState<'a>| {
         match cell {
-            Cell::Null => state.profile.null(),
+            Cell::Null => state.profile.nulls(1),
             Cell::Text(t) => state.profile.text(t, number),
             Cell::Number(x, _) => state.profile.number(x),
         }
