@@ -4,6 +4,7 @@
 //! scikit-learn's HistGradientBoosting.
 
 use super::matrix::Matrix;
+use super::pages::Pages;
 use super::parallel;
 use super::rng::Rng;
 use std::ops::Range;
@@ -25,9 +26,35 @@ pub struct BinEdges {
 #[derive(Debug, Clone)]
 pub struct Binned {
     pub rows: usize,
-    pub columns: Vec<Vec<u8>>,
+    pub columns: Columns,
     /// Bins in use per column (present values only).
     pub bins: Vec<usize>,
+}
+
+/// Columns of bins, `rows` each, one after another in one buffer (of huge pages when
+/// large: see [`Pages`]); `columns[c]` is column `c`.
+#[derive(Debug, Clone)]
+pub struct Columns {
+    data: Pages,
+    rows: usize,
+    count: usize,
+}
+
+impl Columns {
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+}
+
+impl std::ops::Index<usize> for Columns {
+    type Output = [u8];
+    fn index(&self, c: usize) -> &[u8] {
+        &self.data[c * self.rows..(c + 1) * self.rows]
+    }
 }
 
 impl BinEdges {
@@ -78,24 +105,33 @@ impl BinEdges {
         row: impl Fn(usize) -> usize + Sync,
         threads: usize,
     ) -> Binned {
-        let columns = by_column_groups(x.cols, threads, |columns| {
-            let mut binned = vec![vec![0u8; rows]; columns.len()];
-            for start in (0..rows).step_by(BIN_BLOCK_ROWS) {
-                let block = start..(start + BIN_BLOCK_ROWS).min(rows);
-                for (out, col) in binned.iter_mut().zip(columns.clone()) {
-                    let edges = &self.edges[col];
-                    for i in block.clone() {
-                        let v = x.data[row(i) * x.cols + col];
-                        out[i] = if v.is_nan() {
-                            MISSING
-                        } else {
-                            edges.partition_point(|e| *e < v) as u8
-                        };
+        let mut data = Pages::zeroed(rows * x.cols);
+        let per_group = group_size(x.cols, threads);
+        if rows > 0 {
+            parallel::for_chunks(&mut data, per_group * rows, threads, |start, group| {
+                let first = start / rows;
+                for start in (0..rows).step_by(BIN_BLOCK_ROWS) {
+                    let block = start..(start + BIN_BLOCK_ROWS).min(rows);
+                    for (c, out) in group.chunks_exact_mut(rows).enumerate() {
+                        let col = first + c;
+                        let edges = &self.edges[col];
+                        for i in block.clone() {
+                            let v = x.data[row(i) * x.cols + col];
+                            out[i] = if v.is_nan() {
+                                MISSING
+                            } else {
+                                edges.partition_point(|e| *e < v) as u8
+                            };
+                        }
                     }
                 }
-            }
-            binned
-        });
+            });
+        }
+        let columns = Columns {
+            data,
+            rows,
+            count: x.cols,
+        };
         Binned {
             rows,
             columns,
@@ -116,7 +152,7 @@ fn by_column_groups<T: Send>(
     threads: usize,
     f: impl Fn(Range<usize>) -> Vec<T> + Sync,
 ) -> Vec<T> {
-    let per_group = cols.div_ceil(threads.clamp(1, cols.max(1))).max(1);
+    let per_group = group_size(cols, threads);
     let groups = cols.div_ceil(per_group);
     parallel::map(groups, threads, |g| {
         f(g * per_group..((g + 1) * per_group).min(cols))
@@ -124,6 +160,11 @@ fn by_column_groups<T: Send>(
     .into_iter()
     .flatten()
     .collect()
+}
+
+/// Columns per group: one group per thread.
+fn group_size(cols: usize, threads: usize) -> usize {
+    cols.div_ceil(threads.clamp(1, cols.max(1))).max(1)
 }
 
 /// Edges for one sorted column of present values.
@@ -174,7 +215,7 @@ mod tests {
         let reordered = edges.bin_in_order(&x, &[3, 0, 2], 2);
         assert_eq!(
             (reordered.rows, &reordered.columns[0]),
-            (3, &vec![1, 2, MISSING])
+            (3, &[1, 2, MISSING][..])
         );
     }
 

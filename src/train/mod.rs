@@ -9,6 +9,7 @@ pub mod forest;
 pub mod lbfgs;
 pub mod linear;
 pub mod matrix;
+pub mod pages;
 pub mod parallel;
 pub mod rng;
 pub mod rows;
