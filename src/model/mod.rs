@@ -9,6 +9,7 @@ use crate::data::{Column, Frame, Kind};
 use crate::error::{Error, Result};
 use crate::train::linear::proba_of_scores;
 use crate::train::matrix::Matrix;
+use crate::train::rows::Rows;
 use crate::train::tree::Tree;
 use crate::train::{boosting, forest, parallel};
 use serde::{Deserialize, Serialize};
@@ -345,6 +346,33 @@ pub fn design_matrix(features: &[Feature], frame: &Frame) -> Result<Matrix> {
     Ok(x)
 }
 
+/// The design matrix as compressed rows, built without the dense matrix when at most half
+/// of its entries are non-zero (one-hot levels: a 200 000-row table with 360 levels was a
+/// 580 MB matrix of zeros); `None` otherwise. Every feature fills one slot a row, in
+/// column order, so the rows are the dense matrix's non-zero entries in its order.
+pub fn design_rows(features: &[Feature], frame: &Frame) -> Result<Option<Rows<'static>>> {
+    let (sources, width) = sources(features, frame)?;
+    let per_row = sources.len();
+    let mut columns = vec![0u32; frame.rows * per_row];
+    let mut values = vec![0.0; frame.rows * per_row];
+    let block = ENCODE_BLOCK_ROWS * per_row;
+    parallel::for_chunk_pairs(
+        &mut columns,
+        &mut values,
+        block,
+        parallel::threads(),
+        |start, columns, values| {
+            for (slot, (source, offset)) in sources.iter().enumerate() {
+                source.each_entry(start / per_row, values.len() / per_row, |i, j, x| {
+                    (columns[i * per_row + slot], values[i * per_row + slot]) =
+                        ((offset + j) as u32, x)
+                });
+            }
+        },
+    );
+    Ok(Rows::of_slots(per_row, width, columns, values))
+}
+
 /// Rows encoded together: of the design matrix, or of a linear model's scores.
 const ENCODE_BLOCK_ROWS: usize = 2048;
 
@@ -523,6 +551,22 @@ mod tests {
             },
         ];
         let x = design_matrix(&features, &frame).unwrap();
+        // Compressed rows straight from the frame are the matrix's non-zero entries.
+        let rows = design_rows(&features, &frame)
+            .unwrap()
+            .expect("5 of 16 non-zero");
+        let of_matrix = Rows::of(&x);
+        assert_eq!((rows.rows(), rows.cols()), (4, 4));
+        let w = [0.5, -2.0, 3.0, 4.0];
+        for i in 0..4 {
+            assert_eq!(rows.dot(i, &w).to_bits(), of_matrix.dot(i, &w).to_bits());
+            let (mut a, mut b) = (vec![1.0; 4], vec![1.0; 4]);
+            rows.add_to(i, 0.5, &mut a);
+            of_matrix.add_to(i, 0.5, &mut b);
+            assert_eq!(a, b);
+        }
+        // Mostly non-zero: the dense matrix serves.
+        assert!(design_rows(&features[..1], &frame).unwrap().is_none());
         for classes in [2, 3] {
             let outputs = if classes == 2 { 1 } else { classes };
             let coef: Vec<f64> = (0..outputs * 4).map(|i| 0.3 * i as f64 - 1.1).collect();

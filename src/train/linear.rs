@@ -42,7 +42,7 @@ pub const DEFAULT_TOL: f64 = 1e-4;
 /// ignored and otherwise unusable input yields an all-zero, unconverged fit, never a
 /// panic.
 pub fn fit_logistic(
-    x: &Matrix,
+    x: &Rows,
     y: &[usize],
     n_classes: usize,
     c: f64,
@@ -50,8 +50,8 @@ pub fn fit_logistic(
     max_iter: usize,
     tol: f64,
 ) -> LogisticFit {
-    let d = x.cols;
-    let n = x.rows;
+    let d = x.cols();
+    let n = x.rows();
     debug_assert!(n >= 1, "logistic regression needs at least one row");
     debug_assert!(
         n_classes >= 2,
@@ -63,7 +63,6 @@ pub fn fit_logistic(
         "labels must be < n_classes"
     );
     debug_assert!(c > 0.0, "C must be positive");
-    debug_assert_eq!(x.data.len(), n * d, "matrix shape");
 
     let k_out = if n_classes == 2 { 1 } else { n_classes };
     let unfit = |iterations| LogisticFit {
@@ -83,7 +82,7 @@ pub fn fit_logistic(
         weights_ok,
         "sample weights must be finite, non-negative, one per row"
     );
-    let rows = n.min(y.len()).min(x.data.len().checked_div(d).unwrap_or(n));
+    let rows = n.min(y.len());
     if n_classes < 2 || c.is_nan() || c <= 0.0 || !weights_ok || rows == 0 {
         return unfit(0);
     }
@@ -103,7 +102,6 @@ pub fn fit_logistic(
         tol,
         memory: 10,
     };
-    let x = &Rows::of(x);
     let outcome = if n_classes == 2 {
         let objective =
             |p: &[f64], g: &mut [f64]| binary_objective(x, y, &keep, &weight, p, g, inv_sw, l2);
@@ -543,7 +541,7 @@ mod tests {
     fn binary_logistic_reaches_stationary_point() {
         let (x, y) = dataset(120, 3, 2);
         for c in [1.0, 0.1, 100.0] {
-            let fit = fit_logistic(&x, &y, 2, c, None, 1000, TIGHT);
+            let fit = fit_logistic(&Rows::of(&x), &y, 2, c, None, 1000, TIGHT);
             assert!(fit.converged, "C={c}: {fit:?}");
             assert_eq!(fit.coef.len(), 3);
             assert_eq!(fit.intercept.len(), 1);
@@ -556,7 +554,7 @@ mod tests {
     #[test]
     fn multinomial_logistic_reaches_stationary_point() {
         let (x, y) = dataset(150, 4, 3);
-        let fit = fit_logistic(&x, &y, 3, 1.0, None, 1000, TIGHT);
+        let fit = fit_logistic(&Rows::of(&x), &y, 3, 1.0, None, 1000, TIGHT);
         assert!(fit.converged, "{fit:?}");
         assert_eq!(fit.coef.len(), 12);
         assert_eq!(fit.intercept.len(), 3);
@@ -579,8 +577,8 @@ mod tests {
         xd.rows += 1;
         let mut yd = y.clone();
         yd.push(y[3]);
-        let a = fit_logistic(&x, &y, 2, 1.0, Some(&w), 1000, TIGHT);
-        let b = fit_logistic(&xd, &yd, 2, 1.0, None, 1000, TIGHT);
+        let a = fit_logistic(&Rows::of(&x), &y, 2, 1.0, Some(&w), 1000, TIGHT);
+        let b = fit_logistic(&Rows::of(&xd), &yd, 2, 1.0, None, 1000, TIGHT);
         for (p, q) in a
             .coef
             .iter()
@@ -595,7 +593,7 @@ mod tests {
     fn one_feature_closed_form() {
         // Symmetric data: x = ±1 with labels 1/0 → b = 0 and w solves C·n·(σ(w) - 1) + w = 0.
         let x = matrix(2, 1, &[1.0, -1.0]);
-        let fit = fit_logistic(&x, &[1, 0], 2, 1.0, None, 1000, TIGHT);
+        let fit = fit_logistic(&Rows::of(&x), &[1, 0], 2, 1.0, None, 1000, TIGHT);
         let w = fit.coef[0];
         assert!(fit.intercept[0].abs() < 1e-9);
         assert!((2.0 * (sigmoid(w) - 1.0) + w).abs() < 1e-7, "{fit:?}");
@@ -604,7 +602,7 @@ mod tests {
     #[test]
     fn separable_data_stays_finite() {
         let x = matrix(4, 1, &[-2.0, -1.0, 1.0, 2.0]);
-        let fit = fit_logistic(&x, &[0, 0, 1, 1], 2, 1e4, None, 5000, TIGHT);
+        let fit = fit_logistic(&Rows::of(&x), &[0, 0, 1, 1], 2, 1e4, None, 5000, TIGHT);
         assert!(fit.coef.iter().chain(&fit.intercept).all(|v| v.is_finite()));
         assert!(fit.converged, "{fit:?}");
         let p = fit.predict_proba(&x);
@@ -614,8 +612,8 @@ mod tests {
     #[test]
     fn logistic_is_bit_identical_across_runs() {
         let (x, y) = dataset(90, 3, 3);
-        let a = fit_logistic(&x, &y, 3, 0.5, None, 1000, TIGHT);
-        let b = fit_logistic(&x, &y, 3, 0.5, None, 1000, TIGHT);
+        let a = fit_logistic(&Rows::of(&x), &y, 3, 0.5, None, 1000, TIGHT);
+        let b = fit_logistic(&Rows::of(&x), &y, 3, 0.5, None, 1000, TIGHT);
         let bits = |f: &LogisticFit| {
             f.coef
                 .iter()
@@ -631,7 +629,7 @@ mod tests {
         let x = Matrix::zeros(0, 2);
         // Release-mode behaviour only; debug builds assert on the caller contract.
         if !cfg!(debug_assertions) {
-            let fit = fit_logistic(&x, &[], 2, 1.0, None, 100, TIGHT);
+            let fit = fit_logistic(&Rows::of(&x), &[], 2, 1.0, None, 100, TIGHT);
             assert!(!fit.converged);
         }
         let fit = LogisticFit {
@@ -649,7 +647,7 @@ mod tests {
     fn single_class_column_is_handled() {
         // All labels one class: optimum pushes the intercept towards that class.
         let x = matrix(3, 1, &[0.0, 1.0, 2.0]);
-        let fit = fit_logistic(&x, &[1, 1, 1], 2, 1.0, None, 1000, TIGHT);
+        let fit = fit_logistic(&Rows::of(&x), &[1, 1, 1], 2, 1.0, None, 1000, TIGHT);
         assert!(fit.intercept[0] > 1.0 && fit.coef[0].is_finite(), "{fit:?}");
     }
 

@@ -19,7 +19,8 @@ use crate::config::{Algorithm, ClassWeight, ModelConfig, Task};
 use crate::data::{Column, Frame, Kind};
 use crate::error::{Error, Result};
 use crate::model::labels::{class_labels, encode_labels, positive_index, target_values};
-use crate::model::{design_matrix, Encoding, Estimator, Feature, Model, FORMAT};
+use crate::model::{design_matrix, design_rows, Encoding, Estimator, Feature, Model, FORMAT};
+use rows::Rows;
 use std::collections::HashMap;
 
 /// What a trainer is asked to do.
@@ -127,7 +128,8 @@ impl Trainer for Builtin {
                 Ok(Feature { encoding, name })
             })
             .collect::<Result<Vec<_>>>()?;
-        let x = design_matrix(&features, train)?;
+        // Built by the arms: logistic regression may read compressed rows instead.
+        let dense = || design_matrix(&features, train);
         let params = config.train.params.clone();
         let mut details = serde_json::Map::new();
         let target = Target::read(config, train)?;
@@ -136,6 +138,14 @@ impl Trainer for Builtin {
                 let (y, classes) = target.labels()?;
                 let weights = (params.class_weight == Some(ClassWeight::Balanced))
                     .then(|| balanced_weights(y, classes.len()));
+                let matrix;
+                let x = match design_rows(&features, train)? {
+                    Some(rows) => rows,
+                    None => {
+                        matrix = dense()?;
+                        Rows::dense(&matrix)
+                    }
+                };
                 let fit = parallel::on_pool(|| {
                     linear::fit_logistic(
                         &x,
@@ -161,14 +171,15 @@ impl Trainer for Builtin {
                     Algorithm::Ridge => params.alpha.unwrap_or(1.0),
                     _ => 1e-10,
                 };
-                let fit =
-                    linear::fit_ridge(&x, target.values()?, alpha, None).map_err(Error::input)?;
+                let fit = linear::fit_ridge(&dense()?, target.values()?, alpha, None)
+                    .map_err(Error::input)?;
                 Estimator::Ridge {
                     coef: fit.coef,
                     intercept: fit.intercept,
                 }
             }
             Algorithm::RandomForest | Algorithm::GradientBoosting => {
+                let x = dense()?;
                 let fitted = parallel::on_pool(|| ensemble::fit(algorithm, &params, &x, &target));
                 details.extend(fitted.details);
                 details.insert(

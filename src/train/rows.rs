@@ -8,6 +8,7 @@ pub enum Rows<'a> {
     Dense(&'a Matrix),
     /// Compressed rows: row `i`'s entries are `starts[i]..starts[i + 1]`.
     Sparse {
+        cols: usize,
         starts: Vec<usize>,
         columns: Vec<u32>,
         values: Vec<f64>,
@@ -18,8 +19,8 @@ impl<'a> Rows<'a> {
     /// Sparse when at most half of the entries are non-zero.
     pub fn of(x: &'a Matrix) -> Rows<'a> {
         let nonzero = x.data.iter().filter(|v| **v != 0.0).count();
-        if nonzero * 2 > x.data.len() || x.cols > u32::MAX as usize {
-            return Rows::Dense(x);
+        if !sparse_enough(nonzero, x.rows, x.cols) {
+            return Rows::dense(x);
         }
         let mut starts = Vec::with_capacity(x.rows + 1);
         let mut columns = Vec::with_capacity(nonzero);
@@ -35,9 +36,65 @@ impl<'a> Rows<'a> {
             starts.push(columns.len());
         }
         Rows::Sparse {
+            cols: x.cols,
             starts,
             columns,
             values,
+        }
+    }
+
+    /// A matrix read as it is.
+    pub fn dense(x: &'a Matrix) -> Rows<'a> {
+        Rows::Dense(x)
+    }
+
+    /// Compressed rows from `per_row` slots a row, in column order, of `cols` columns;
+    /// a slot whose value is zero holds no entry. `None` when more than half of the
+    /// matrix's entries would be non-zero (the dense matrix is then the better form).
+    pub fn of_slots(
+        per_row: usize,
+        cols: usize,
+        mut columns: Vec<u32>,
+        mut values: Vec<f64>,
+    ) -> Option<Rows<'static>> {
+        let rows = columns.len().checked_div(per_row).unwrap_or(0);
+        let nonzero = values.iter().filter(|v| **v != 0.0).count();
+        if !sparse_enough(nonzero, rows, cols) || per_row == 0 {
+            return None;
+        }
+        let mut starts = Vec::with_capacity(rows + 1);
+        starts.push(0);
+        let mut kept = 0;
+        for i in 0..rows {
+            for slot in i * per_row..(i + 1) * per_row {
+                if values[slot] != 0.0 {
+                    (columns[kept], values[kept]) = (columns[slot], values[slot]);
+                    kept += 1;
+                }
+            }
+            starts.push(kept);
+        }
+        columns.truncate(kept);
+        values.truncate(kept);
+        Some(Rows::Sparse {
+            cols,
+            starts,
+            columns,
+            values,
+        })
+    }
+
+    pub fn rows(&self) -> usize {
+        match self {
+            Rows::Dense(x) => x.rows,
+            Rows::Sparse { starts, .. } => starts.len().saturating_sub(1),
+        }
+    }
+
+    pub fn cols(&self) -> usize {
+        match self {
+            Rows::Dense(x) => x.cols,
+            Rows::Sparse { cols, .. } => *cols,
         }
     }
 
@@ -70,6 +127,7 @@ impl<'a> Rows<'a> {
                 starts,
                 columns,
                 values,
+                ..
             } => {
                 let at = starts[i]..starts[i + 1];
                 (&columns[at.clone()], &values[at])
@@ -78,6 +136,12 @@ impl<'a> Rows<'a> {
         };
         columns.iter().zip(values).map(|(&j, &v)| (j as usize, v))
     }
+}
+
+/// Whether a matrix with `nonzero` of its entries non-zero is better read by its
+/// non-zero entries: at most half of them are.
+fn sparse_enough(nonzero: usize, rows: usize, cols: usize) -> bool {
+    nonzero * 2 <= rows * cols && cols <= u32::MAX as usize
 }
 
 #[cfg(test)]
@@ -97,7 +161,7 @@ mod tests {
         };
         let sparse = Rows::of(&x);
         assert!(matches!(sparse, Rows::Sparse { .. }));
-        let dense = Rows::Dense(&x);
+        let dense = Rows::dense(&x);
         let w = [0.5, -2.0, 3.0, 4.0];
         for i in 0..3 {
             assert_eq!(sparse.dot(i, &w), dense.dot(i, &w));
