@@ -346,13 +346,18 @@ pub fn design_matrix(features: &[Feature], frame: &Frame) -> Result<Matrix> {
     Ok(x)
 }
 
-/// The design matrix as compressed rows, built without the dense matrix when at most half
-/// of its entries are non-zero (one-hot levels: a 200 000-row table with 360 levels was a
-/// 580 MB matrix of zeros); `None` otherwise. Every feature fills one slot a row, in
-/// column order, so the rows are the dense matrix's non-zero entries in its order.
-pub fn design_rows(features: &[Feature], frame: &Frame) -> Result<Option<Rows<'static>>> {
+/// The design matrix as a linear model reads it: compressed rows when at most half of
+/// it is non-zero ([`Rows::of`]). Where every feature gives at most one entry a row and
+/// that is at most half the width (one-hot levels), the rows are built without the
+/// dense matrix: a 200 000-row table with 360 levels was a 580 MB matrix of zeros. Each
+/// feature fills one slot a row, in column order, so the rows are the dense matrix's
+/// non-zero entries in its order.
+pub fn design_rows(features: &[Feature], frame: &Frame) -> Result<Rows<'static>> {
     let (sources, width) = sources(features, frame)?;
     let per_row = sources.len();
+    if per_row == 0 || per_row * 2 > width || width > u32::MAX as usize {
+        return Ok(Rows::from_matrix(design_matrix(features, frame)?));
+    }
     let mut columns = vec![0u32; frame.rows * per_row];
     let mut values = vec![0.0; frame.rows * per_row];
     let block = ENCODE_BLOCK_ROWS * per_row;
@@ -552,9 +557,8 @@ mod tests {
         ];
         let x = design_matrix(&features, &frame).unwrap();
         // Compressed rows straight from the frame are the matrix's non-zero entries.
-        let rows = design_rows(&features, &frame)
-            .unwrap()
-            .expect("5 of 16 non-zero");
+        let rows = design_rows(&features, &frame).unwrap();
+        assert!(matches!(rows, Rows::Sparse { .. }), "5 of 16 non-zero");
         let of_matrix = Rows::of(&x);
         assert_eq!((rows.rows(), rows.cols()), (4, 4));
         let w = [0.5, -2.0, 3.0, 4.0];
@@ -566,7 +570,8 @@ mod tests {
             assert_eq!(a, b);
         }
         // Mostly non-zero: the dense matrix serves.
-        assert!(design_rows(&features[..1], &frame).unwrap().is_none());
+        let numeric = design_rows(&features[..1], &frame).unwrap();
+        assert!(matches!(numeric, Rows::Dense(_)));
         for classes in [2, 3] {
             let outputs = if classes == 2 { 1 } else { classes };
             let coef: Vec<f64> = (0..outputs * 4).map(|i| 0.3 * i as f64 - 1.1).collect();

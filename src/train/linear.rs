@@ -295,21 +295,15 @@ pub struct RidgeFit {
 /// Weights are used as given (not normalised), exactly like scikit-learn, so `alpha`
 /// is relative to `Σ wᵢ`.
 pub fn fit_ridge(
-    x: &Matrix,
+    x: &Rows,
     y: &[f64],
     alpha: f64,
     sample_weight: Option<&[f64]>,
 ) -> Result<RidgeFit, String> {
-    let n = x.rows;
-    let d = x.cols;
+    let n = x.rows();
+    let d = x.cols();
     if n == 0 {
         return Err("ridge regression needs at least one row".into());
-    }
-    if x.data.len() != n * d {
-        return Err(format!(
-            "feature matrix holds {} values, expected {n} rows × {d} columns",
-            x.data.len()
-        ));
     }
     if y.len() != n {
         return Err(format!("got {} targets for {n} rows", y.len()));
@@ -325,7 +319,7 @@ pub fn fit_ridge(
             return Err("sample weights must be finite and non-negative".into());
         }
     }
-    if x.data.iter().chain(y).any(|v| !v.is_finite()) {
+    if !x.all_finite() || y.iter().any(|v| !v.is_finite()) {
         return Err("features and targets must be finite".into());
     }
     let weight = |i: usize| sample_weight.map_or(1.0, |w| w[i]);
@@ -338,39 +332,16 @@ pub fn fit_ridge(
     let mut y_mean = 0.0;
     for (i, &yi) in y.iter().enumerate() {
         let wi = weight(i);
-        x_mean
-            .iter_mut()
-            .zip(x.row(i))
-            .for_each(|(m, v)| *m += wi * v);
+        x.for_each_entry(i, |j, v| x_mean[j] += wi * v);
         y_mean += wi * yi;
     }
     x_mean.iter_mut().for_each(|m| *m /= sw);
     y_mean /= sw;
 
-    // Normal equations on centred data (lower triangle accumulated, then mirrored).
-    let mut a = vec![0.0; d * d];
-    let mut rhs = vec![0.0; d];
-    let mut centred = vec![0.0; d];
-    for (i, &yi) in y.iter().enumerate() {
-        let wi = weight(i);
-        centred
-            .iter_mut()
-            .zip(x.row(i).iter().zip(&x_mean))
-            .for_each(|(c, (v, m))| *c = v - m);
-        let yc = yi - y_mean;
-        for j in 0..d {
-            let wc = wi * centred[j];
-            rhs[j] += wc * yc;
-            for l in 0..=j {
-                a[j * d + l] += wc * centred[l];
-            }
-        }
-    }
-    for j in 0..d {
-        for l in 0..j {
-            a[l * d + j] = a[j * d + l];
-        }
-    }
+    let (mut a, rhs) = match x {
+        Rows::Dense(x) => centred_normal_equations(x, y, &weight, &x_mean, y_mean),
+        Rows::Sparse { .. } => sparse_normal_equations(x, y, &weight, &x_mean, y_mean, sw),
+    };
     let scale = (0..d).map(|j| a[j * d + j]).fold(0.0_f64, f64::max);
     for j in 0..d {
         a[j * d + j] += alpha;
@@ -399,6 +370,85 @@ impl RidgeFit {
         (0..rows)
             .map(|i| dot(x.row(i), &self.coef) + self.intercept)
             .collect()
+    }
+}
+
+/// `XᵀWX` and `XᵀWy` of the centred data, the full matrix (lower triangle accumulated,
+/// then mirrored).
+fn centred_normal_equations(
+    x: &Matrix,
+    y: &[f64],
+    weight: &impl Fn(usize) -> f64,
+    x_mean: &[f64],
+    y_mean: f64,
+) -> (Vec<f64>, Vec<f64>) {
+    let d = x.cols;
+    let mut a = vec![0.0; d * d];
+    let mut rhs = vec![0.0; d];
+    let mut centred = vec![0.0; d];
+    for (i, &yi) in y.iter().enumerate() {
+        let wi = weight(i);
+        centred
+            .iter_mut()
+            .zip(x.row(i).iter().zip(x_mean))
+            .for_each(|(c, (v, m))| *c = v - m);
+        let yc = yi - y_mean;
+        for j in 0..d {
+            let wc = wi * centred[j];
+            rhs[j] += wc * yc;
+            for l in 0..=j {
+                a[j * d + l] += wc * centred[l];
+            }
+        }
+    }
+    mirror(&mut a, d);
+    (a, rhs)
+}
+
+/// [`centred_normal_equations`] from compressed rows, without centring them (that would
+/// fill every entry): `Σ w x xᵀ − Σw · x̄ x̄ᵀ`, a row's cost its non-zero entries squared
+/// instead of the width squared. `Σ w x (y − ȳ)` is already centred, as `Σ w (y − ȳ) = 0`.
+fn sparse_normal_equations(
+    x: &Rows,
+    y: &[f64],
+    weight: &impl Fn(usize) -> f64,
+    x_mean: &[f64],
+    y_mean: f64,
+    sw: f64,
+) -> (Vec<f64>, Vec<f64>) {
+    let d = x.cols();
+    let mut a = vec![0.0; d * d];
+    let mut rhs = vec![0.0; d];
+    let mut row = Vec::new();
+    for (i, &yi) in y.iter().enumerate() {
+        let wi = weight(i);
+        row.clear();
+        x.for_each_entry(i, |j, v| row.push((j, v)));
+        let yc = yi - y_mean;
+        // Entries come in column order: (j, l) with l <= j is the lower triangle.
+        for (k, &(j, v)) in row.iter().enumerate() {
+            let wv = wi * v;
+            rhs[j] += wv * yc;
+            for &(l, u) in &row[..=k] {
+                a[j * d + l] += wv * u;
+            }
+        }
+    }
+    for j in 0..d {
+        for l in 0..=j {
+            a[j * d + l] -= sw * x_mean[j] * x_mean[l];
+        }
+    }
+    mirror(&mut a, d);
+    (a, rhs)
+}
+
+/// Copies the lower triangle of a `d × d` matrix onto the upper.
+fn mirror(a: &mut [f64], d: usize) {
+    for j in 0..d {
+        for l in 0..j {
+            a[l * d + j] = a[j * d + l];
+        }
     }
 }
 
@@ -657,14 +707,14 @@ mod tests {
         // Centred: x̄ = 1.5, Σ(x-x̄)² = 5, Σ(x-x̄)(y-ȳ) = 10 → w = 10 / (5 + 1).
         let x = matrix(4, 1, &[0.0, 1.0, 2.0, 3.0]);
         let y = [1.0, 3.0, 5.0, 7.0];
-        let fit = fit_ridge(&x, &y, 1.0, None).expect("fit");
+        let fit = fit_ridge(&Rows::dense(&x), &y, 1.0, None).expect("fit");
         let w = 10.0 / 6.0;
         assert!((fit.coef[0] - w).abs() < 1e-14);
         assert!((fit.intercept - (4.0 - 1.5 * w)).abs() < 1e-14);
         let pred = fit.predict(&x);
         assert!((pred[0] - fit.intercept).abs() < 1e-15);
 
-        let exact = fit_ridge(&x, &y, 0.0, None).expect("fit");
+        let exact = fit_ridge(&Rows::dense(&x), &y, 0.0, None).expect("fit");
         assert!((exact.coef[0] - 2.0).abs() < 1e-12 && (exact.intercept - 1.0).abs() < 1e-12);
     }
 
@@ -675,7 +725,7 @@ mod tests {
         let y = [1.0, 2.0, 2.5, 3.0];
         let w = [1.0, 2.0, 0.5, 1.5];
         let alpha = 0.3;
-        let fit = fit_ridge(&x, &y, alpha, Some(&w)).expect("fit");
+        let fit = fit_ridge(&Rows::dense(&x), &y, alpha, Some(&w)).expect("fit");
         let sw: f64 = w.iter().sum();
         let xm: Vec<f64> = (0..2)
             .map(|j| (0..4).map(|i| w[i] * x.row(i)[j]).sum::<f64>() / sw)
@@ -701,28 +751,74 @@ mod tests {
     }
 
     #[test]
+    fn sparse_ridge_matches_the_dense_one() {
+        // A numeric column and two one-hot groups (a missing level leaves a row's group
+        // empty): mostly zeros, so compressed rows.
+        let rows = 60;
+        let mut data = Vec::new();
+        let mut y = Vec::new();
+        for i in 0..rows {
+            let mut row = [0.0; 7];
+            row[0] = (i as f64 * 0.37).sin();
+            row[1 + i % 3] = 1.0;
+            if i % 5 != 0 {
+                row[4 + i % 3] = 1.0;
+            }
+            y.push(2.0 * row[0] + row[2] - 0.5 * row[5] + (i as f64 * 1.3).cos() * 0.1);
+            data.extend(row);
+        }
+        let x = matrix(rows, 7, &data);
+        let sparse = Rows::of(&x);
+        assert!(matches!(sparse, Rows::Sparse { .. }));
+        let w: Vec<f64> = (0..rows).map(|i| 0.5 + (i % 4) as f64).collect();
+        for weights in [None, Some(&w[..])] {
+            let a = fit_ridge(&Rows::dense(&x), &y, 0.3, weights).expect("dense fit");
+            let b = fit_ridge(&sparse, &y, 0.3, weights).expect("sparse fit");
+            for (p, q) in a
+                .coef
+                .iter()
+                .chain([&a.intercept])
+                .zip(b.coef.iter().chain([&b.intercept]))
+            {
+                assert!((p - q).abs() < 1e-12 * p.abs().max(1.0), "{p} vs {q}");
+            }
+        }
+    }
+
+    #[test]
     fn ridge_singular_is_an_error() {
         let x = matrix(3, 2, &[1.0, 2.0, 2.0, 4.0, 3.0, 6.0]);
-        let err = fit_ridge(&x, &[1.0, 2.0, 3.0], 0.0, None).unwrap_err();
+        let err = fit_ridge(&Rows::dense(&x), &[1.0, 2.0, 3.0], 0.0, None).unwrap_err();
         assert!(err.contains("singular"), "{err}");
         // A constant column is collinear with the intercept.
         let x = matrix(3, 1, &[5.0, 5.0, 5.0]);
-        assert!(fit_ridge(&x, &[1.0, 2.0, 3.0], 0.0, None).is_err());
+        assert!(fit_ridge(&Rows::dense(&x), &[1.0, 2.0, 3.0], 0.0, None).is_err());
         // ... and regularisation fixes both.
-        assert!(fit_ridge(&x, &[1.0, 2.0, 3.0], 1.0, None).is_ok());
+        assert!(fit_ridge(&Rows::dense(&x), &[1.0, 2.0, 3.0], 1.0, None).is_ok());
     }
 
     #[test]
     fn ridge_degenerate_inputs() {
-        assert!(fit_ridge(&Matrix::zeros(0, 2), &[], 1.0, None).is_err());
-        assert!(fit_ridge(&Matrix::zeros(2, 1), &[1.0], 1.0, None).is_err());
-        assert!(fit_ridge(&Matrix::zeros(2, 1), &[1.0, 2.0], -1.0, None).is_err());
-        assert!(fit_ridge(&Matrix::zeros(2, 1), &[1.0, 2.0], 1.0, Some(&[0.0, 0.0])).is_err());
+        assert!(fit_ridge(&Rows::dense(&Matrix::zeros(0, 2)), &[], 1.0, None).is_err());
+        assert!(fit_ridge(&Rows::dense(&Matrix::zeros(2, 1)), &[1.0], 1.0, None).is_err());
+        assert!(fit_ridge(&Rows::dense(&Matrix::zeros(2, 1)), &[1.0, 2.0], -1.0, None).is_err());
+        assert!(fit_ridge(
+            &Rows::dense(&Matrix::zeros(2, 1)),
+            &[1.0, 2.0],
+            1.0,
+            Some(&[0.0, 0.0])
+        )
+        .is_err());
         let x = matrix(2, 1, &[f64::NAN, 1.0]);
-        assert!(fit_ridge(&x, &[1.0, 2.0], 1.0, None).is_err());
+        assert!(fit_ridge(&Rows::dense(&x), &[1.0, 2.0], 1.0, None).is_err());
         // No features: the intercept is the weighted mean.
-        let fit =
-            fit_ridge(&Matrix::zeros(2, 0), &[1.0, 4.0], 1.0, Some(&[2.0, 1.0])).expect("fit");
+        let fit = fit_ridge(
+            &Rows::dense(&Matrix::zeros(2, 0)),
+            &[1.0, 4.0],
+            1.0,
+            Some(&[2.0, 1.0]),
+        )
+        .expect("fit");
         assert_eq!(fit.intercept, 2.0);
         assert_eq!(fit.predict(&Matrix::zeros(3, 0)), vec![2.0; 3]);
     }
@@ -731,8 +827,8 @@ mod tests {
     fn ridge_is_bit_identical_across_runs() {
         let (x, _) = dataset(50, 4, 2);
         let y: Vec<f64> = (0..50).map(|i| (i as f64).sin()).collect();
-        let a = fit_ridge(&x, &y, 0.7, None).expect("fit");
-        let b = fit_ridge(&x, &y, 0.7, None).expect("fit");
+        let a = fit_ridge(&Rows::dense(&x), &y, 0.7, None).expect("fit");
+        let b = fit_ridge(&Rows::dense(&x), &y, 0.7, None).expect("fit");
         assert_eq!(a.intercept.to_bits(), b.intercept.to_bits());
         assert_eq!(
             a.coef.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),

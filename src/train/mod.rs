@@ -20,7 +20,6 @@ use crate::data::{Column, Frame, Kind};
 use crate::error::{Error, Result};
 use crate::model::labels::{class_labels, encode_labels, positive_index, target_values};
 use crate::model::{design_matrix, design_rows, Encoding, Estimator, Feature, Model, FORMAT};
-use rows::Rows;
 use std::collections::HashMap;
 
 /// What a trainer is asked to do.
@@ -128,8 +127,6 @@ impl Trainer for Builtin {
                 Ok(Feature { encoding, name })
             })
             .collect::<Result<Vec<_>>>()?;
-        // Built by the arms: logistic regression may read compressed rows instead.
-        let dense = || design_matrix(&features, train);
         let params = config.train.params.clone();
         let mut details = serde_json::Map::new();
         let target = Target::read(config, train)?;
@@ -138,14 +135,7 @@ impl Trainer for Builtin {
                 let (y, classes) = target.labels()?;
                 let weights = (params.class_weight == Some(ClassWeight::Balanced))
                     .then(|| balanced_weights(y, classes.len()));
-                let matrix;
-                let x = match design_rows(&features, train)? {
-                    Some(rows) => rows,
-                    None => {
-                        matrix = dense()?;
-                        Rows::dense(&matrix)
-                    }
-                };
+                let x = design_rows(&features, train)?;
                 let fit = parallel::on_pool(|| {
                     linear::fit_logistic(
                         &x,
@@ -171,15 +161,16 @@ impl Trainer for Builtin {
                     Algorithm::Ridge => params.alpha.unwrap_or(1.0),
                     _ => 1e-10,
                 };
-                let fit = linear::fit_ridge(&dense()?, target.values()?, alpha, None)
-                    .map_err(Error::input)?;
+                let x = design_rows(&features, train)?;
+                let fit =
+                    linear::fit_ridge(&x, target.values()?, alpha, None).map_err(Error::input)?;
                 Estimator::Ridge {
                     coef: fit.coef,
                     intercept: fit.intercept,
                 }
             }
             Algorithm::RandomForest | Algorithm::GradientBoosting => {
-                let x = dense()?;
+                let x = design_matrix(&features, train)?;
                 let fitted = parallel::on_pool(|| ensemble::fit(algorithm, &params, &x, &target));
                 details.extend(fitted.details);
                 details.insert(

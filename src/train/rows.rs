@@ -3,9 +3,10 @@
 //! gradient costs a row's non-zero entries instead of its width.
 
 use super::matrix::Matrix;
+use std::borrow::Cow;
 
 pub enum Rows<'a> {
-    Dense(&'a Matrix),
+    Dense(Cow<'a, Matrix>),
     /// Compressed rows: row `i`'s entries are `starts[i]..starts[i + 1]`.
     Sparse {
         cols: usize,
@@ -18,50 +19,34 @@ pub enum Rows<'a> {
 impl<'a> Rows<'a> {
     /// Sparse when at most half of the entries are non-zero.
     pub fn of(x: &'a Matrix) -> Rows<'a> {
-        let nonzero = x.data.iter().filter(|v| **v != 0.0).count();
-        if !sparse_enough(nonzero, x.rows, x.cols) {
-            return Rows::dense(x);
+        match compressed(x) {
+            Some(rows) => rows,
+            None => Rows::Dense(Cow::Borrowed(x)),
         }
-        let mut starts = Vec::with_capacity(x.rows + 1);
-        let mut columns = Vec::with_capacity(nonzero);
-        let mut values = Vec::with_capacity(nonzero);
-        starts.push(0);
-        for i in 0..x.rows {
-            for (j, &v) in x.row(i).iter().enumerate() {
-                if v != 0.0 {
-                    columns.push(j as u32);
-                    values.push(v);
-                }
-            }
-            starts.push(columns.len());
-        }
-        Rows::Sparse {
-            cols: x.cols,
-            starts,
-            columns,
-            values,
+    }
+
+    /// [`Rows::of`] a matrix it keeps when dense.
+    pub fn from_matrix(x: Matrix) -> Rows<'static> {
+        match compressed(&x) {
+            Some(rows) => rows,
+            None => Rows::Dense(Cow::Owned(x)),
         }
     }
 
     /// A matrix read as it is.
     pub fn dense(x: &'a Matrix) -> Rows<'a> {
-        Rows::Dense(x)
+        Rows::Dense(Cow::Borrowed(x))
     }
 
     /// Compressed rows from `per_row` slots a row, in column order, of `cols` columns;
-    /// a slot whose value is zero holds no entry. `None` when more than half of the
-    /// matrix's entries would be non-zero (the dense matrix is then the better form).
+    /// a slot whose value is zero holds no entry.
     pub fn of_slots(
         per_row: usize,
         cols: usize,
         mut columns: Vec<u32>,
         mut values: Vec<f64>,
-    ) -> Option<Rows<'static>> {
+    ) -> Rows<'static> {
         let rows = columns.len().checked_div(per_row).unwrap_or(0);
-        let nonzero = values.iter().filter(|v| **v != 0.0).count();
-        if !sparse_enough(nonzero, rows, cols) || per_row == 0 {
-            return None;
-        }
         let mut starts = Vec::with_capacity(rows + 1);
         starts.push(0);
         let mut kept = 0;
@@ -76,12 +61,12 @@ impl<'a> Rows<'a> {
         }
         columns.truncate(kept);
         values.truncate(kept);
-        Some(Rows::Sparse {
+        Rows::Sparse {
             cols,
             starts,
             columns,
             values,
-        })
+        }
     }
 
     pub fn rows(&self) -> usize {
@@ -95,6 +80,24 @@ impl<'a> Rows<'a> {
         match self {
             Rows::Dense(x) => x.cols,
             Rows::Sparse { cols, .. } => *cols,
+        }
+    }
+
+    /// `f(column, value)` for row `i`'s entries in column order: every column of a dense
+    /// row, the non-zero ones of a compressed row.
+    #[inline]
+    pub fn for_each_entry(&self, i: usize, mut f: impl FnMut(usize, f64)) {
+        match self {
+            Rows::Dense(x) => x.row(i).iter().enumerate().for_each(|(j, &v)| f(j, v)),
+            Rows::Sparse { .. } => self.entries(i).for_each(|(j, v)| f(j, v)),
+        }
+    }
+
+    /// Whether every entry is a finite number.
+    pub fn all_finite(&self) -> bool {
+        match self {
+            Rows::Dense(x) => x.data.iter().all(|v| v.is_finite()),
+            Rows::Sparse { values, .. } => values.iter().all(|v| v.is_finite()),
         }
     }
 
@@ -138,10 +141,32 @@ impl<'a> Rows<'a> {
     }
 }
 
-/// Whether a matrix with `nonzero` of its entries non-zero is better read by its
-/// non-zero entries: at most half of them are.
-fn sparse_enough(nonzero: usize, rows: usize, cols: usize) -> bool {
-    nonzero * 2 <= rows * cols && cols <= u32::MAX as usize
+/// The matrix's non-zero entries as compressed rows, when at most half of its entries
+/// are.
+fn compressed(x: &Matrix) -> Option<Rows<'static>> {
+    let nonzero = x.data.iter().filter(|v| **v != 0.0).count();
+    if nonzero * 2 > x.data.len() || x.cols > u32::MAX as usize {
+        return None;
+    }
+    let mut starts = Vec::with_capacity(x.rows + 1);
+    let mut columns = Vec::with_capacity(nonzero);
+    let mut values = Vec::with_capacity(nonzero);
+    starts.push(0);
+    for i in 0..x.rows {
+        for (j, &v) in x.row(i).iter().enumerate() {
+            if v != 0.0 {
+                columns.push(j as u32);
+                values.push(v);
+            }
+        }
+        starts.push(columns.len());
+    }
+    Some(Rows::Sparse {
+        cols: x.cols,
+        starts,
+        columns,
+        values,
+    })
 }
 
 #[cfg(test)]
