@@ -300,6 +300,32 @@ pub fn fit_ridge(
     alpha: f64,
     sample_weight: Option<&[f64]>,
 ) -> Result<RidgeFit, String> {
+    if !(alpha >= 0.0 && alpha.is_finite()) {
+        return Err(format!("alpha must be a finite number >= 0, got {alpha}"));
+    }
+    fit_penalised(x, y, sample_weight, |_| alpha)
+}
+
+/// Fit `LinearRegression`: ridge with a penalty negligible against the data's own scale
+/// (`1e-10` of the largest diagonal of `XᵀWX`). One-hot levels are collinear with the
+/// intercept; the penalty picks one solution among the equivalent ones (the least-norm
+/// one, as a least-squares solver's), where an absolute `1e-10` stayed below the
+/// singularity threshold of any real table and failed it as singular.
+pub fn fit_least_squares(
+    x: &Rows,
+    y: &[f64],
+    sample_weight: Option<&[f64]>,
+) -> Result<RidgeFit, String> {
+    fit_penalised(x, y, sample_weight, |scale| (1e-10 * scale).max(1e-10))
+}
+
+/// [`fit_ridge`] with the penalty a function of the largest diagonal of `XᵀWX`.
+fn fit_penalised(
+    x: &Rows,
+    y: &[f64],
+    sample_weight: Option<&[f64]>,
+    penalty: impl Fn(f64) -> f64,
+) -> Result<RidgeFit, String> {
     let n = x.rows();
     let d = x.cols();
     if n == 0 {
@@ -307,9 +333,6 @@ pub fn fit_ridge(
     }
     if y.len() != n {
         return Err(format!("got {} targets for {n} rows", y.len()));
-    }
-    if !(alpha >= 0.0 && alpha.is_finite()) {
-        return Err(format!("alpha must be a finite number >= 0, got {alpha}"));
     }
     if let Some(w) = sample_weight {
         if w.len() != n {
@@ -343,6 +366,7 @@ pub fn fit_ridge(
         Rows::Sparse { .. } => sparse_normal_equations(x, y, &weight, &x_mean, y_mean, sw),
     };
     let scale = (0..d).map(|j| a[j * d + j]).fold(0.0_f64, f64::max);
+    let alpha = penalty(scale);
     for j in 0..d {
         a[j * d + j] += alpha;
     }
@@ -782,6 +806,33 @@ mod tests {
             {
                 assert!((p - q).abs() < 1e-12 * p.abs().max(1.0), "{p} vs {q}");
             }
+        }
+    }
+
+    #[test]
+    fn least_squares_fits_one_hot_levels_collinear_with_the_intercept() {
+        // A numeric column and every level of a text column, as the encoding writes them:
+        // the levels sum to the intercept's column.
+        let rows = 3_000;
+        let (mut full, mut reduced, mut y) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..rows {
+            let x = (i as f64 * 0.61).sin() * 10.0;
+            let level = [0.0, 1.0, 2.0].map(|l| f64::from(u8::from(i % 3 == l as usize)));
+            full.extend([x, level[0], level[1], level[2]]);
+            reduced.extend([x, level[1], level[2]]);
+            y.push(3.0 * x + 5.0 * level[1] - 2.0 * level[2] + (i as f64 * 1.7).cos());
+        }
+        let (full, reduced) = (matrix(rows, 4, &full), matrix(rows, 3, &reduced));
+        let fit = fit_least_squares(&Rows::dense(&full), &y, None).expect("least squares");
+        // Same fitted values as the full-rank fit without the first level.
+        let exact = fit_ridge(&Rows::dense(&reduced), &y, 0.0, None).expect("full rank");
+        let (a, b) = (fit.predict(&full), exact.predict(&reduced));
+        for (p, q) in a.iter().zip(&b) {
+            assert!((p - q).abs() < 1e-6 * q.abs().max(1.0), "{p} vs {q}");
+        }
+        let sparse = fit_least_squares(&Rows::of(&full), &y, None).expect("sparse");
+        for (p, q) in sparse.predict(&full).iter().zip(&b) {
+            assert!((p - q).abs() < 1e-6 * q.abs().max(1.0), "{p} vs {q}");
         }
     }
 

@@ -155,15 +155,12 @@ impl Trainer for Builtin {
                 }
             }
             Algorithm::Ridge | Algorithm::LinearRegression => {
-                // Plain least squares keeps a negligible penalty so that one-hot levels
-                // (collinear with the intercept) still give a unique solution.
-                let alpha = match algorithm {
-                    Algorithm::Ridge => params.alpha.unwrap_or(1.0),
-                    _ => 1e-10,
-                };
-                let x = design_rows(&features, train)?;
-                let fit =
-                    linear::fit_ridge(&x, target.values()?, alpha, None).map_err(Error::input)?;
+                let (x, y) = (design_rows(&features, train)?, target.values()?);
+                let fit = match algorithm {
+                    Algorithm::Ridge => linear::fit_ridge(&x, y, params.alpha.unwrap_or(1.0), None),
+                    _ => linear::fit_least_squares(&x, y, None),
+                }
+                .map_err(Error::input)?;
                 Estimator::Ridge {
                     coef: fit.coef,
                     intercept: fit.intercept,
