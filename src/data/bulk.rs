@@ -1,13 +1,14 @@
 //! The scan's bulk paths, for columns whose checks allow them (see [`Bulk`]): a batch of
 //! numbers is parsed and checked in one loop and profiled at once; a batch of text is
-//! checked and counted once per distinct value. Missing values and values that break a
-//! rule still go through the per-cell check, in row order, so findings and examples are
-//! the same as the per-cell path's.
+//! checked and counted once per distinct value of the column's part. Missing values and
+//! values that break a rule still go through the per-cell check, in row order, so
+//! findings and examples are the same as the per-cell path's.
 
 use super::frame::{Labels, Parsed};
 use super::number::{parse_f64, parse_i64};
 use super::profile::ColumnBuilder;
 use super::schema::{Bulk, Cell, ColumnCheck, ColumnType};
+use super::vocabulary::{same, Known, Vocabulary};
 use std::collections::HashMap;
 
 /// One column of one batch, and where its findings go.
@@ -161,11 +162,83 @@ pub fn typed_numbers(
     f.profile.numbers(&xs);
 }
 
-/// Text values (`None`: empty or missing) of a [`Bulk::Texts`] column.
-pub fn texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
-    if f.profile.names_full() {
-        return distinct_texts(f, cells);
+/// Text values (`None`: empty or missing) of a [`Bulk::Texts`] column. `vocabulary`:
+/// the values the column's part has shown so far (see [`Vocabulary`]); set to `None`
+/// once it no longer pays.
+pub fn texts<'t>(
+    f: Feed,
+    vocabulary: &mut Option<Vocabulary>,
+    cells: impl Iterator<Item = Option<&'t str>>,
+) {
+    match vocabulary {
+        _ if f.parsed.is_some() && !f.profile.names_full() => labelled_texts(f, cells),
+        Some(v) => {
+            if !known_texts(f, v, cells) {
+                *vocabulary = None;
+            }
+        }
+        None => each_text(f, cells),
     }
+}
+
+/// [`texts`] through the vocabulary: a value seen before costs one lookup. Returns
+/// false when it no longer pays (see [`Vocabulary::pays`]).
+fn known_texts<'t>(
+    mut f: Feed,
+    vocabulary: &mut Vocabulary,
+    cells: impl Iterator<Item = Option<&'t str>>,
+) -> bool {
+    let mut nulls = Nulls::of(&f);
+    let (mut found, mut missed) = (0usize, 0usize);
+    for (i, value) in cells.enumerate() {
+        let Cell::Text(t) = value.map_or(Cell::Null, Cell::of_text) else {
+            nulls.add(&mut f, i);
+            continue;
+        };
+        let known = match vocabulary.get(t) {
+            Some(known) => {
+                found += 1;
+                f.profile.seen_again(t, known.name, 1);
+                known
+            }
+            None => {
+                missed += 1;
+                let known = Known {
+                    name: f.profile.repeated_text(t, 1),
+                    passes: f.check.text_passes(t),
+                };
+                vocabulary.insert(t, known);
+                known
+            }
+        };
+        if !known.passes {
+            f.check(i, Cell::Text(t), None);
+        }
+    }
+    nulls.finish(&mut f);
+    vocabulary.pays(found, missed)
+}
+
+/// [`texts`] one value at a time, for a column whose values are mostly new.
+fn each_text<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
+    let mut nulls = Nulls::of(&f);
+    for (i, value) in cells.enumerate() {
+        match value.map_or(Cell::Null, Cell::of_text) {
+            Cell::Text(t) => {
+                f.profile.repeated_text(t, 1);
+                if !f.check.text_passes(t) {
+                    f.check(i, Cell::Text(t), None);
+                }
+            }
+            _ => nulls.add(&mut f, i),
+        }
+    }
+    nulls.finish(&mut f);
+}
+
+/// [`texts`] of a column the frame takes as labels: the batch's distinct values give
+/// them, and each is checked and counted once.
+fn labelled_texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
     const MISSING: u32 = Labels::MISSING;
     let mut distinct = Distinct::default();
     let mut missing = 0u64;
@@ -206,25 +279,6 @@ pub fn texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
     }
 }
 
-/// [`texts`] of a column whose values are mostly new (see
-/// [`ColumnBuilder::names_full`]): looking each up among the batch's distinct values
-/// would hash it once more for little, so each is checked and counted as it comes.
-fn distinct_texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
-    let mut nulls = Nulls::of(&f);
-    for (i, value) in cells.enumerate() {
-        match value.map_or(Cell::Null, Cell::of_text) {
-            Cell::Text(t) => {
-                f.profile.repeated_text(t, 1);
-                if !f.check.text_passes(t) {
-                    f.check(i, Cell::Text(t), None);
-                }
-            }
-            _ => nulls.add(&mut f, i),
-        }
-    }
-    nulls.finish(&mut f);
-}
-
 /// The distinct values of a batch's column with their counts, in the order first seen.
 #[derive(Default)]
 struct Distinct<'t> {
@@ -260,62 +314,9 @@ impl<'t> Distinct<'t> {
     }
 }
 
-/// String equality by word loads: values are short, and a `memcmp` call per
-/// comparison costs more than comparing them.
-fn same(a: &str, b: &str) -> bool {
-    let (a, b) = (a.as_bytes(), b.as_bytes());
-    let n = a.len();
-    if n != b.len() {
-        return false;
-    }
-    // Two overlapping words cover the value.
-    match n {
-        0 => true,
-        1..=3 => a[0] == b[0] && a[n / 2] == b[n / 2] && a[n - 1] == b[n - 1],
-        4..=7 => word::<4>(a, 0) == word::<4>(b, 0) && word::<4>(a, n - 4) == word::<4>(b, n - 4),
-        8..=16 => word::<8>(a, 0) == word::<8>(b, 0) && word::<8>(a, n - 8) == word::<8>(b, n - 8),
-        _ => a == b,
-    }
-}
-
-fn word<const N: usize>(bytes: &[u8], at: usize) -> [u8; N] {
-    bytes[at..at + N].try_into().unwrap_or([0; N])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn same_is_string_equality() {
-        let words = [
-            "",
-            "a",
-            "b",
-            "ab",
-            "ba",
-            "abc",
-            "abd",
-            "xbc",
-            "city_01",
-            "city_10",
-            "city_0",
-            "enterprise",
-            "enterprisf",
-            "fnterprise",
-            "0123456789abcdef",
-            "0123456789abcdeg",
-            "0123456789abcdef0",
-            "0123456789abcdef1",
-            "é",
-            "è",
-        ];
-        for a in words {
-            for b in words {
-                assert_eq!(same(a, b), a == b, "{a:?} {b:?}");
-            }
-        }
-    }
 
     #[test]
     fn distinct_values_keep_first_seen_order_past_the_linear_search() {

@@ -11,6 +11,7 @@ pub mod rows;
 pub mod scan;
 pub mod schema;
 pub mod sketch;
+mod vocabulary;
 
 pub use frame::{Column, Frame, Kind};
 pub use schema::{DataSchema, SchemaCheck};

@@ -239,7 +239,8 @@ impl ColumnBuilder {
     /// A present text value, with its number when it parses as one.
     pub fn text(&mut self, text: &str, number: Option<f64>) {
         let Some(x) = number else {
-            return self.repeated_text(text, 1);
+            self.repeated_text(text, 1);
+            return;
         };
         self.count += 1;
         self.add_number(x);
@@ -256,14 +257,15 @@ impl ColumnBuilder {
         }
     }
 
-    /// `n` present values that are `text`, which does not read as a number.
-    pub fn repeated_text(&mut self, text: &str, n: u64) {
+    /// `n` present values that are `text`, which does not read as a number. Returns its
+    /// index among the values counted by name, `None` when it is counted in `other`.
+    pub fn repeated_text(&mut self, text: &str, n: u64) -> Option<u32> {
         self.count += n;
         // A value already counted by name was seen whole before: its hash is in the
         // distinct counter and it told the type flags all they learn from it.
-        if let Some(c) = self.counts.as_mut().and_then(|m| count_of(m, text)) {
-            *c += n;
-            return;
+        if let Some(i) = self.counts.as_ref().and_then(|m| name_of(m, text)) {
+            self.add_to_name(i, n);
+            return Some(i);
         }
         self.hll.insert_hash(hash_bytes(text.as_bytes()));
         self.all_num = false;
@@ -271,13 +273,34 @@ impl ColumnBuilder {
         if self.all_bool && self.declared.is_none() {
             self.all_bool = is_bool_token(text);
         }
-        if let Some(counts) = &mut self.counts {
-            // Not counted by name (looked up above): named now, or `other`.
-            if counts.len() < MAX_CATEGORIES {
-                counts.insert(text.to_string(), n);
-            } else {
-                self.overflowed(text, n);
-            }
+        let counts = self.counts.as_mut()?;
+        // Not counted by name (looked up above): named now, or `other`.
+        if counts.len() < MAX_CATEGORIES {
+            counts.insert(text.to_string(), n);
+            Some(counts.len() as u32 - 1)
+        } else {
+            self.overflowed(text, n);
+            None
+        }
+    }
+
+    /// `n` more of a value [`Self::repeated_text`] was given before and named `name`:
+    /// all it learned from the value stands, only the counts grow.
+    pub fn seen_again(&mut self, text: &str, name: Option<u32>, n: u64) {
+        self.count += n;
+        match name {
+            Some(i) => self.add_to_name(i, n),
+            None => self.overflowed(text, n),
+        }
+    }
+
+    fn add_to_name(&mut self, i: u32, n: u64) {
+        if let Some((_, c)) = self
+            .counts
+            .as_mut()
+            .and_then(|m| m.get_index_mut(i as usize))
+        {
+            *c += n;
         }
     }
 
@@ -494,20 +517,16 @@ fn numeric_profile(m: &Moments, sketch: Kll) -> NumericProfile {
     }
 }
 
-/// The count of `text`, if counted: a few values are compared in order, which is
-/// cheaper than hashing the value.
-fn count_of<'m>(
-    counts: &'m mut IndexMap<String, u64, foldhash::fast::FixedState>,
-    text: &str,
-) -> Option<&'m mut u64> {
+/// The index of `text` among the values counted by name, if it is one: a few values are
+/// compared in order, which is cheaper than hashing the value.
+fn name_of(counts: &IndexMap<String, u64, foldhash::fast::FixedState>, text: &str) -> Option<u32> {
     const FEW: usize = 8;
-    if counts.len() <= FEW {
-        counts
-            .iter_mut()
-            .find_map(|(k, c)| (k == text).then_some(c))
+    let i = if counts.len() <= FEW {
+        counts.keys().position(|k| k == text)
     } else {
-        counts.get_mut(text)
-    }
+        counts.get_index_of(text)
+    };
+    i.map(|i| i as u32)
 }
 
 /// Adds `n` to the count of `text`, named if it is not yet and the cap allows; false

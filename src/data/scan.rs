@@ -11,6 +11,7 @@ use super::schema::{
     DuplicateRows, Example, Finding, SchemaCheck, MAX_EXAMPLES,
 };
 use super::sketch::{hash_bytes, hash_f64};
+use super::vocabulary::Vocabulary;
 use crate::error::Result;
 use arrow_array::{Array, ArrayRef, Float64Array, StringArray};
 use arrow_schema::DataType;
@@ -70,6 +71,9 @@ struct ColumnState<'a> {
     /// The batch's column as the bulk path parsed it, for the frame read in the same
     /// pass; `None` when the frame takes nothing parsed of this column.
     parsed: Option<Parsed>,
+    /// The text values this part of the column has shown (the bulk path's, see
+    /// [`Vocabulary`]); `None` once they are mostly new.
+    vocabulary: Option<Vocabulary>,
 }
 
 pub fn scan(path: &Path, schema: Option<&DataSchema>, options: &ScanOptions) -> Result<Scan> {
@@ -310,6 +314,7 @@ impl<'a> Part<'a> {
                         .as_ref()
                         .filter(|f| f.takes_parsed(c))
                         .map(|_| Parsed::Nothing),
+                    vocabulary: Some(Vocabulary::default()),
                 }
             })
             .collect();
@@ -627,16 +632,17 @@ fn feed_bulk<'a>(
         bad,
         parsed: state.parsed.as_mut(),
     };
+    let vocabulary = &mut state.vocabulary;
     match (rule, source) {
         (Bulk::Numbers { .. }, Source::Rows(rows, c)) => {
             bulk::parsed_numbers(f, rule, kind, rows.column(c))
         }
-        (Bulk::Texts, Source::Rows(rows, c)) => bulk::texts(f, rows.column(c)),
+        (Bulk::Texts, Source::Rows(rows, c)) => bulk::texts(f, vocabulary, rows.column(c)),
         (_, Source::Arrow(array)) => match (rule, as_cells(array)) {
             (Bulk::Numbers { .. }, Cells::Numbers(numbers, integer)) => {
                 bulk::typed_numbers(f, rule, integer, numbers.iter())
             }
-            (Bulk::Texts, Cells::Text(strings)) => bulk::texts(f, strings.iter()),
+            (Bulk::Texts, Cells::Text(strings)) => bulk::texts(f, vocabulary, strings.iter()),
             _ => return false,
         },
     }
@@ -1069,7 +1075,7 @@ mod tests {
     /// Messy values: missing spellings, blanks, non-numbers, out of range, infinite,
     /// fractions in an integer column, values not allowed or not matching.
     fn messy(n: usize) -> String {
-        let mut text = String::from("id,age,x,flag,city,plan,code\n");
+        let mut text = String::from("id,age,x,flag,city,plan,code,ref\n");
         for i in 0..n {
             let age = match i % 211 {
                 3 => "NA".to_string(),
@@ -1094,7 +1100,18 @@ mod tests {
                 8 => format!("k{i}"),
                 _ => format!("c{}", i % 5000),
             };
-            writeln!(text, "{i},{age},{x},{flag},{city},{plan},{code}").unwrap();
+            // Past the bulk path's vocabulary (8192 values), short and long values.
+            let reference = match (i % 3, i % 101) {
+                (_, 6) => "bad ref".to_string(),
+                (0, _) => format!("r{i}"),
+                (1, _) => format!("reference-{i:012}"),
+                _ => format!("ref{}", i % 50),
+            };
+            writeln!(
+                text,
+                "{i},{age},{x},{flag},{city},{plan},{code},{reference}"
+            )
+            .unwrap();
         }
         text
     }
@@ -1107,6 +1124,7 @@ mod tests {
   city: {type: string, pattern: 'city_[0-9]{2}'}
   plan: {type: string, nullable: true, allowed: [basic, pro]}
   code: {type: string, nullable: true, pattern: 'c[0-9]+'}
+  ref: {type: string, pattern: 'r[a-z-]*[0-9]+'}
 ";
 
     /// A frame read beside the scan, in parts, is the frame read on its own: a column
@@ -1210,6 +1228,7 @@ mod tests {
             ("flag", "type"),
             ("city", "pattern"),
             ("plan", "allowed"),
+            ("ref", "pattern"),
         ] {
             assert!(
                 checks.contains(&(expected.0.to_string(), expected.1)),

@@ -1,0 +1,289 @@
+//! The distinct values a text column has shown in one part of a file, each with what the
+//! scan learned of it the first time: its place among the profile's named values and
+//! whether it passes the column's rules. A repeated value then costs one lookup, where
+//! it went through three tables before (the batch's distinct values, the profile's
+//! counts, the allowed list), each hashing and comparing it again.
+
+use std::collections::HashMap;
+
+/// What the scan learned of a value the first time it saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Known {
+    /// Its index among the profile's named values; `None`: counted in `other`.
+    pub name: Option<u32>,
+    /// Whether it passes the column's rules.
+    pub passes: bool,
+}
+
+/// Values of up to 16 bytes are held in the table itself, packed in two words, so a
+/// lookup is a multiply and a comparison of words: no pointer to follow, no `memcmp`.
+/// Longer values go to a hash map.
+#[derive(Debug, Clone)]
+pub struct Vocabulary {
+    /// Open addressing with linear probing; a power of two, at most half full.
+    slots: Vec<Slot>,
+    long: HashMap<Box<str>, Known, foldhash::fast::FixedState>,
+    len: usize,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    key: [u64; 2],
+    /// The value's length in bytes; [`Slot::EMPTY`]: no value.
+    len: u32,
+    /// [`Known`] packed: the name's index shifted left by one, the verdict in bit 0.
+    known: u32,
+}
+
+impl Slot {
+    const EMPTY: u32 = u32::MAX;
+    const UNNAMED: u32 = u32::MAX >> 1;
+    const VACANT: Slot = Slot {
+        key: [0; 2],
+        len: Slot::EMPTY,
+        known: 0,
+    };
+
+    fn known(&self) -> Known {
+        let name = self.known >> 1;
+        Known {
+            name: (name != Self::UNNAMED).then_some(name),
+            passes: self.known & 1 == 1,
+        }
+    }
+
+    fn pack(known: Known) -> u32 {
+        known.name.unwrap_or(Self::UNNAMED).min(Self::UNNAMED) << 1 | u32::from(known.passes)
+    }
+}
+
+impl Default for Vocabulary {
+    fn default() -> Self {
+        Vocabulary {
+            slots: vec![Slot::VACANT; 16],
+            long: HashMap::default(),
+            len: 0,
+        }
+    }
+}
+
+impl Vocabulary {
+    /// Values held at most. A column with more is mostly new values (identifiers,
+    /// timestamps, free text): see [`Vocabulary::pays`].
+    pub const MAX: usize = 8192;
+
+    /// What was learned of `text`, if it is held.
+    pub fn get(&self, text: &str) -> Option<Known> {
+        let Some(key) = short_key(text.as_bytes()) else {
+            return self.long.get(text).copied();
+        };
+        let len = text.len() as u32;
+        let mask = self.slots.len() - 1;
+        let mut i = slot_of(key, len, mask);
+        loop {
+            let slot = &self.slots[i];
+            if slot.len == len && slot.key == key {
+                return Some(slot.known());
+            }
+            if slot.len == Slot::EMPTY {
+                return None;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Holds `known` for `text`, which is not held yet, unless the vocabulary is full.
+    pub fn insert(&mut self, text: &str, known: Known) {
+        if self.is_full() {
+            return;
+        }
+        self.len += 1;
+        let Some(key) = short_key(text.as_bytes()) else {
+            self.long.insert(text.into(), known);
+            return;
+        };
+        if 2 * (self.len - self.long.len()) > self.slots.len() {
+            self.grow();
+        }
+        self.place(key, text.len() as u32, Slot::pack(known));
+    }
+
+    /// Whether it is worth its lookups, given how many values of a batch it `found` and
+    /// `missed`. A column of mostly new values (identifiers, timestamps, free text) would
+    /// only fill it: it stops paying once it is a quarter full and finds fewer than one
+    /// value in five, or full and finds fewer than half.
+    pub fn pays(&self, found: usize, missed: usize) -> bool {
+        match self.len {
+            n if n >= Self::MAX => found >= missed,
+            n if n >= Self::MAX / 4 => 4 * found >= missed,
+            _ => true,
+        }
+    }
+
+    /// Whether it holds [`Vocabulary::MAX`] values and takes no more.
+    fn is_full(&self) -> bool {
+        self.len >= Self::MAX
+    }
+
+    fn place(&mut self, key: [u64; 2], len: u32, known: u32) {
+        let mask = self.slots.len() - 1;
+        let mut i = slot_of(key, len, mask);
+        while self.slots[i].len != Slot::EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = Slot { key, len, known };
+    }
+
+    fn grow(&mut self) {
+        let grown = vec![Slot::VACANT; 2 * self.slots.len()];
+        let old = std::mem::replace(&mut self.slots, grown);
+        for slot in old.into_iter().filter(|s| s.len != Slot::EMPTY) {
+            self.place(slot.key, slot.len, slot.known);
+        }
+    }
+}
+
+/// A value of up to 16 bytes as two words; with its length it determines the value.
+fn short_key(b: &[u8]) -> Option<[u64; 2]> {
+    let n = b.len();
+    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
+    let half = |at: usize| {
+        u64::from(u32::from_le_bytes(
+            b[at..at + 4].try_into().unwrap_or([0; 4]),
+        ))
+    };
+    Some(match n {
+        0 => [0, 0],
+        // The first, middle and last bytes are all of them.
+        1..=3 => [
+            u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
+            0,
+        ],
+        // Two overlapping loads cover the value.
+        4..=7 => [half(0) | half(n - 4) << 32, 0],
+        8..=16 => [word(0), word(n - 8)],
+        _ => return None,
+    })
+}
+
+/// String equality by packed keys: values are short, and a `memcmp` call per
+/// comparison costs more than comparing them.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && match (short_key(a.as_bytes()), short_key(b.as_bytes())) {
+            (Some(x), Some(y)) => x == y,
+            _ => a == b,
+        }
+}
+
+/// The first slot to probe for a key: the high bits of a folded multiply.
+fn slot_of(key: [u64; 2], len: u32, mask: usize) -> usize {
+    const K: [u64; 2] = [0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344];
+    let m = u128::from(key[0] ^ K[0]) * u128::from(key[1] ^ K[1] ^ u64::from(len));
+    let h = (m as u64) ^ ((m >> 64) as u64);
+    (h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32) as usize & mask
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn known(i: usize) -> Known {
+        Known {
+            name: (!i.is_multiple_of(5)).then_some(i as u32),
+            passes: i.is_multiple_of(3),
+        }
+    }
+
+    #[test]
+    fn short_keys_tell_every_value_apart_and_same_is_equality() {
+        let words = [
+            "",
+            "a",
+            "b",
+            "ab",
+            "ba",
+            "abc",
+            "abd",
+            "xbc",
+            "aab",
+            "abb",
+            "city_01",
+            "city_10",
+            "city_0",
+            "enterprise",
+            "enterprisf",
+            "fnterprise",
+            "0123456789abcdef",
+            "0123456789abcdeg",
+            "0123456789abcdef0",
+            "0123456789abcdef1",
+            "é",
+            "è",
+            "\0",
+            "\0\0",
+            "a\0",
+        ];
+        for a in words {
+            for b in words {
+                assert_eq!(same(a, b), a == b, "{a:?} {b:?}");
+                if let (Some(x), Some(y)) = (short_key(a.as_bytes()), short_key(b.as_bytes())) {
+                    assert_eq!(x == y && a.len() == b.len(), a == b, "{a:?} {b:?}");
+                }
+            }
+        }
+        assert_eq!(short_key(b"0123456789abcdefg"), None);
+    }
+
+    #[test]
+    fn holds_what_it_was_given_short_and_long_through_growth() {
+        let values: Vec<String> = (0..3000)
+            .map(|i| match i % 3 {
+                0 => format!("v{i}"),
+                1 => format!("lvl-{i:08}"),
+                _ => format!("a longer value past sixteen bytes {i}"),
+            })
+            .collect();
+        let mut v = Vocabulary::default();
+        for (i, text) in values.iter().enumerate() {
+            assert_eq!(v.get(text), None);
+            v.insert(text, known(i));
+        }
+        for (i, text) in values.iter().enumerate() {
+            assert_eq!(v.get(text), Some(known(i)), "{text}");
+        }
+        assert_eq!(v.get("v1"), None);
+        assert_eq!(v.get("never seen, and long at that"), None);
+    }
+
+    #[test]
+    fn takes_no_more_once_full() {
+        let mut v = Vocabulary::default();
+        for i in 0..Vocabulary::MAX + 10 {
+            v.insert(&format!("{i}"), known(i));
+        }
+        assert!(v.is_full());
+        assert_eq!(v.get("0"), Some(known(0)));
+        assert_eq!(
+            v.get(&format!("{}", Vocabulary::MAX - 1)),
+            Some(known(Vocabulary::MAX - 1))
+        );
+        assert_eq!(v.get(&format!("{}", Vocabulary::MAX)), None);
+    }
+
+    #[test]
+    fn pays_while_it_finds_enough() {
+        let mut v = Vocabulary::default();
+        assert!(v.pays(0, 1000));
+        for i in 0..Vocabulary::MAX / 4 {
+            v.insert(&format!("{i}"), known(i));
+        }
+        assert!(v.pays(100, 400));
+        assert!(!v.pays(100, 401));
+        for i in Vocabulary::MAX / 4..Vocabulary::MAX {
+            v.insert(&format!("{i}"), known(i));
+        }
+        assert!(v.pays(400, 400));
+        assert!(!v.pays(400, 401));
+    }
+}
