@@ -170,22 +170,20 @@ pub fn texts<'t>(
     vocabulary: &mut Option<Vocabulary>,
     cells: impl Iterator<Item = Option<&'t str>>,
 ) {
-    match vocabulary {
-        _ if f.parsed.is_some() && !f.profile.names_full() => labelled_texts(f, cells),
-        Some(v) => {
-            if !known_texts(f, v, cells) {
-                *vocabulary = None;
-            }
-        }
-        None => each_text(f, cells),
+    if f.parsed.is_some() && !f.profile.names_full() {
+        return labelled_texts(f, cells);
+    }
+    if !texts_by_value(f, vocabulary.as_mut(), cells) {
+        *vocabulary = None;
     }
 }
 
-/// [`texts`] through the vocabulary: a value seen before costs one lookup. Returns
-/// false when it no longer pays (see [`Vocabulary::pays`]).
-fn known_texts<'t>(
+/// [`texts`] value by value; with a vocabulary a value seen before costs one lookup,
+/// without one (a column of mostly new values) each is checked and counted as it comes.
+/// Returns false when the vocabulary no longer pays (see [`Vocabulary::pays`]).
+fn texts_by_value<'t>(
     mut f: Feed,
-    vocabulary: &mut Vocabulary,
+    mut vocabulary: Option<&mut Vocabulary>,
     cells: impl Iterator<Item = Option<&'t str>>,
 ) -> bool {
     let mut nulls = Nulls::of(&f);
@@ -195,7 +193,7 @@ fn known_texts<'t>(
             nulls.add(&mut f, i);
             continue;
         };
-        let known = match vocabulary.get(t) {
+        let known = match vocabulary.as_deref().and_then(|v| v.get(t)) {
             Some(known) => {
                 found += 1;
                 f.profile.seen_again(t, known.name, 1);
@@ -207,7 +205,9 @@ fn known_texts<'t>(
                     name: f.profile.repeated_text(t, 1),
                     passes: f.check.text_passes(t),
                 };
-                vocabulary.insert(t, known);
+                if let Some(v) = vocabulary.as_deref_mut() {
+                    v.insert(t, known);
+                }
                 known
             }
         };
@@ -216,24 +216,7 @@ fn known_texts<'t>(
         }
     }
     nulls.finish(&mut f);
-    vocabulary.pays(found, missed)
-}
-
-/// [`texts`] one value at a time, for a column whose values are mostly new.
-fn each_text<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
-    let mut nulls = Nulls::of(&f);
-    for (i, value) in cells.enumerate() {
-        match value.map_or(Cell::Null, Cell::of_text) {
-            Cell::Text(t) => {
-                f.profile.repeated_text(t, 1);
-                if !f.check.text_passes(t) {
-                    f.check(i, Cell::Text(t), None);
-                }
-            }
-            _ => nulls.add(&mut f, i),
-        }
-    }
-    nulls.finish(&mut f);
+    vocabulary.is_none_or(|v| v.pays(found, missed))
 }
 
 /// [`texts`] of a column the frame takes as labels: the batch's distinct values give

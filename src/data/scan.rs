@@ -71,8 +71,8 @@ struct ColumnState<'a> {
     /// The batch's column as the bulk path parsed it, for the frame read in the same
     /// pass; `None` when the frame takes nothing parsed of this column.
     parsed: Option<Parsed>,
-    /// The text values this part of the column has shown (the bulk path's, see
-    /// [`Vocabulary`]); `None` once they are mostly new.
+    /// The text values this part of the column has shown (see [`Vocabulary`]); `None`
+    /// off the bulk path for text, and once they are mostly new.
     vocabulary: Option<Vocabulary>,
 }
 
@@ -301,8 +301,15 @@ impl<'a> Part<'a> {
                 if table.present.get(c).copied().flatten() > Some(options.keep_values as u64) {
                     profile.stop_keeping();
                 }
+                let check = rules.map(|(name, r)| ColumnCheck::new(name, r));
+                // Only the bulk path for text looks values up.
+                let vocabulary = check
+                    .as_ref()
+                    .and_then(ColumnCheck::bulk)
+                    .filter(|b| matches!(b, Bulk::Texts))
+                    .map(|_| Vocabulary::default());
                 ColumnState {
-                    check: rules.map(|(name, r)| ColumnCheck::new(name, r)),
+                    check,
                     profile: if index > 0 {
                         profile.later_part()
                     } else {
@@ -314,7 +321,7 @@ impl<'a> Part<'a> {
                         .as_ref()
                         .filter(|f| f.takes_parsed(c))
                         .map(|_| Parsed::Nothing),
-                    vocabulary: Some(Vocabulary::default()),
+                    vocabulary,
                 }
             })
             .collect();
