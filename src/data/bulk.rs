@@ -9,6 +9,8 @@ use super::number::{parse_f64, parse_i64};
 use super::profile::ColumnBuilder;
 use super::schema::{Bulk, Cell, ColumnCheck, ColumnType};
 use super::vocabulary::{same, Known, Vocabulary};
+use arrow_array::types::Int32Type;
+use arrow_array::{Array, ArrayRef, DictionaryArray, StringArray};
 use std::collections::HashMap;
 
 /// One column of one batch, and where its findings go.
@@ -183,40 +185,191 @@ pub fn texts<'t>(
 /// Returns false when the vocabulary no longer pays (see [`Vocabulary::pays`]).
 fn texts_by_value<'t>(
     mut f: Feed,
-    mut vocabulary: Option<&mut Vocabulary>,
+    vocabulary: Option<&mut Vocabulary>,
     cells: impl Iterator<Item = Option<&'t str>>,
 ) -> bool {
+    let mut lookup = Lookup::new(vocabulary);
     let mut nulls = Nulls::of(&f);
-    let (mut found, mut missed) = (0usize, 0usize);
     for (i, value) in cells.enumerate() {
         let Cell::Text(t) = value.map_or(Cell::Null, Cell::of_text) else {
             nulls.add(&mut f, i);
             continue;
         };
-        let known = match vocabulary.as_deref().and_then(|v| v.get(t)) {
-            Some(known) => {
-                found += 1;
-                f.profile.seen_again(t, known.name, 1);
-                known
-            }
-            None => {
-                missed += 1;
-                let known = Known {
-                    name: f.profile.repeated_text(t, 1),
-                    passes: f.check.text_passes(t),
-                };
-                if let Some(v) = vocabulary.as_deref_mut() {
-                    v.insert(t, known);
-                }
-                known
-            }
-        };
-        if !known.passes {
+        if !lookup.known(&mut f, t).passes {
             f.check(i, Cell::Text(t), None);
         }
     }
     nulls.finish(&mut f);
-    vocabulary.is_none_or(|v| v.pays(found, missed))
+    lookup.pays()
+}
+
+/// A value's [`Known`] from the part's vocabulary, or learned (checked, and counted as
+/// new) and held there; the vocabulary's hits and misses decide whether it pays.
+struct Lookup<'v> {
+    vocabulary: Option<&'v mut Vocabulary>,
+    found: usize,
+    missed: usize,
+}
+
+impl<'v> Lookup<'v> {
+    fn new(vocabulary: Option<&'v mut Vocabulary>) -> Self {
+        Lookup {
+            vocabulary,
+            found: 0,
+            missed: 0,
+        }
+    }
+
+    /// What is known of one present value `t`, which is counted.
+    fn known(&mut self, f: &mut Feed, t: &str) -> Known {
+        if let Some(known) = self.vocabulary.as_deref().and_then(|v| v.get(t)) {
+            self.found += 1;
+            f.profile.seen_again(t, known.name, 1);
+            return known;
+        }
+        self.missed += 1;
+        let known = Known {
+            name: f.profile.repeated_text(t, 1),
+            passes: f.check.text_passes(t),
+        };
+        if let Some(v) = self.vocabulary.as_deref_mut() {
+            v.insert(t, known);
+        }
+        known
+    }
+
+    fn pays(&self) -> bool {
+        self.vocabulary
+            .as_deref()
+            .is_none_or(|v| v.pays(self.found, self.missed))
+    }
+}
+
+/// A Parquet text column kept as a dictionary (see `reader::keep_dictionaries`) of a
+/// [`Bulk::Texts`] column: each entry is learned once per dictionary, through the
+/// vocabulary, and a row costs an index; the counts of values seen again are added once
+/// per batch. The same findings and profile as [`texts`] on the same values.
+pub fn dictionary_texts(
+    mut f: Feed,
+    vocabulary: &mut Option<Vocabulary>,
+    entries: &mut Entries,
+    column: &DictionaryArray<Int32Type>,
+    values: &StringArray,
+) {
+    let text = |k: usize| values.is_valid(k).then(|| Cell::of_text(values.value(k)));
+    if f.parsed.is_some() && !f.profile.names_full() {
+        let cells = column
+            .keys()
+            .iter()
+            .map(|k| k.and_then(|k| text(k as usize)));
+        return labelled_texts(
+            f,
+            cells.map(|c| match c {
+                Some(Cell::Text(t)) => Some(t),
+                _ => None,
+            }),
+        );
+    }
+    entries.start(column.values());
+    let mut lookup = Lookup::new(vocabulary.as_mut());
+    let mut nulls = Nulls::of(&f);
+    for (i, key) in column.keys().iter().enumerate() {
+        let Some(k) = key.map(|k| k as usize) else {
+            nulls.add(&mut f, i);
+            continue;
+        };
+        let known = match entries.known[k] {
+            Entry::Value(known) => {
+                entries.again(k);
+                known
+            }
+            Entry::Missing => {
+                nulls.add(&mut f, i);
+                continue;
+            }
+            Entry::Unseen => match text(k) {
+                Some(Cell::Text(t)) => {
+                    let known = lookup.known(&mut f, t);
+                    entries.known[k] = Entry::Value(known);
+                    known
+                }
+                _ => {
+                    entries.known[k] = Entry::Missing;
+                    nulls.add(&mut f, i);
+                    continue;
+                }
+            },
+        };
+        if !known.passes {
+            if let Some(Cell::Text(t)) = text(k) {
+                f.check(i, Cell::Text(t), None);
+            }
+        }
+    }
+    for (k, n) in entries.seen_again() {
+        if let (Entry::Value(known), Some(Cell::Text(t))) = (entries.known[k], text(k)) {
+            f.profile.seen_again(t, known.name, n);
+        }
+    }
+    nulls.finish(&mut f);
+    if !lookup.pays() {
+        *vocabulary = None;
+    }
+}
+
+/// What was learned of each entry of the dictionary a Parquet column's batches point
+/// into: every batch of a row group shares one, so an entry is looked up once per row
+/// group rather than once per row.
+#[derive(Default)]
+pub struct Entries {
+    /// The dictionary (held, so that its address names it while in use).
+    dictionary: Option<ArrayRef>,
+    known: Vec<Entry>,
+    /// Rows of this batch per entry beyond its first sighting, and the entries with any.
+    again: Vec<u64>,
+    touched: Vec<usize>,
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Entry {
+    Unseen,
+    /// Empty, or a spelling of a missing value.
+    Missing,
+    Value(Known),
+}
+
+impl Entries {
+    /// Starts a batch whose keys point into `dictionary`; forgets the last one's
+    /// entries when it differs.
+    fn start(&mut self, dictionary: &ArrayRef) {
+        if self
+            .dictionary
+            .as_ref()
+            .is_some_and(|d| std::sync::Arc::ptr_eq(d, dictionary))
+        {
+            return;
+        }
+        self.dictionary = Some(dictionary.clone());
+        self.known = vec![Entry::Unseen; dictionary.len()];
+        self.again = vec![0; dictionary.len()];
+        self.touched.clear();
+    }
+
+    fn again(&mut self, k: usize) {
+        if self.again[k] == 0 {
+            self.touched.push(k);
+        }
+        self.again[k] += 1;
+    }
+
+    /// The batch's repeat counts by entry, reset for the next batch.
+    fn seen_again(&mut self) -> Vec<(usize, u64)> {
+        let again = &mut self.again;
+        self.touched
+            .drain(..)
+            .map(|k| (k, std::mem::take(&mut again[k])))
+            .collect()
+    }
 }
 
 /// [`texts`] of a column the frame takes as labels: the batch's distinct values give

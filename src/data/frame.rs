@@ -487,6 +487,14 @@ impl Builder {
             }
             return Ok(());
         }
+        let dictionary = array.as_dictionary_opt::<arrow_array::types::Int32Type>();
+        if let Some(texts) = dictionary.and_then(|d| d.downcast_dict::<arrow_array::StringArray>())
+        {
+            for (i, v) in texts.into_iter().enumerate() {
+                self.push(source, first_row + i, v.unwrap_or_default())?;
+            }
+            return Ok(());
+        }
         for i in 0..array.len() {
             let text = if array.is_null(i) {
                 String::new()

@@ -548,6 +548,7 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
     let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
         .map_err(|e| unreadable(&e))?;
     let schema = metadata.schema().clone();
+    let metadata = keep_dictionaries(metadata).map_err(|e| unreadable(&e))?;
     let present = present_values(metadata.metadata(), schema.fields().len());
     let groups = metadata.metadata().num_row_groups();
     let parts = parts.min(groups).max(1);
@@ -587,6 +588,61 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
             })
         })
         .collect()
+}
+
+/// The reader's metadata asking for text columns whose every data page is dictionary
+/// encoded as Arrow dictionaries: a value is then checked and counted once per row
+/// group (see `bulk::dictionary_texts`) instead of copied out and looked up per row. A
+/// column with plain pages (a writer falls back once its dictionary grows large) would
+/// be hashed into a dictionary by the reader, so it stays plain text.
+#[cfg(feature = "parquet")]
+fn keep_dictionaries(
+    metadata: parquet::arrow::arrow_reader::ArrowReaderMetadata,
+) -> parquet::errors::Result<parquet::arrow::arrow_reader::ArrowReaderMetadata> {
+    use arrow_schema::{Field, Schema};
+    use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
+    let groups = metadata.metadata().row_groups();
+    let schema = metadata.schema();
+    if groups.is_empty()
+        || groups
+            .iter()
+            .any(|g| g.num_columns() != schema.fields().len())
+    {
+        return Ok(metadata);
+    }
+    let dictionary = |c: usize| groups.iter().all(|g| all_dictionary_pages(g.column(c)));
+    let fields: Vec<Field> = (0..schema.fields().len())
+        .map(|c| {
+            let field = schema.field(c);
+            match field.data_type() {
+                DataType::Utf8 if dictionary(c) => field.clone().with_data_type(
+                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
+                ),
+                _ => field.clone(),
+            }
+        })
+        .collect();
+    if fields
+        .iter()
+        .zip(schema.fields())
+        .all(|(a, b)| a == b.as_ref())
+    {
+        return Ok(metadata);
+    }
+    let wanted = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
+    let options = ArrowReaderOptions::new().with_schema(wanted);
+    ArrowReaderMetadata::try_new(metadata.metadata().clone(), options)
+}
+
+/// Whether the column chunk's data pages are all dictionary encoded, by its page
+/// encoding statistics (unknown without them: no).
+#[cfg(feature = "parquet")]
+fn all_dictionary_pages(column: &parquet::file::metadata::ColumnChunkMetaData) -> bool {
+    use parquet::basic::Encoding;
+    column.dictionary_page_offset().is_some()
+        && column.page_encoding_stats_mask().is_some_and(|mask| {
+            mask.is_only(Encoding::RLE_DICTIONARY) || mask.is_only(Encoding::PLAIN_DICTIONARY)
+        })
 }
 
 /// Present values per column, from every row group's row and null counts; unknown for

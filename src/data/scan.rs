@@ -13,7 +13,9 @@ use super::schema::{
 use super::sketch::{hash_bytes, hash_f64};
 use super::vocabulary::Vocabulary;
 use crate::error::Result;
-use arrow_array::{Array, ArrayRef, Float64Array, StringArray};
+use arrow_array::cast::AsArray;
+use arrow_array::types::Int32Type;
+use arrow_array::{Array, ArrayRef, DictionaryArray, Float64Array, StringArray};
 use arrow_schema::DataType;
 use indexmap::IndexMap;
 use std::collections::{HashMap, HashSet};
@@ -74,6 +76,8 @@ struct ColumnState<'a> {
     /// The text values this part of the column has shown (see [`Vocabulary`]); `None`
     /// off the bulk path for text, and once they are mostly new.
     vocabulary: Option<Vocabulary>,
+    /// What was learned of each entry of a Parquet dictionary (see [`bulk::Entries`]).
+    entries: bulk::Entries,
 }
 
 pub fn scan(path: &Path, schema: Option<&DataSchema>, options: &ScanOptions) -> Result<Scan> {
@@ -322,6 +326,7 @@ impl<'a> Part<'a> {
                         .filter(|f| f.takes_parsed(c))
                         .map(|_| Parsed::Nothing),
                     vocabulary,
+                    entries: Default::default(),
                 }
             })
             .collect();
@@ -640,6 +645,12 @@ fn feed_bulk<'a>(
         parsed: state.parsed.as_mut(),
     };
     let vocabulary = &mut state.vocabulary;
+    if let (Bulk::Texts, Source::Arrow(array)) = (rule, source) {
+        if let Some((column, values)) = text_dictionary(array) {
+            bulk::dictionary_texts(f, vocabulary, &mut state.entries, column, values);
+            return true;
+        }
+    }
     match (rule, source) {
         (Bulk::Numbers { .. }, Source::Rows(rows, c)) => {
             bulk::parsed_numbers(f, rule, kind, rows.column(c))
@@ -682,6 +693,12 @@ fn cell_hash(cell: Cell, number: Option<f64>) -> u64 {
     }
 }
 
+/// A column of text kept as a dictionary, and its values.
+fn text_dictionary(array: &ArrayRef) -> Option<(&DictionaryArray<Int32Type>, &StringArray)> {
+    let column = array.as_dictionary_opt::<Int32Type>()?;
+    Some((column, column.values().as_string_opt::<i32>()?))
+}
+
 enum Cells {
     Text(StringArray),
     Numbers(Float64Array, bool),
@@ -704,6 +721,13 @@ fn as_cells(array: &ArrayRef) -> Cells {
     }
     if let Some(s) = array.as_any().downcast_ref::<StringArray>() {
         return Cells::Text(s.clone());
+    }
+    // As the cast would show them, without formatting each one.
+    if let Some(b) = array.as_boolean_opt() {
+        let shown = b
+            .iter()
+            .map(|v| v.map(|v| if v { "true" } else { "false" }));
+        return Cells::Text(shown.collect());
     }
     match arrow_cast::cast(array, &DataType::Utf8) {
         Ok(a) => a
@@ -1254,10 +1278,23 @@ mod tests {
                 }
             }
             write_typed_parquet(&pq, &table.names, &batches);
-            let a = scan_in(&pq, Some(&bulk), &options, 1, 1).unwrap();
+            // Its text columns are read as dictionaries where every page is one: the
+            // bulk path then learns each entry once per row group.
+            let parquet = reader::open(&pq, &Default::default()).unwrap();
+            let Some(Ok(Batch::Arrow(first))) = parquet.next_batch() else {
+                panic!("no batch");
+            };
+            let kept: Vec<&str> = (0..first.num_columns())
+                .filter(|&c| text_dictionary(first.column(c)).is_some())
+                .map(|c| parquet.names[c].as_str())
+                .collect();
+            assert!(kept.contains(&"plan") && kept.contains(&"city"), "{kept:?}");
             let b = scan_in(&pq, Some(&per_cell), &options, 1, 1).unwrap();
-            assert_same(&a, &b);
-            assert!(a.check.findings.len() >= 5, "{:?}", a.check.findings);
+            for parts in [1, 3] {
+                let a = scan_in(&pq, Some(&bulk), &options, parts, 1).unwrap();
+                assert_same(&a, &b);
+                assert!(a.check.findings.len() >= 5, "{:?}", a.check.findings);
+            }
         }
     }
 
@@ -1288,9 +1325,28 @@ mod tests {
             .collect();
         let batch = RecordBatch::try_from_iter(arrays).unwrap();
         let file = std::fs::File::create(path).unwrap();
-        let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), None).unwrap();
+        // Row groups of 7000 rows: several dictionaries per column.
+        let props = parquet::file::properties::WriterProperties::builder()
+            .set_max_row_group_row_count(Some(7000))
+            .build();
+        let mut w =
+            parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
         w.write(&batch).unwrap();
         w.close().unwrap();
+    }
+
+    #[test]
+    fn booleans_read_as_the_cast_shows_them() {
+        let array: ArrayRef = std::sync::Arc::new(arrow_array::BooleanArray::from(vec![
+            Some(true),
+            None,
+            Some(false),
+        ]));
+        let Cells::Text(shown) = as_cells(&array) else {
+            panic!("not text");
+        };
+        let cast = arrow_cast::cast(&array, &DataType::Utf8).unwrap();
+        assert_eq!(&shown as &dyn Array, cast.as_ref());
     }
 
     #[test]
