@@ -15,7 +15,7 @@ use super::vocabulary::Vocabulary;
 use crate::error::Result;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
-use arrow_array::{Array, ArrayRef, DictionaryArray, Float64Array, StringArray};
+use arrow_array::{Array, ArrayRef, BooleanArray, DictionaryArray, Float64Array, StringArray};
 use arrow_schema::DataType;
 use indexmap::IndexMap;
 use std::collections::{HashMap, HashSet};
@@ -246,11 +246,11 @@ fn count_named(
             };
             match &batch {
                 Batch::Rows(rows) => rows.column(column).for_each(&mut add),
-                Batch::Arrow(b) => {
-                    if let Cells::Text(strings) = as_cells(b.column(column)) {
-                        strings.iter().for_each(&mut add);
-                    }
-                }
+                Batch::Arrow(b) => match as_cells(b.column(column)) {
+                    Cells::Text(strings) => strings.iter().for_each(&mut add),
+                    Cells::Booleans(b) => shown(&b).for_each(&mut add),
+                    _ => {}
+                },
             }
         }
     }
@@ -611,6 +611,7 @@ fn feed<'a>(
     };
     match as_cells(array) {
         Cells::Text(strings) => feed_texts(state, strings.iter(), &mut visit),
+        Cells::Booleans(b) => feed_texts(state, shown(&b), &mut visit),
         Cells::Numbers(numbers, integer) => {
             for (i, value) in numbers.iter().enumerate() {
                 let cell = match value {
@@ -661,6 +662,7 @@ fn feed_bulk<'a>(
                 bulk::typed_numbers(f, rule, integer, numbers.iter())
             }
             (Bulk::Texts, Cells::Text(strings)) => bulk::texts(f, vocabulary, strings.iter()),
+            (Bulk::Texts, Cells::Booleans(b)) => bulk::texts(f, vocabulary, shown(&b)),
             _ => return false,
         },
     }
@@ -701,6 +703,7 @@ fn text_dictionary(array: &ArrayRef) -> Option<(&DictionaryArray<Int32Type>, &St
 
 enum Cells {
     Text(StringArray),
+    Booleans(BooleanArray),
     Numbers(Float64Array, bool),
     Unreadable,
 }
@@ -722,12 +725,8 @@ fn as_cells(array: &ArrayRef) -> Cells {
     if let Some(s) = array.as_any().downcast_ref::<StringArray>() {
         return Cells::Text(s.clone());
     }
-    // As the cast would show them, without formatting each one.
     if let Some(b) = array.as_boolean_opt() {
-        let shown = b
-            .iter()
-            .map(|v| v.map(|v| if v { "true" } else { "false" }));
-        return Cells::Text(shown.collect());
+        return Cells::Booleans(b.clone());
     }
     match arrow_cast::cast(array, &DataType::Utf8) {
         Ok(a) => a
@@ -736,6 +735,12 @@ fn as_cells(array: &ArrayRef) -> Cells {
             .map_or(Cells::Unreadable, |s| Cells::Text(s.clone())),
         Err(_) => Cells::Unreadable,
     }
+}
+
+/// Booleans as text, as a cast would show them, without building the strings.
+fn shown(b: &BooleanArray) -> impl Iterator<Item = Option<&'static str>> + '_ {
+    b.iter()
+        .map(|v| v.map(|v| if v { "true" } else { "false" }))
 }
 
 fn readable(t: &DataType) -> bool {
@@ -1342,11 +1347,12 @@ mod tests {
             None,
             Some(false),
         ]));
-        let Cells::Text(shown) = as_cells(&array) else {
-            panic!("not text");
+        let Cells::Booleans(b) = as_cells(&array) else {
+            panic!("not booleans");
         };
         let cast = arrow_cast::cast(&array, &DataType::Utf8).unwrap();
-        assert_eq!(&shown as &dyn Array, cast.as_ref());
+        let cast: Vec<Option<&str>> = cast.as_string::<i32>().iter().collect();
+        assert_eq!(shown(&b).collect::<Vec<_>>(), cast);
     }
 
     #[test]
