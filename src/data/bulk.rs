@@ -279,26 +279,26 @@ pub fn dictionary_texts(
             continue;
         };
         let known = match entries.known[k] {
-            Entry::Value(known) => {
-                entries.again(k);
-                known
-            }
-            Entry::Missing => {
+            Entries::MISSING => {
                 nulls.add(&mut f, i);
                 continue;
             }
-            Entry::Unseen => match text(k) {
+            Entries::UNSEEN => match text(k) {
                 Some(Cell::Text(t)) => {
                     let known = lookup.known(&mut f, t);
-                    entries.known[k] = Entry::Value(known);
+                    entries.known[k] = known.packed();
                     known
                 }
                 _ => {
-                    entries.known[k] = Entry::Missing;
+                    entries.known[k] = Entries::MISSING;
                     nulls.add(&mut f, i);
                     continue;
                 }
             },
+            word => {
+                entries.again(k);
+                Known::unpacked(word)
+            }
         };
         if !known.passes {
             if let Some(Cell::Text(t)) = text(k) {
@@ -307,8 +307,9 @@ pub fn dictionary_texts(
         }
     }
     for (k, n) in entries.seen_again() {
-        if let (Entry::Value(known), Some(Cell::Text(t))) = (entries.known[k], text(k)) {
-            f.profile.seen_again(t, known.name, n);
+        if let Some(Cell::Text(t)) = text(k) {
+            let known = Known::unpacked(entries.known[k]);
+            f.profile.seen_again(t, known.name, n.into());
         }
     }
     nulls.finish(&mut f);
@@ -319,26 +320,26 @@ pub fn dictionary_texts(
 
 /// What was learned of each entry of the dictionary a Parquet column's batches point
 /// into: every batch of a row group shares one, so an entry is looked up once per row
-/// group rather than once per row.
+/// group rather than once per row. Eight bytes per entry.
 #[derive(Default)]
 pub struct Entries {
     /// The dictionary (held, so that its address names it while in use).
     dictionary: Option<ArrayRef>,
-    known: Vec<Entry>,
+    /// By entry: [`Entries::UNSEEN`], [`Entries::MISSING`] or a [`Known::packed`].
+    known: Vec<u32>,
     /// Rows of this batch per entry beyond its first sighting, and the entries with any.
-    again: Vec<u64>,
+    again: Vec<u32>,
     touched: Vec<usize>,
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Entry {
-    Unseen,
-    /// Empty, or a spelling of a missing value.
-    Missing,
-    Value(Known),
-}
+// An entry's marks are no packed [`Known`].
+const _: () = assert!(Known::PACKED_MAX < Entries::MISSING);
 
 impl Entries {
+    const UNSEEN: u32 = u32::MAX;
+    /// Empty, or a spelling of a missing value.
+    const MISSING: u32 = u32::MAX - 1;
+
     /// Starts a batch whose keys point into `dictionary`; forgets the last one's
     /// entries when it differs.
     fn start(&mut self, dictionary: &ArrayRef) {
@@ -350,7 +351,7 @@ impl Entries {
             return;
         }
         self.dictionary = Some(dictionary.clone());
-        self.known = vec![Entry::Unseen; dictionary.len()];
+        self.known = vec![Entries::UNSEEN; dictionary.len()];
         self.again = vec![0; dictionary.len()];
         self.touched.clear();
     }
@@ -363,7 +364,7 @@ impl Entries {
     }
 
     /// The batch's repeat counts by entry, reset for the next batch.
-    fn seen_again(&mut self) -> Vec<(usize, u64)> {
+    fn seen_again(&mut self) -> Vec<(usize, u32)> {
         let again = &mut self.again;
         self.touched
             .drain(..)

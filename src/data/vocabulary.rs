@@ -15,6 +15,26 @@ pub struct Known {
     pub passes: bool,
 }
 
+impl Known {
+    /// The name's index in place of `None` (names are far fewer).
+    const UNNAMED: u32 = (u32::MAX >> 1) - 1;
+    /// Above any packed [`Known`]: free for a holder's own marks.
+    pub const PACKED_MAX: u32 = Known::UNNAMED << 1 | 1;
+
+    /// In one word: the name's index shifted left by one, the verdict in bit 0.
+    pub fn packed(self) -> u32 {
+        self.name.unwrap_or(Self::UNNAMED).min(Self::UNNAMED) << 1 | u32::from(self.passes)
+    }
+
+    pub fn unpacked(word: u32) -> Known {
+        let name = word >> 1;
+        Known {
+            name: (name != Self::UNNAMED).then_some(name),
+            passes: word & 1 == 1,
+        }
+    }
+}
+
 /// Values of up to 16 bytes are held in the table itself, packed in two words, so a
 /// lookup is a multiply and a comparison of words: no pointer to follow, no `memcmp`.
 /// Longer values go to a hash map.
@@ -31,30 +51,17 @@ struct Slot {
     key: [u64; 2],
     /// The value's length in bytes; [`Slot::EMPTY`]: no value.
     len: u32,
-    /// [`Known`] packed: the name's index shifted left by one, the verdict in bit 0.
+    /// [`Known::packed`].
     known: u32,
 }
 
 impl Slot {
     const EMPTY: u32 = u32::MAX;
-    const UNNAMED: u32 = u32::MAX >> 1;
     const VACANT: Slot = Slot {
         key: [0; 2],
         len: Slot::EMPTY,
         known: 0,
     };
-
-    fn known(&self) -> Known {
-        let name = self.known >> 1;
-        Known {
-            name: (name != Self::UNNAMED).then_some(name),
-            passes: self.known & 1 == 1,
-        }
-    }
-
-    fn pack(known: Known) -> u32 {
-        known.name.unwrap_or(Self::UNNAMED).min(Self::UNNAMED) << 1 | u32::from(known.passes)
-    }
 }
 
 impl Default for Vocabulary {
@@ -83,7 +90,7 @@ impl Vocabulary {
         loop {
             let slot = &self.slots[i];
             if slot.len == len && slot.key == key {
-                return Some(slot.known());
+                return Some(Known::unpacked(slot.known));
             }
             if slot.len == Slot::EMPTY {
                 return None;
@@ -105,7 +112,7 @@ impl Vocabulary {
         if 2 * (self.len - self.long.len()) > self.slots.len() {
             self.grow();
         }
-        self.place(key, text.len() as u32, Slot::pack(known));
+        self.place(key, text.len() as u32, known.packed());
     }
 
     /// Whether it is worth its lookups, given how many values of a batch it `found` and
