@@ -87,6 +87,24 @@ impl Kll {
         }
     }
 
+    /// [`Kll::update`] for each of `xs` in turn, each run of them up to the next
+    /// compaction copied at once.
+    pub fn extend(&mut self, mut xs: &[f64]) {
+        while !xs.is_empty() {
+            let room = (self.max_size + self.k / 2)
+                .saturating_sub(self.size)
+                .max(1);
+            let (run, rest) = xs.split_at(room.min(xs.len()));
+            self.levels[0].extend_from_slice(run);
+            self.n += run.len() as u64;
+            self.size += run.len();
+            if self.size >= self.max_size + self.k / 2 {
+                self.compress();
+            }
+            xs = rest;
+        }
+    }
+
     fn coin(&mut self) -> bool {
         // xorshift64: cheap, deterministic.
         self.rng ^= self.rng << 13;
@@ -337,9 +355,7 @@ impl Distribution {
         for &x in &self.pending {
             self.distinct.insert_hash(hash_f64(x));
         }
-        for &x in &self.pending {
-            self.sketch.update(x);
-        }
+        self.sketch.extend(&self.pending);
         self.pending.clear();
     }
 
@@ -535,6 +551,19 @@ mod tests {
             let err = max_rank_error(&sketch, &sorted);
             assert!(err <= KLL_RANK_ERROR, "seed {seed}: rank error {err}");
             assert!(sketch.levels.iter().map(Vec::len).sum::<usize>() < 4 * KLL_K);
+        }
+    }
+
+    #[test]
+    fn extending_by_runs_is_updating_one_by_one() {
+        let data = stream(50_000, 9);
+        let mut one = Kll::default();
+        data.iter().for_each(|&x| one.update(x));
+        for chunk in [1, 7, 300, 4096, 50_000] {
+            let mut runs = Kll::default();
+            data.chunks(chunk).for_each(|c| runs.extend(c));
+            assert_eq!(runs.levels, one.levels, "chunks of {chunk}");
+            assert_eq!((runs.n, runs.size), (one.n, one.size));
         }
     }
 
