@@ -179,12 +179,15 @@ pub struct Frame {
     pub rows: usize,
 }
 
-/// Spellings of a missing value in CSV.
+/// Spellings of a missing value in CSV, blanks around them allowed.
 pub fn is_null(value: &str) -> bool {
-    matches!(
-        value.trim(),
-        "" | "NA" | "N/A" | "null" | "NULL" | "NaN" | "nan"
-    )
+    let spelled = |v: &str| matches!(v, "" | "NA" | "N/A" | "null" | "NULL" | "NaN" | "nan");
+    // Most missing values come without blanks: trimming (Unicode-aware) costs more
+    // than the comparisons.
+    spelled(value) || {
+        let trimmed = value.trim();
+        trimmed.len() != value.len() && spelled(trimmed)
+    }
 }
 
 impl Frame {
@@ -576,6 +579,28 @@ pub fn cell_error(source: &str, row: usize, column: &str, value: &str, why: &str
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn missing_values_are_their_spellings_with_or_without_blanks() {
+        for v in [
+            "",
+            "NA",
+            "N/A",
+            "null",
+            "NULL",
+            "NaN",
+            "nan",
+            " NA",
+            "null\t",
+            "  ",
+            "\u{a0}NaN",
+        ] {
+            assert!(is_null(v), "{v:?}");
+        }
+        for v in ["Na", "N A", "NAN", "Nancy", "nul", "0", " x "] {
+            assert!(!is_null(v), "{v:?}");
+        }
+    }
 
     #[test]
     fn labels_hold_each_value_once_and_read_back_by_row() {
