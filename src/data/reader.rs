@@ -548,7 +548,7 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
     let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
         .map_err(|e| unreadable(&e))?;
     let schema = metadata.schema().clone();
-    let metadata = keep_dictionaries(metadata).map_err(|e| unreadable(&e))?;
+    let metadata = keep_dictionaries(metadata);
     let present = present_values(metadata.metadata(), schema.fields().len());
     let groups = metadata.metadata().num_row_groups();
     let parts = parts.min(groups).max(1);
@@ -594,11 +594,13 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
 /// encoded as Arrow dictionaries: a value is then checked and counted once per row
 /// group (see `bulk::dictionary_texts`) instead of copied out and looked up per row. A
 /// column with plain pages (a writer falls back once its dictionary grows large) would
-/// be hashed into a dictionary by the reader, so it stays plain text.
+/// be hashed into a dictionary by the reader, so it stays plain text. Any text type
+/// qualifies (polars writes large strings). Where the reader declines the request, the
+/// file is read as it was written.
 #[cfg(feature = "parquet")]
 fn keep_dictionaries(
     metadata: parquet::arrow::arrow_reader::ArrowReaderMetadata,
-) -> parquet::errors::Result<parquet::arrow::arrow_reader::ArrowReaderMetadata> {
+) -> parquet::arrow::arrow_reader::ArrowReaderMetadata {
     use arrow_schema::{Field, Schema};
     use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
     let groups = metadata.metadata().row_groups();
@@ -608,16 +610,17 @@ fn keep_dictionaries(
             .iter()
             .any(|g| g.num_columns() != schema.fields().len())
     {
-        return Ok(metadata);
+        return metadata;
     }
     let dictionary = |c: usize| groups.iter().all(|g| all_dictionary_pages(g.column(c)));
+    let text = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
     let fields: Vec<Field> = (0..schema.fields().len())
         .map(|c| {
             let field = schema.field(c);
             match field.data_type() {
-                DataType::Utf8 if dictionary(c) => field.clone().with_data_type(
-                    DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8)),
-                ),
+                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View if dictionary(c) => {
+                    field.clone().with_data_type(text.clone())
+                }
                 _ => field.clone(),
             }
         })
@@ -627,22 +630,35 @@ fn keep_dictionaries(
         .zip(schema.fields())
         .all(|(a, b)| a == b.as_ref())
     {
-        return Ok(metadata);
+        return metadata;
     }
     let wanted = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
     let options = ArrowReaderOptions::new().with_schema(wanted);
-    ArrowReaderMetadata::try_new(metadata.metadata().clone(), options)
+    ArrowReaderMetadata::try_new(metadata.metadata().clone(), options).unwrap_or(metadata)
 }
 
-/// Whether the column chunk's data pages are all dictionary encoded, by its page
-/// encoding statistics (unknown without them: no).
+/// Whether the column chunk's data pages are all dictionary encoded: by its page
+/// encoding statistics where the writer kept them (pyarrow, Spark, arrow-rs). Without
+/// them (polars) the chunk must have a dictionary page, a dictionary encoding among its
+/// encodings, and a dictionary page too small to have made the writer fall back to
+/// plain pages (pyarrow, arrow-rs and Spark do at 1 MiB; text compresses far less
+/// than 16 to 1). A wrong
+/// guess costs time only: the reader then builds the dictionary itself.
 #[cfg(feature = "parquet")]
 fn all_dictionary_pages(column: &parquet::file::metadata::ColumnChunkMetaData) -> bool {
     use parquet::basic::Encoding;
-    column.dictionary_page_offset().is_some()
-        && column.page_encoding_stats_mask().is_some_and(|mask| {
-            mask.is_only(Encoding::RLE_DICTIONARY) || mask.is_only(Encoding::PLAIN_DICTIONARY)
-        })
+    const SMALL_DICTIONARY_PAGE: i64 = 64 << 10;
+    let Some(dictionary_page) = column.dictionary_page_offset() else {
+        return false;
+    };
+    let dictionary = [Encoding::RLE_DICTIONARY, Encoding::PLAIN_DICTIONARY];
+    match column.page_encoding_stats_mask() {
+        Some(mask) => dictionary.iter().any(|&e| mask.is_only(e)),
+        None => {
+            column.encodings().any(|e| dictionary.contains(&e))
+                && column.data_page_offset() - dictionary_page <= SMALL_DICTIONARY_PAGE
+        }
+    }
 }
 
 /// Present values per column, from every row group's row and null counts; unknown for
@@ -740,5 +756,80 @@ mod tests {
             .unwrap()
             .present
             .is_empty());
+    }
+
+    #[test]
+    #[cfg(feature = "parquet")]
+    fn dictionary_pages_by_statistics_or_else_by_a_small_dictionary() {
+        use parquet::basic::{Encoding, EncodingMask};
+        use parquet::file::metadata::ColumnChunkMetaData;
+        use parquet::schema::{parser::parse_message_type, types::SchemaDescriptor};
+        let message = parse_message_type("message m { optional binary c (STRING); }").unwrap();
+        let schema = SchemaDescriptor::new(Arc::new(message));
+        let (plain, rle, dict) = (Encoding::PLAIN, Encoding::RLE, Encoding::RLE_DICTIONARY);
+        let chunk = |dictionary: Option<i64>, data: i64, stats: Option<&[Encoding]>| {
+            let b = ColumnChunkMetaData::builder(schema.column(0))
+                .set_encodings(vec![plain, rle, dict])
+                .set_dictionary_page_offset(dictionary)
+                .set_data_page_offset(data);
+            let b = match stats {
+                Some(s) => {
+                    b.set_page_encoding_stats_mask(EncodingMask::new_from_encodings(s.iter()))
+                }
+                None => b,
+            };
+            all_dictionary_pages(&b.build().unwrap())
+        };
+        // Statistics decide where there are some, whatever the dictionary's size.
+        assert!(chunk(Some(4), 900_000, Some(&[dict])));
+        assert!(!chunk(Some(4), 1000, Some(&[dict, plain])));
+        // Without (polars): a small dictionary page, and no dictionary no dictionary.
+        assert!(chunk(Some(4), 1000, None));
+        assert!(!chunk(Some(4), 900_000, None));
+        assert!(!chunk(None, 1000, None));
+    }
+
+    #[test]
+    #[cfg(feature = "parquet")]
+    fn text_of_any_kind_comes_as_a_dictionary_where_every_page_is_one() {
+        use arrow_array::{ArrayRef, LargeStringArray, RecordBatch, StringArray};
+        use arrow_array::{StringViewArray, UInt32Array};
+        let few = |i: u32| ["red", "green", "blue"][i as usize % 3];
+        let batch = RecordBatch::try_from_iter([
+            (
+                "large",
+                Arc::new(LargeStringArray::from_iter_values((0..3000).map(few))) as ArrayRef,
+            ),
+            (
+                "view",
+                Arc::new(StringViewArray::from_iter_values((0..3000).map(few))) as ArrayRef,
+            ),
+            (
+                "plain",
+                Arc::new(StringArray::from_iter_values((0..3000).map(few))) as ArrayRef,
+            ),
+            (
+                "n",
+                Arc::new(UInt32Array::from_iter_values(0..3000)) as ArrayRef,
+            ),
+        ])
+        .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.parquet");
+        write_parquet(&path, &batch, 1000);
+        let table = open(&path, &CsvOptions::default()).unwrap();
+        // The types as stored, for findings; the arrays as dictionaries.
+        assert_eq!(table.types[0], DataType::LargeUtf8);
+        let Some(Ok(Batch::Arrow(read))) = table.next_batch() else {
+            panic!("no batch");
+        };
+        let text = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
+        for c in 0..3 {
+            assert_eq!(read.column(c).data_type(), &text, "column {c}");
+        }
+        assert_eq!(read.column(3).data_type(), &DataType::UInt32);
+        let shown = arrow_cast::cast(read.column(0), &DataType::Utf8).unwrap();
+        let written = StringArray::from_iter_values((0..3000).map(few));
+        assert_eq!(shown.as_ref(), &written as &dyn arrow_array::Array);
     }
 }
