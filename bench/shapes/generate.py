@@ -1,6 +1,7 @@
-"""Writes the shapes benchmark's tables: per shape a folder with current.csv and
-current.parquet (pyarrow, snappy), reference.csv (the drift reference's data), eval.csv,
-schema.yaml (a rule on every column) and mlgate projects (ref/, csv/, parquet/).
+"""Writes the shapes benchmark's tables: per shape a folder with current.csv,
+current.parquet (pyarrow, snappy) and current.polars.parquet (the same rows as polars
+writes them), reference.csv (the drift reference's data), eval.csv, schema.yaml (a rule
+on every column) and mlgate projects (ref/, csv/, parquet/, parquet-polars/).
 Reference and eval rows come from the same distribution as the current rows, so the data
 passes its rules and does not drift. Skips shapes already written.
 Usage: generate.py OUT SCALE   (SCALE 1 ≈ 500 MB of CSV per shape)"""
@@ -337,11 +338,24 @@ def write_shape(out, number, name, scale):
     print(f"{name}: {rows} rows written", file=sys.stderr)
 
 
+def write_polars_copy(out, name):
+    """The shape's Parquet rows as polars writes them: large strings, zstd, and no page
+    encoding statistics, so a reader learns less from the file than from pyarrow's."""
+    folder = os.path.join(out, name)
+    path = os.path.join(folder, "current.polars.parquet")
+    if not os.path.exists(path):
+        pl.read_parquet(os.path.join(folder, "current.parquet")).write_parquet(path + ".tmp")
+        os.rename(path + ".tmp", path)
+    if not os.path.exists(os.path.join(folder, "parquet-polars")):
+        project(os.path.join(folder, "parquet-polars"), "current.polars.parquet", SHAPES[name]()[1], True)
+
+
 def main():
     out, scale = sys.argv[1], float(sys.argv[2])
     os.makedirs(out, exist_ok=True)
     for number, name in enumerate(SHAPES):
         write_shape(out, number, name, scale)
+        write_polars_copy(out, name)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,9 @@
 """Times mlgate validate-data (schema + profile + drift against a reference profile + skew)
-and the competitors on every shape under WORK, as CSV and as Parquet: the tools take turns
-(mlgate, polars' bare read, pandera on polars, Great Expectations) REPEAT times on a warm
-page cache. Prints one Markdown table of medians and each mlgate row against the targets.
-Usage: measure.py MLGATE_BIN WORK REPEAT"""
+and the competitors on every shape under WORK, as CSV and as Parquet written by pyarrow
+and by polars: the tools take turns (mlgate, polars' bare read, pandera on polars, Great
+Expectations) REPEAT times on a warm page cache. Prints one Markdown table of medians and
+each mlgate row against the targets.
+Usage: measure.py MLGATE_BIN WORK REPEAT   (BENCH_FILES: some of csv,parquet,parquet-polars)"""
 import importlib.util
 import json
 import os
@@ -20,7 +21,10 @@ _spec.loader.exec_module(bench)
 BIN, WORK, REPEAT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), int(sys.argv[3])
 COMPETITORS = os.path.join(HERE, "competitors.py")
 TOOLS = ["mlgate", "polars-read", "pandera-polars", "gx"]
-FILES = {"csv": "current.csv", "parquet": "current.parquet"}
+FILES = {"csv": "current.csv", "parquet": "current.parquet", "parquet-polars": "current.polars.parquet"}
+CHOSEN = [f for f in os.environ.get("BENCH_FILES", ",".join(FILES)).split(",") if f]
+if not set(CHOSEN) <= set(FILES):
+    sys.exit(f"bench/shapes: BENCH_FILES takes some of {', '.join(FILES)}")
 MIN_MBS, MIN_VS_PANDERA, MAX_RSS_MIB = 300, 5, 256
 
 
@@ -143,7 +147,7 @@ def main():
     for shape in shapes:
         mlgate(os.path.join(WORK, shape, "ref"), drift=False)  # writes the drift reference profile
         rows = pq.ParquetFile(os.path.join(WORK, shape, FILES["parquet"])).metadata.num_rows
-        for fmt in FILES:
+        for fmt in CHOSEN:
             median, peak = rounds(shape, fmt)
             table += table_rows(shape, fmt, os.path.getsize(os.path.join(WORK, shape, FILES[fmt])), rows, median, peak)
             print(f"{shape} {fmt}: done", file=sys.stderr)
