@@ -552,10 +552,12 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
     let present = present_values(metadata.metadata(), schema.fields().len());
     let groups = metadata.metadata().num_row_groups();
     let parts = parts.min(groups).max(1);
-    // At most 1 M cells (8 MiB of doubles) per decoded batch: a wide table's batches get
-    // fewer rows, so that the batches queued ahead stay within memory.
+    // At most 256 Ki cells (2 MiB of doubles) per decoded batch: a wide table's batches
+    // get fewer rows, so that the batches queued ahead stay within memory beside the
+    // pages the reader holds (one per column and part: 790 KB each in polars' files) and
+    // a batch's columns stay in cache while the checks take them in turn.
     let batch_rows = BATCH_ROWS
-        .min((1 << 20) / schema.fields().len().max(1))
+        .min((1 << 18) / schema.fields().len().max(1))
         .max(1024);
     (0..parts)
         .map(|p| {
