@@ -256,19 +256,14 @@ pub fn dictionary_texts(
     column: &DictionaryArray<Int32Type>,
     values: &StringArray,
 ) {
-    let text = |k: usize| values.is_valid(k).then(|| Cell::of_text(values.value(k)));
+    let raw = |k: usize| values.is_valid(k).then(|| values.value(k));
+    let text = |k: usize| raw(k).map(Cell::of_text);
     if f.parsed.is_some() && !f.profile.names_full() {
         let cells = column
             .keys()
             .iter()
-            .map(|k| k.and_then(|k| text(k as usize)));
-        return labelled_texts(
-            f,
-            cells.map(|c| match c {
-                Some(Cell::Text(t)) => Some(t),
-                _ => None,
-            }),
-        );
+            .map(|k| k.and_then(|k| raw(k as usize)));
+        return labelled_texts(f, cells);
     }
     entries.start(column.values());
     let mut lookup = Lookup::new(vocabulary.as_mut());

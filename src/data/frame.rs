@@ -485,18 +485,12 @@ impl Builder {
             return Ok(());
         }
         if let Some(strings) = array.as_string_opt::<i32>() {
-            for (i, v) in strings.iter().enumerate() {
-                self.push(source, first_row + i, v.unwrap_or_default())?;
-            }
-            return Ok(());
+            return self.push_texts(source, first_row, strings.iter());
         }
         let dictionary = array.as_dictionary_opt::<arrow_array::types::Int32Type>();
         if let Some(texts) = dictionary.and_then(|d| d.downcast_dict::<arrow_array::StringArray>())
         {
-            for (i, v) in texts.into_iter().enumerate() {
-                self.push(source, first_row + i, v.unwrap_or_default())?;
-            }
-            return Ok(());
+            return self.push_texts(source, first_row, texts.into_iter());
         }
         for i in 0..array.len() {
             let text = if array.is_null(i) {
@@ -506,6 +500,19 @@ impl Builder {
                     .map_err(|e| ReadError::plain(source, e.to_string()))?
             };
             self.push(source, first_row + i, &text)?;
+        }
+        Ok(())
+    }
+
+    /// Text values of an array (`None`: missing), the first at row `first_row`.
+    fn push_texts<'t>(
+        &mut self,
+        source: &str,
+        first_row: usize,
+        texts: impl Iterator<Item = Option<&'t str>>,
+    ) -> std::result::Result<(), ReadError> {
+        for (i, v) in texts.enumerate() {
+            self.push(source, first_row + i, v.unwrap_or_default())?;
         }
         Ok(())
     }

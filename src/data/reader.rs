@@ -607,11 +607,7 @@ fn keep_dictionaries(
     use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
     let groups = metadata.metadata().row_groups();
     let schema = metadata.schema();
-    if groups.is_empty()
-        || groups
-            .iter()
-            .any(|g| g.num_columns() != schema.fields().len())
-    {
+    if groups.is_empty() || !flat(metadata.metadata(), schema.fields().len()) {
         return metadata;
     }
     let dictionary = |c: usize| groups.iter().all(|g| all_dictionary_pages(g.column(c)));
@@ -644,8 +640,8 @@ fn keep_dictionaries(
 /// them (polars) the chunk must have a dictionary page, a dictionary encoding among its
 /// encodings, and a dictionary page too small to have made the writer fall back to
 /// plain pages (pyarrow, arrow-rs and Spark do at 1 MiB; text compresses far less
-/// than 16 to 1). A wrong
-/// guess costs time only: the reader then builds the dictionary itself.
+/// than 16 to 1). A wrong guess costs time only: the reader then builds the dictionary
+/// itself.
 #[cfg(feature = "parquet")]
 fn all_dictionary_pages(column: &parquet::file::metadata::ColumnChunkMetaData) -> bool {
     use parquet::basic::Encoding;
@@ -671,10 +667,10 @@ fn present_values(
     metadata: &parquet::file::metadata::ParquetMetaData,
     fields: usize,
 ) -> Vec<Option<u64>> {
-    let groups = metadata.row_groups();
-    if groups.iter().any(|g| g.num_columns() != fields) {
+    if !flat(metadata, fields) {
         return Vec::new();
     }
+    let groups = metadata.row_groups();
     (0..fields)
         .map(|c| {
             groups.iter().try_fold(0u64, |sum, g| {
@@ -683,6 +679,16 @@ fn present_values(
             })
         })
         .collect()
+}
+
+/// Whether every row group's leaf columns are the schema's `fields` top-level fields
+/// (not so when the schema is nested).
+#[cfg(feature = "parquet")]
+fn flat(metadata: &parquet::file::metadata::ParquetMetaData, fields: usize) -> bool {
+    metadata
+        .row_groups()
+        .iter()
+        .all(|g| g.num_columns() == fields)
 }
 
 /// Writes `batch` as a Parquet file of row groups of `group_rows` rows (tests).
