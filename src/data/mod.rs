@@ -5,6 +5,7 @@ pub mod drift;
 pub mod frame;
 pub mod infer;
 mod number;
+mod pattern;
 pub mod profile;
 pub mod reader;
 pub mod rows;

@@ -101,6 +101,33 @@ pub struct ColumnBuilder {
     keep_limit: usize,
     /// In a later part of a file: its values in `other` that earlier parts may name.
     overflow: Option<Overflow>,
+    /// The names' hashes, once the cap is reached (no value is named after that): most
+    /// values are then new, and this tells nearly all of them from the names without a
+    /// lookup.
+    full_names: Option<NameFilter>,
+}
+
+/// A set of strings' [`hash_bytes`] in a table of 16 Ki bits: a string whose bit is
+/// clear is not in the set. With the names of a full column (a thousand) a string not
+/// among them finds its bit set one time in sixteen.
+#[derive(Debug, Clone)]
+struct NameFilter(Box<[u64; 256]>);
+
+impl NameFilter {
+    fn of<'s>(strings: impl IntoIterator<Item = &'s String>) -> NameFilter {
+        let mut bits = Box::new([0u64; 256]);
+        for s in strings {
+            let bit = hash_bytes(s.as_bytes()) & 0x3fff;
+            bits[(bit >> 6) as usize] |= 1 << (bit & 63);
+        }
+        NameFilter(bits)
+    }
+
+    /// Whether the string with this hash may be in the set.
+    fn may_hold(&self, hash: u64) -> bool {
+        let bit = hash & 0x3fff;
+        self.0[(bit >> 6) as usize] >> (bit & 63) & 1 == 1
+    }
 }
 
 /// The values a later part of a file counts in `other`, past its own cap, that earlier
@@ -114,6 +141,8 @@ struct Overflow {
     pending: HashMap<String, u64>,
     /// The names one pass gives before this part, once known.
     earlier: Option<HashSet<String>>,
+    /// Their hashes.
+    earlier_filter: Option<NameFilter>,
     /// Counts of the values in `earlier`.
     found: HashMap<String, u64>,
     /// More values were pending than held: their names are unknown.
@@ -126,7 +155,13 @@ type HashSet<K> = std::collections::HashSet<K, foldhash::fast::FixedState>;
 impl Overflow {
     const MAX_PENDING: usize = 64 * 1024;
 
-    fn add(&mut self, text: &str, n: u64) {
+    /// `n` more of `text`, whose [`hash_bytes`] the caller may know.
+    fn add(&mut self, text: &str, hash: Option<u64>, n: u64) {
+        if let (Some(filter), Some(hash)) = (&self.earlier_filter, hash) {
+            if !filter.may_hold(hash) {
+                return;
+            }
+        }
         let counts = match &self.earlier {
             Some(names) if !names.contains(text) => return,
             Some(_) => &mut self.found,
@@ -159,6 +194,7 @@ impl Overflow {
             .into_iter()
             .filter(|(v, _)| names.contains(v))
             .collect();
+        self.earlier_filter = Some(NameFilter::of(&names));
         self.earlier = Some(names);
     }
 }
@@ -181,6 +217,7 @@ impl ColumnBuilder {
             values: (keep_limit > 0).then(Vec::new),
             keep_limit,
             overflow: None,
+            full_names: None,
         }
     }
 
@@ -252,7 +289,7 @@ impl ColumnBuilder {
         }
         if let Some(counts) = &mut self.counts {
             if !count(counts, text, 1) {
-                self.overflowed(text, 1);
+                self.overflowed(text, None, 1);
             }
         }
     }
@@ -261,13 +298,17 @@ impl ColumnBuilder {
     /// index among the values counted by name, `None` when it is counted in `other`.
     pub fn repeated_text(&mut self, text: &str, n: u64) -> Option<u32> {
         self.count += n;
+        // Past the cap the value is most likely new: its hash, needed for the distinct
+        // counter then, first tells whether it can be a name.
+        let hash = self.names_full().then(|| hash_bytes(text.as_bytes()));
         // A value already counted by name was seen whole before: its hash is in the
         // distinct counter and it told the type flags all they learn from it.
-        if let Some(i) = self.counts.as_ref().and_then(|m| name_of(m, text)) {
+        if let Some(i) = self.name_of(text, hash) {
             self.add_to_name(i, n);
             return Some(i);
         }
-        self.hll.insert_hash(hash_bytes(text.as_bytes()));
+        let hash = hash.unwrap_or_else(|| hash_bytes(text.as_bytes()));
+        self.hll.insert_hash(hash);
         self.all_num = false;
         self.all_int = false;
         if self.all_bool && self.declared.is_none() {
@@ -279,9 +320,24 @@ impl ColumnBuilder {
             counts.insert(text.to_string(), n);
             Some(counts.len() as u32 - 1)
         } else {
-            self.overflowed(text, n);
+            self.overflowed(text, Some(hash), n);
             None
         }
+    }
+
+    /// The index of `text` among the names; `hash`, its [`hash_bytes`], once the cap
+    /// is reached.
+    fn name_of(&mut self, text: &str, hash: Option<u64>) -> Option<u32> {
+        let counts = self.counts.as_ref()?;
+        if let Some(hash) = hash {
+            let names = self
+                .full_names
+                .get_or_insert_with(|| NameFilter::of(counts.keys()));
+            if !names.may_hold(hash) {
+                return None;
+            }
+        }
+        name_of(counts, text)
     }
 
     /// `n` more of a value [`Self::repeated_text`] was given before and named `name`:
@@ -290,7 +346,7 @@ impl ColumnBuilder {
         self.count += n;
         match name {
             Some(i) => self.add_to_name(i, n),
-            None => self.overflowed(text, n),
+            None => self.overflowed(text, None, n),
         }
     }
 
@@ -304,10 +360,10 @@ impl ColumnBuilder {
         }
     }
 
-    fn overflowed(&mut self, text: &str, n: u64) {
+    fn overflowed(&mut self, text: &str, hash: Option<u64>, n: u64) {
         self.other += n;
         if let Some(o) = &mut self.overflow {
-            o.add(text, n);
+            o.add(text, hash, n);
         }
     }
 
@@ -715,6 +771,27 @@ mod tests {
             .collect();
         first.recounted(found);
         (one.finish(), first.finish(), missed.len())
+    }
+
+    #[test]
+    fn past_the_cap_names_are_still_counted_by_name() {
+        // Twice each of 1200 values: the first 1000 are named, and found again among
+        // the names once the cap is reached (through their hashes first).
+        let mut b = ColumnBuilder::new(Some(ColumnType::String), 0);
+        for round in 0..2 {
+            for i in 0..1200 {
+                let name = b.repeated_text(&format!("v{i}"), 1);
+                assert_eq!(
+                    name,
+                    (i < MAX_CATEGORIES).then_some(i as u32),
+                    "round {round}"
+                );
+            }
+        }
+        let categories = b.finish().categories.unwrap();
+        assert_eq!(categories.counts.len(), MAX_CATEGORIES);
+        assert!(categories.counts.values().all(|&c| c == 2));
+        assert_eq!(categories.other, 400);
     }
 
     #[test]

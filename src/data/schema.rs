@@ -2,6 +2,7 @@
 //! the one-pass scan (`super::scan`) feeds cell by cell.
 
 use super::frame::{is_null, Kind};
+use super::pattern::Pattern;
 use super::reader::CsvOptions;
 use crate::error::{Error, Result};
 use indexmap::IndexMap;
@@ -398,7 +399,7 @@ pub struct ColumnCheck<'a> {
     name: &'a str,
     rules: &'a ColumnSchema,
     allowed: Option<Allowed<'a>>,
-    pattern: Option<regex::Regex>,
+    pattern: Option<Pattern>,
     seen: HashSet<u64, foldhash::fast::FixedState>,
     nulls: u64,
     /// Whether the current cell broke a rule.
@@ -410,11 +411,8 @@ pub struct ColumnCheck<'a> {
 impl<'a> ColumnCheck<'a> {
     pub fn new(name: &'a str, rules: &'a ColumnSchema) -> Self {
         let allowed = rules.allowed.as_ref().map(|a| Allowed::new(a));
-        // Anchored so the whole value must match; validated when the schema loads.
-        let pattern = rules
-            .pattern
-            .as_ref()
-            .and_then(|p| regex::Regex::new(&format!("^(?:{p})$")).ok());
+        // The whole value must match; validated when the schema loads.
+        let pattern = rules.pattern.as_deref().and_then(Pattern::new);
         ColumnCheck {
             name,
             rules,

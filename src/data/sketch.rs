@@ -452,9 +452,10 @@ impl Hll {
         let index = (hash >> (64 - HLL_P)) as usize;
         let rest = (hash << HLL_P) | (1 << (HLL_P - 1));
         let rank = rest.leading_zeros() as u8 + 1;
-        if rank > self.registers[index] {
-            self.registers[index] = rank;
-        }
+        // Stored unconditionally: whether a register grows is a coin toss early on, and
+        // a mispredicted branch cost more than the store.
+        let register = &mut self.registers[index];
+        *register = (*register).max(rank);
     }
 
     pub fn is_empty(&self) -> bool {

@@ -1,0 +1,372 @@
+//! A column's `pattern`, matched against whole values. Most patterns in schemas are a
+//! shape: codes, dates, timestamps, UUIDs (`[A-Z]{2}-[0-9]{4}`, `[0-9a-f]{8}-…`), a row
+//! of character sets each repeated some number of times. Those are matched by walking
+//! the value once against the row of sets, a table lookup per byte; the regular
+//! expression engine, which costs several times that per value, reads the rest.
+
+use regex_syntax::hir::{Class, Hir, HirKind, Look};
+
+/// A compiled `pattern`: matches a value when the whole value matches.
+#[derive(Debug, Clone)]
+pub struct Pattern {
+    /// The pattern anchored at both ends: the reference, and the matcher for patterns
+    /// that are not a row of sets.
+    regex: regex::Regex,
+    runs: Option<Runs>,
+}
+
+impl Pattern {
+    /// `None` when `pattern` is not a valid regular expression (schemas are checked for
+    /// that when they load).
+    pub fn new(pattern: &str) -> Option<Pattern> {
+        let regex = regex::Regex::new(&format!("^(?:{pattern})$")).ok()?;
+        let runs = regex_syntax::parse(pattern)
+            .ok()
+            .and_then(|hir| Runs::of(&hir));
+        Some(Pattern { regex, runs })
+    }
+
+    pub fn is_match(&self, text: &str) -> bool {
+        match &self.runs {
+            Some(runs) => runs
+                .is_match(text.as_bytes())
+                .unwrap_or_else(|| self.regex.is_match(text)),
+            None => self.regex.is_match(text),
+        }
+    }
+
+    /// Whether values are matched without the regular expression engine.
+    #[cfg(test)]
+    fn is_shape(&self) -> bool {
+        self.runs.is_some()
+    }
+}
+
+/// A row of byte sets, each repeated between `min` and `max` times, matched greedily.
+/// Greedy matching is exact when a run that may take a variable count never shares a
+/// byte with a run that may follow it directly ([`Runs::of`] checks that).
+#[derive(Debug, Clone)]
+struct Runs {
+    runs: Vec<Run>,
+    /// When every run has a fixed count (codes, dates, UUIDs): the set of each byte of
+    /// a matching value, in order.
+    fixed: Option<Vec<ByteSet>>,
+    /// Some set stands for a character class that also holds non-ASCII characters: a
+    /// byte of a multi-byte character cannot be tested against it alone, so values that
+    /// are not ASCII go to the regular expression.
+    wider: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Run {
+    bytes: ByteSet,
+    min: u32,
+    max: u32,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    fn of(byte: u8) -> ByteSet {
+        let mut set = ByteSet::default();
+        set.insert(byte);
+        set
+    }
+
+    fn insert(&mut self, byte: u8) {
+        self.0[usize::from(byte >> 6)] |= 1 << (byte & 63);
+    }
+
+    fn contains(&self, byte: u8) -> bool {
+        self.0[usize::from(byte >> 6)] >> (byte & 63) & 1 == 1
+    }
+
+    fn meets(&self, other: &ByteSet) -> bool {
+        self.0.iter().zip(&other.0).any(|(a, b)| a & b != 0)
+    }
+}
+
+/// Patterns longer than this many runs stay with the regular expression engine.
+const MAX_RUNS: usize = 256;
+/// Fixed-length patterns up to this many bytes are matched byte by byte.
+const MAX_FIXED: usize = 1024;
+
+impl Runs {
+    /// The runs of a pattern that is a row of sets, else `None`.
+    fn of(hir: &Hir) -> Option<Runs> {
+        let mut runs = Runs {
+            runs: Vec::new(),
+            fixed: None,
+            wider: false,
+        };
+        let items: &[Hir] = match hir.kind() {
+            HirKind::Concat(items) => items,
+            _ => std::slice::from_ref(hir),
+        };
+        let last = items.len().saturating_sub(1);
+        for (i, item) in items.iter().enumerate() {
+            match item.kind() {
+                // The value is matched whole anyway.
+                HirKind::Look(Look::Start) if i == 0 => {}
+                HirKind::Look(Look::End) if i == last => {}
+                _ => runs.push(item, 1, 1)?,
+            }
+        }
+        if runs.runs.len() > MAX_RUNS || !runs.greedy_is_exact() {
+            return None;
+        }
+        runs.fixed = runs.flat();
+        Some(runs)
+    }
+
+    /// The set of each byte, when every run has a fixed count and there are not too
+    /// many bytes.
+    fn flat(&self) -> Option<Vec<ByteSet>> {
+        let mut bytes = Vec::new();
+        for run in &self.runs {
+            if run.min != run.max || bytes.len() + run.min as usize > MAX_FIXED {
+                return None;
+            }
+            bytes.extend(std::iter::repeat_n(run.bytes, run.min as usize));
+        }
+        Some(bytes)
+    }
+
+    /// Appends `hir` repeated between `min` and `max` times.
+    fn push(&mut self, hir: &Hir, min: u32, max: u32) -> Option<()> {
+        match hir.kind() {
+            HirKind::Literal(literal) => match &*literal.0 {
+                [byte] => self.runs.push(Run {
+                    bytes: ByteSet::of(*byte),
+                    min,
+                    max,
+                }),
+                // A string, or one character of several bytes: exactly once each.
+                bytes if (min, max) == (1, 1) => {
+                    self.runs.extend(bytes.iter().map(|&b| Run {
+                        bytes: ByteSet::of(b),
+                        min: 1,
+                        max: 1,
+                    }));
+                }
+                _ => return None,
+            },
+            HirKind::Class(class) => {
+                let (bytes, wider) = ascii_part(class)?;
+                self.wider |= wider;
+                self.runs.push(Run { bytes, min, max });
+            }
+            HirKind::Repetition(r) if (min, max) == (1, 1) => {
+                self.push(&r.sub, r.min, r.max.unwrap_or(u32::MAX))?;
+            }
+            HirKind::Capture(c) if (min, max) == (1, 1) => {
+                let items: &[Hir] = match c.sub.kind() {
+                    HirKind::Concat(items) => items,
+                    _ => std::slice::from_ref(&*c.sub),
+                };
+                for item in items {
+                    self.push(item, 1, 1)?;
+                }
+            }
+            _ => return None,
+        }
+        (self.runs.len() <= MAX_RUNS).then_some(())
+    }
+
+    /// Whether no byte a run of variable count may take could also start any run that
+    /// may come right after it (the next one, and past it while runs may be empty).
+    fn greedy_is_exact(&self) -> bool {
+        self.runs.iter().enumerate().all(|(i, run)| {
+            run.min == run.max || {
+                let mut after = self.runs[i + 1..].iter();
+                let mut ok = true;
+                for next in after.by_ref() {
+                    ok &= !run.bytes.meets(&next.bytes);
+                    if next.min > 0 {
+                        break;
+                    }
+                }
+                ok
+            }
+        })
+    }
+
+    /// Whether `value` matches; `None` when only the regular expression can tell.
+    fn is_match(&self, value: &[u8]) -> Option<bool> {
+        if self.wider && !value.is_ascii() {
+            return None;
+        }
+        if let Some(bytes) = &self.fixed {
+            return Some(
+                value.len() == bytes.len() && value.iter().zip(bytes).all(|(&b, s)| s.contains(b)),
+            );
+        }
+        let mut at = 0;
+        for run in &self.runs {
+            let rest = &value[at..];
+            let cap = rest.len().min(run.max as usize);
+            let taken = rest[..cap]
+                .iter()
+                .position(|&b| !run.bytes.contains(b))
+                .unwrap_or(cap);
+            if taken < run.min as usize {
+                return Some(false);
+            }
+            at += taken;
+        }
+        Some(at == value.len())
+    }
+}
+
+/// A class's ASCII members as bytes, and whether it has members outside ASCII; `None`
+/// for a byte class with bytes past ASCII (those only appear in patterns that opt out
+/// of Unicode).
+fn ascii_part(class: &Class) -> Option<(ByteSet, bool)> {
+    let mut set = ByteSet::default();
+    let mut wider = false;
+    let mut add = |start: u32, end: u32| {
+        for c in start..=end.min(0x7f) {
+            set.insert(c as u8);
+        }
+        wider |= end > 0x7f;
+    };
+    match class {
+        Class::Unicode(c) => c
+            .ranges()
+            .iter()
+            .for_each(|r| add(u32::from(r.start()), u32::from(r.end()))),
+        Class::Bytes(c) => {
+            if c.ranges().iter().any(|r| r.end() > 0x7f) {
+                return None;
+            }
+            c.ranges()
+                .iter()
+                .for_each(|r| add(u32::from(r.start()), u32::from(r.end())));
+        }
+    }
+    Some((set, wider))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PATTERNS: &[&str] = &[
+        "[A-Z]{2}-[0-9]{4}",
+        "20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z",
+        "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+        "S[0-9]{10}",
+        "[A-Z][a-z ,]*\\.",
+        "^ab?c$",
+        "\\d{2,4}x",
+        "(?i)[a-c]{2}",
+        "[^a]{2}",
+        "é{2}",
+        "xé",
+        "[a-zé]+",
+        "(ab)c",
+        "a*a",
+        "a+b*a",
+        "[A-Z][a-z]*( [A-Z][a-z]*)*",
+        "(a|b)c",
+        "a{0}",
+        "",
+        ".{3}",
+        "\\w+",
+        "(?m)^a$",
+        "(?-u:[a-c])+",
+    ];
+
+    /// Every pattern gives the regular expression's verdict on random strings over the
+    /// characters the patterns use (some not ASCII), and on every one-character edit of
+    /// strings that match.
+    #[test]
+    fn same_verdicts_as_the_regular_expression() {
+        let alphabet: Vec<char> = "aAbBcCxXzZsS09459T:.-, \né٣".chars().collect();
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let compiled = |p: &str| {
+            let reference = regex::Regex::new(&format!("^(?:{p})$")).unwrap();
+            (Pattern::new(p).unwrap(), reference)
+        };
+        let same = |(pattern, reference): &(Pattern, regex::Regex), s: &str| {
+            let verdict = reference.is_match(s);
+            assert_eq!(pattern.is_match(s), verdict, "{reference} on {s:?}");
+            verdict
+        };
+        for p in PATTERNS {
+            let p = &compiled(p);
+            for _ in 0..5_000 {
+                let len = (next() % 14) as usize;
+                let s: String = (0..len)
+                    .map(|_| alphabet[next() as usize % alphabet.len()])
+                    .collect();
+                same(p, &s);
+            }
+        }
+        let matching = [
+            ("[A-Z]{2}-[0-9]{4}", "SW-9197"),
+            (PATTERNS[1], "2026-12-04T18:30:54.123Z"),
+            (PATTERNS[2], "3f2b8c1e-9d4a-4b7e-8f00-0123456789ab"),
+            ("S[0-9]{10}", "S0123456789"),
+            ("[A-Z][a-z ,]*\\.", "Hello, world."),
+            ("\\d{2,4}x", "٣٣x"),
+            ("\\d{2,4}x", "1234x"),
+            ("é{2}", "éé"),
+            ("[^a]{2}", "éb"),
+            ("[a-zé]+", "café"),
+            ("(ab)c", "abc"),
+        ];
+        for (p, s) in matching {
+            let p = &compiled(p);
+            assert!(same(p, s), "{} should match {s:?}", p.1);
+            let chars: Vec<char> = s.chars().collect();
+            for i in 0..=chars.len() {
+                let edit = |c: &[char]| c.iter().collect::<String>();
+                if i < chars.len() {
+                    same(p, &edit(&[&chars[..i], &chars[i + 1..]].concat()));
+                }
+                for &c in &alphabet {
+                    same(p, &edit(&[&chars[..i], &[c], &chars[i..]].concat()));
+                    if i < chars.len() {
+                        same(p, &edit(&[&chars[..i], &[c], &chars[i + 1..]].concat()));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Shapes are matched without the regular expression engine; patterns where a
+    /// greedy walk could go wrong, or that are not a row of sets, are not.
+    #[test]
+    fn which_patterns_are_shapes() {
+        for p in [
+            "[A-Z]{2}-[0-9]{4}",
+            "20[0-9]{2}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}",
+            "[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}",
+            "[A-Z][a-z ,]*\\.",
+            "^S[0-9]{10}$",
+            "\\d{2,4}x",
+            "(ab)c",
+        ] {
+            assert!(Pattern::new(p).unwrap().is_shape(), "{p:?}");
+        }
+        for p in [
+            "a*a",
+            "a+b*a",
+            "(ab|c)d",
+            "[A-Z][a-z]*( [A-Z][a-z]*)*",
+            "(?m)^a$",
+            "(ab)+",
+        ] {
+            assert!(!Pattern::new(p).unwrap().is_shape(), "{p:?}");
+        }
+        assert!(Pattern::new("[").is_none());
+    }
+}
