@@ -260,25 +260,28 @@ impl Kll {
     }
 }
 
+const SIGN: u64 = 1 << 63;
+
+/// An integer that orders as `f64::total_cmp` orders `x`. Negative numbers: every bit
+/// flipped (larger magnitude sorts first); others: the sign bit set, so they sort after
+/// all negatives.
+pub(crate) fn total_order_key(x: f64) -> u64 {
+    let b = x.to_bits();
+    if b & SIGN != 0 {
+        !b
+    } else {
+        b | SIGN
+    }
+}
+
 /// Sorts as `f64::total_cmp` orders, through integer keys: sorting is most of a
 /// sketch update's cost, and integers compare faster than `total_cmp` does. `runs`: the
 /// items are a few sorted runs (a level above 0 gets a sorted half at each compaction
 /// below it), which the stable sort merges in linear time.
 fn sort_total(items: &mut [f64], runs: bool, keys: &mut Vec<u64>) {
-    const SIGN: u64 = 1 << 63;
-    // Negative numbers: every bit flipped (larger magnitude sorts first); others: the
-    // sign bit set, so they sort after all negatives.
-    let key = |x: f64| {
-        let b = x.to_bits();
-        if b & SIGN != 0 {
-            !b
-        } else {
-            b | SIGN
-        }
-    };
     let value = |k: u64| f64::from_bits(if k & SIGN != 0 { k & !SIGN } else { !k });
     keys.clear();
-    keys.extend(items.iter().map(|&x| key(x)));
+    keys.extend(items.iter().map(|&x| total_order_key(x)));
     if runs {
         keys.sort();
     } else {
