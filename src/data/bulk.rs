@@ -8,7 +8,7 @@ use super::frame::{Labels, Parsed};
 use super::number::{parse_f64, parse_i64};
 use super::profile::ColumnBuilder;
 use super::schema::{Bulk, Cell, ColumnCheck, ColumnType};
-use super::vocabulary::{same, Known, Vocabulary};
+use super::vocabulary::{Known, Vocabulary};
 use arrow_array::types::Int32Type;
 use arrow_array::{Array, ArrayRef, DictionaryArray, StringArray};
 use std::collections::HashMap;
@@ -172,20 +172,22 @@ pub fn texts<'t>(
     vocabulary: &mut Option<Vocabulary>,
     cells: impl Iterator<Item = Option<&'t str>>,
 ) {
-    if f.parsed.is_some() && !f.profile.names_full() {
-        return labelled_texts(f, cells);
-    }
-    if !texts_by_value(f, vocabulary.as_mut(), cells) {
+    // The frame's labels come from the profile's names, one per distinct value while
+    // they last; past them the frame reads the cells itself.
+    let labels = (f.parsed.is_some() && !f.profile.names_full()).then(Labeller::default);
+    if !texts_by_value(f, vocabulary.as_mut(), labels, cells) {
         *vocabulary = None;
     }
 }
 
 /// [`texts`] value by value; with a vocabulary a value seen before costs one lookup,
 /// without one (a column of mostly new values) each is checked and counted as it comes.
+/// With `labels`, each row's value is also handed to the frame ([`Parsed::Labels`]).
 /// Returns false when the vocabulary no longer pays (see [`Vocabulary::pays`]).
 fn texts_by_value<'t>(
     mut f: Feed,
     vocabulary: Option<&mut Vocabulary>,
+    mut labels: Option<Labeller<'t>>,
     cells: impl Iterator<Item = Option<&'t str>>,
 ) -> bool {
     let mut lookup = Lookup::new(vocabulary);
@@ -193,14 +195,70 @@ fn texts_by_value<'t>(
     for (i, value) in cells.enumerate() {
         let Cell::Text(t) = value.map_or(Cell::Null, Cell::of_text) else {
             nulls.add(&mut f, i);
+            if let Some(labels) = &mut labels {
+                labels.rows.push(Labels::MISSING);
+            }
             continue;
         };
-        if !lookup.known(&mut f, t).passes {
+        let known = lookup.known(&mut f, t);
+        if !known.passes {
             f.check(i, Cell::Text(t), None);
+        }
+        if let Some(labels) = &mut labels {
+            labels.push(t, known.name);
         }
     }
     nulls.finish(&mut f);
+    if let (Some(labels), Some(to)) = (labels, f.parsed.take()) {
+        *to = labels.parsed();
+    }
     lookup.pays()
+}
+
+/// Each row of a batch's column as an index into the batch's distinct values, for the
+/// frame. A value is known by its name in the profile, which the lookup has just given:
+/// no second table of strings.
+#[derive(Default)]
+struct Labeller<'t> {
+    values: Vec<&'t str>,
+    rows: Vec<u32>,
+    /// By name: the value's index in `values`, or [`Labeller::NONE`].
+    by_name: Vec<u32>,
+    /// Values without a name (the profile named as many as it counts by name).
+    unnamed: HashMap<&'t str, u32, foldhash::fast::FixedState>,
+}
+
+impl<'t> Labeller<'t> {
+    const NONE: u32 = u32::MAX;
+
+    fn push(&mut self, value: &'t str, name: Option<u32>) {
+        let next = self.values.len() as u32;
+        let index = match name {
+            Some(name) => {
+                let name = name as usize;
+                if name >= self.by_name.len() {
+                    self.by_name.resize(name + 1, Self::NONE);
+                }
+                let slot = &mut self.by_name[name];
+                if *slot == Self::NONE {
+                    *slot = next;
+                }
+                *slot
+            }
+            None => *self.unnamed.entry(value).or_insert(next),
+        };
+        if index == next {
+            self.values.push(value);
+        }
+        self.rows.push(index);
+    }
+
+    fn parsed(self) -> Parsed {
+        Parsed::Labels {
+            values: self.values.iter().map(|v| v.to_string()).collect(),
+            rows: self.rows,
+        }
+    }
 }
 
 /// A value's [`Known`] from the part's vocabulary, or learned (checked, and counted as
@@ -263,7 +321,7 @@ pub fn dictionary_texts(
             .keys()
             .iter()
             .map(|k| k.and_then(|k| raw(k as usize)));
-        return labelled_texts(f, cells);
+        return texts(f, vocabulary, cells);
     }
     entries.start(column.values());
     let mut lookup = Lookup::new(vocabulary.as_mut());
@@ -365,102 +423,5 @@ impl Entries {
             .drain(..)
             .map(|k| (k, std::mem::take(&mut again[k])))
             .collect()
-    }
-}
-
-/// [`texts`] of a column the frame takes as labels: the batch's distinct values give
-/// them, and each is checked and counted once.
-fn labelled_texts<'t>(mut f: Feed, cells: impl Iterator<Item = Option<&'t str>>) {
-    const MISSING: u32 = Labels::MISSING;
-    let mut distinct = Distinct::default();
-    let mut missing = 0u64;
-    let ids: Vec<u32> = cells
-        .map(|value| match value.map_or(Cell::Null, Cell::of_text) {
-            Cell::Text(t) => distinct.id(t),
-            _ => {
-                missing += 1;
-                MISSING
-            }
-        })
-        .collect();
-    // Values in the order first seen, as the per-cell path counts them.
-    let passes: Vec<bool> = distinct
-        .values
-        .iter()
-        .map(|&(t, n)| {
-            f.profile.repeated_text(t, n);
-            f.check.text_passes(t)
-        })
-        .collect();
-    let mut nulls = Nulls::of(&f);
-    if !passes.iter().all(|&p| p) || (missing > 0 && !nulls.only_count) {
-        for (i, &id) in ids.iter().enumerate() {
-            if id == MISSING {
-                nulls.add(&mut f, i);
-            } else if !passes[id as usize] {
-                f.check(i, Cell::Text(distinct.values[id as usize].0), None);
-            }
-        }
-    } else {
-        nulls.count = missing;
-    }
-    nulls.finish(&mut f);
-    if let Some(to) = f.parsed.take() {
-        let values = distinct.values.iter().map(|v| v.0.to_string()).collect();
-        *to = Parsed::Labels { values, rows: ids };
-    }
-}
-
-/// The distinct values of a batch's column with their counts, in the order first seen.
-#[derive(Default)]
-struct Distinct<'t> {
-    values: Vec<(&'t str, u64)>,
-    /// Index of `values`, built once there are more than [`Distinct::FEW`].
-    index: HashMap<&'t str, u32, foldhash::fast::FixedState>,
-}
-
-impl<'t> Distinct<'t> {
-    /// Up to this many values are searched in order: cheaper than hashing the value.
-    const FEW: usize = 8;
-
-    fn id(&mut self, text: &'t str) -> u32 {
-        let found = if self.values.len() <= Self::FEW {
-            self.values.iter().position(|v| same(v.0, text))
-        } else {
-            self.index.get(text).map(|&i| i as usize)
-        };
-        if let Some(i) = found {
-            self.values[i].1 += 1;
-            return i as u32;
-        }
-        let id = self.values.len() as u32;
-        self.values.push((text, 1));
-        if self.values.len() > Self::FEW {
-            if self.index.is_empty() {
-                self.index = self.values.iter().zip(0..).map(|(v, i)| (v.0, i)).collect();
-            } else {
-                self.index.insert(text, id);
-            }
-        }
-        id
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn distinct_values_keep_first_seen_order_past_the_linear_search() {
-        let mut d = Distinct::default();
-        let words: Vec<String> = (0..20).map(|i| format!("v{}", i % 13)).collect();
-        let ids: Vec<u32> = words.iter().map(|w| d.id(w)).collect();
-        assert_eq!(
-            &ids[..15],
-            &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 0, 1]
-        );
-        assert_eq!(d.values.len(), 13);
-        assert_eq!(d.values[0], ("v0", 2));
-        assert_eq!(d.values[12], ("v12", 1));
     }
 }

@@ -96,20 +96,32 @@ impl Labels {
         (code != Self::MISSING).then(|| self.levels[code as usize].as_str())
     }
 
-    /// The distinct values some row holds, sorted.
-    pub fn distinct(&self) -> Vec<String> {
-        let mut used = vec![false; self.levels.len()];
+    /// Each distinct value (in the order first seen) with its number of rows, which is
+    /// 0 for a value no row holds any longer (see [`Labels::truncate`]).
+    pub fn counts(&self) -> impl Iterator<Item = (&str, usize)> {
+        let mut rows = vec![0; self.levels.len()];
         for &c in &self.codes {
             if c != Self::MISSING {
-                used[c as usize] = true;
+                rows[c as usize] += 1;
             }
         }
-        let mut out: Vec<String> = self
-            .levels
+        self.levels.iter().map(String::as_str).zip(rows)
+    }
+
+    /// The first row whose value `pick` takes, `pick` asked once per distinct value.
+    pub fn position(&self, pick: impl Fn(&str) -> bool) -> Option<usize> {
+        let picked: Vec<bool> = self.levels.iter().map(|l| pick(l)).collect();
+        self.codes
             .iter()
-            .zip(used)
-            .filter(|&(_, used)| used)
-            .map(|(l, _)| l.clone())
+            .position(|&c| c != Self::MISSING && picked[c as usize])
+    }
+
+    /// The distinct values some row holds, sorted.
+    pub fn distinct(&self) -> Vec<String> {
+        let mut out: Vec<String> = self
+            .counts()
+            .filter(|&(_, rows)| rows > 0)
+            .map(|(level, _)| level.to_string())
             .collect();
         out.sort();
         out

@@ -1165,13 +1165,14 @@ mod tests {
 
     /// A frame read beside the scan, in parts, is the frame read on its own: a column
     /// numeric until its last part turns into labels, levels first seen in later parts
-    /// keep their rows, and the numbers and labels the scan parsed (missing spellings and
-    /// blanks among them) are the frame's.
+    /// keep their rows, a column past the profile's named values keeps the unnamed ones
+    /// (repeated within a batch), and the numbers and labels the scan parsed (missing
+    /// spellings and blanks among them) are the frame's.
     #[test]
     fn a_frame_read_beside_the_scan_in_parts_is_the_frame_read_alone() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.csv");
-        let mut text = String::from("x,n,label\n");
+        let mut text = String::from("x,n,label,code\n");
         for i in 0..3000 {
             let x = match i % 50 {
                 7 => "NA".to_string(),
@@ -1189,13 +1190,21 @@ mod tests {
                 5 => " l9 ".to_string(),
                 _ => format!("l{}", i / 700),
             };
-            writeln!(text, "{x},{n},{label}").unwrap();
+            // 1100 values, each two or three times: more than a part's profile names.
+            let code = match i % 29 {
+                4 => String::new(),
+                _ => format!("c{}", i * 37 % 1100),
+            };
+            writeln!(text, "{x},{n},{label},{code}").unwrap();
         }
         std::fs::write(&path, &text).unwrap();
-        let schema = schema("columns:\n  x: {type: float}\n  label: {type: string}\n");
+        let schema = schema(
+            "columns:\n  x: {type: float}\n  label: {type: string}\n  code: {type: string}\n",
+        );
         let kinds = HashMap::from([
             ("x".to_string(), Kind::Numeric),
             ("label".to_string(), Kind::Categorical),
+            ("code".to_string(), Kind::Categorical),
         ]);
         let alone = Frame::read(&path, &CsvOptions::default(), &kinds).unwrap();
         let same = |a: &Column, b: &Column| match (a, b) {
@@ -1213,7 +1222,10 @@ mod tests {
             frame: Some(kinds.clone()),
             ..ScanOptions::default()
         };
-        for parts in [1, 3] {
+        assert!(
+            matches!(alone.column("code"), Some(Column::Categorical(l)) if l.distinct().len() == 1100)
+        );
+        for parts in [1, 2, 3] {
             let frame = scan_in(&path, Some(&schema), &options, parts, 1)
                 .unwrap()
                 .frame

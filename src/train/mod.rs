@@ -207,21 +207,23 @@ fn stray_text(frame: &Frame, name: &str, column: &Column) -> Result<()> {
         return Ok(());
     };
     let is_number = |v: &str| v.parse::<f64>().is_ok_and(f64::is_finite);
-    let present: Vec<(usize, &str)> = values
-        .iter()
-        .enumerate()
-        .filter_map(|(row, v)| v.map(|v| (row, v)))
-        .collect();
-    let numbers = present.iter().filter(|(_, v)| is_number(v)).count();
-    if present.len() < 10 || numbers * 10 < present.len() * 9 {
+    // By distinct value: a column of levels repeats each one many times.
+    let (mut present, mut numbers) = (0, 0);
+    for (value, rows) in values.counts() {
+        present += rows;
+        if is_number(value) {
+            numbers += rows;
+        }
+    }
+    if present < 10 || numbers * 10 < present * 9 {
         return Ok(());
     }
-    match present.iter().find(|(_, v)| !is_number(v)) {
-        Some((row, value)) => Err(crate::data::frame::cell_error(
+    match values.position(|v| !is_number(v)) {
+        Some(row) => Err(crate::data::frame::cell_error(
             &frame.source,
-            *row,
+            row,
             name,
-            value,
+            values.get(row).unwrap_or_default(),
             "is not a finite number, in a column of numbers",
         )),
         None => Ok(()),
