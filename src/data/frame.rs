@@ -339,8 +339,7 @@ impl FrameBuilder {
     /// makes: growing column by column would copy the numbers again at each doubling and
     /// touch twice the memory. Memory reserved but never written costs no pages.
     fn reserve(&mut self, bytes: u64, first: &super::rows::RowBatch) {
-        let per_row = first.text_bytes().max(1) as f64 / first.num_rows().max(1) as f64;
-        let rows = (bytes as f64 / per_row).ceil() as usize;
+        let rows = first.rows_in(bytes);
         for column in &mut self.columns {
             column.reserve(rows);
         }

@@ -99,6 +99,9 @@ pub struct ColumnBuilder {
     /// Exact values for exact-mode drift, while below the limit.
     values: Option<Vec<f64>>,
     keep_limit: usize,
+    /// Keeping stopped on a guess that more than the limit would come (see
+    /// [`Self::stop_keeping_on_guess`]).
+    guessed: bool,
     /// In a later part of a file: its values in `other` that earlier parts may name.
     overflow: Option<Overflow>,
     /// The names' hashes, once the cap is reached (no value is named after that): most
@@ -216,6 +219,7 @@ impl ColumnBuilder {
             all_bool: true,
             values: (keep_limit > 0).then(Vec::new),
             keep_limit,
+            guessed: false,
             overflow: None,
             full_names: None,
         }
@@ -408,6 +412,17 @@ impl ColumnBuilder {
         self.values = None;
     }
 
+    /// Keeps no exact values, more than the limit being expected:
+    /// [`Self::stopped_too_soon`] tells, once all are counted, whether they came.
+    pub fn stop_keeping_on_guess(&mut self) {
+        self.guessed |= self.values.take().is_some();
+    }
+
+    /// Whether keeping stopped on a guess, yet all the values would have fit.
+    pub fn stopped_too_soon(&self) -> bool {
+        self.guessed && self.moments.n <= self.keep_limit as u64
+    }
+
     /// Folds in the builder of the rows that follow this one's (a later part of the
     /// file): the same statistics as one pass over both, except the quantile sketch
     /// (merged, within its error bound) and rounding in the mean and deviation. Returns
@@ -422,6 +437,7 @@ impl ColumnBuilder {
         self.all_int &= next.all_int;
         self.all_num &= next.all_num;
         self.all_bool &= next.all_bool;
+        self.guessed |= next.guessed;
         self.values = match (self.values.take(), next.values) {
             (Some(mut a), Some(b)) if a.len() + b.len() <= self.keep_limit => {
                 a.extend(b);

@@ -38,9 +38,10 @@ impl RowBatch {
         self.spans.len() / self.columns.max(1)
     }
 
-    /// Bytes of field text the batch holds.
-    pub fn text_bytes(&self) -> usize {
-        self.text.len()
+    /// Rows in `bytes` of the file, estimated from this batch's bytes per row.
+    pub fn rows_in(&self, bytes: u64) -> usize {
+        let per_row = self.text.len().max(1) as f64 / self.num_rows().max(1) as f64;
+        (bytes as f64 / per_row).ceil() as usize
     }
 
     pub fn columns(&self) -> usize {

@@ -1,7 +1,7 @@
 //! `validate-data`: the model's training and evaluation files against its schema, their
 //! drift against a reference, and the skew between them; one pass per file.
 
-use super::Ctx;
+use super::{Ctx, Phases};
 use crate::config::{ModelConfig, Task};
 use crate::context::frame_kinds;
 use crate::data::drift::{self, DriftReport, Side};
@@ -25,6 +25,7 @@ struct Reference {
 }
 
 pub async fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result<Report> {
+    let phase = Phases::start();
     let schema = ctx.schema(model)?;
     let options = drift_options(model);
     let mut scans = Vec::new();
@@ -33,19 +34,19 @@ pub async fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result
         let label = input.label(path);
         let s = scan_input(ctx, model, role, input, &label, schema.as_ref(), &options).await?;
         scans.push((role, s));
+        phase.done(&format!("scan {role}"));
     }
     let reference = reference(ctx, name, model, schema.as_ref(), &options).await?;
+    phase.done("read the drift reference");
     let drift = drift_from(reference, &scans[0].1, model);
     let skew = (model.drift.skew != Some(false))
         .then(|| drift::compare(&side_of(&scans[0].1), &side_of(&scans[1].1), &model.drift));
+    phase.done("drift and skew");
     write_side_files(ctx, name, &scans)?;
-    Ok(build_report(
-        name,
-        model,
-        &scans,
-        drift.as_ref(),
-        skew.as_ref(),
-    ))
+    phase.done("write the profiles");
+    let report = build_report(name, model, &scans, drift.as_ref(), skew.as_ref());
+    phase.done("build the report");
+    Ok(report)
 }
 
 /// Where a data file to check is.

@@ -213,3 +213,18 @@ pub(crate) async fn joined<T>(task: tokio::task::JoinHandle<T>) -> T {
     task.await
         .unwrap_or_else(|e| std::panic::resume_unwind(e.into_panic()))
 }
+
+/// Logs the time each phase of a step took (`-vv`), for finding where time goes.
+pub(crate) struct Phases(std::cell::Cell<std::time::Instant>);
+
+impl Phases {
+    pub(crate) fn start() -> Phases {
+        Phases(std::cell::Cell::new(std::time::Instant::now()))
+    }
+
+    pub(crate) fn done(&self, what: &str) {
+        let now = std::time::Instant::now();
+        let ms = (now - self.0.replace(now)).as_secs_f64() * 1000.0;
+        tracing::debug!("{what}: {ms:.0} ms");
+    }
+}

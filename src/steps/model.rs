@@ -1,6 +1,6 @@
 //! `train`, `evaluate` and `validate-model`: produce a candidate version and vouch for it.
 
-use super::{Candidate, Ctx};
+use super::{Candidate, Ctx, Phases};
 use crate::chart::mermaid;
 #[cfg(feature = "charts")]
 use crate::chart::{curves, svg};
@@ -806,21 +806,6 @@ fn write_charts(
             Ok(file.to_string())
         })
         .collect()
-}
-
-/// Logs the time each phase of a step took (`-vv`), for finding where time goes.
-struct Phases(std::cell::Cell<Instant>);
-
-impl Phases {
-    fn start() -> Phases {
-        Phases(std::cell::Cell::new(Instant::now()))
-    }
-
-    fn done(&self, what: &str) {
-        let now = Instant::now();
-        let ms = (now - self.0.replace(now)).as_secs_f64() * 1000.0;
-        tracing::debug!("{what}: {ms:.0} ms");
-    }
 }
 
 pub fn lineage_note(m: &Manifest) -> String {
