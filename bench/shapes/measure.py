@@ -13,7 +13,7 @@ import sys
 import pyarrow.parquet as pq
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-# bench/measure.py's wait4 runner and cache warmer (loaded by path: this file has its name).
+# bench/measure.py's runner (wall time, peak RSS from GNU time) and cache warmer (loaded by path: this file has its name).
 _spec = importlib.util.spec_from_file_location("bench_measure", os.path.join(HERE, "..", "measure.py"))
 bench = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(bench)
