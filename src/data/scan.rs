@@ -703,7 +703,7 @@ fn feed_bulk<'a>(
         (Bulk::Texts, Source::Rows(rows, c)) => bulk::texts(f, vocabulary, rows.column(c)),
         (_, Source::Arrow(array)) => match (rule, as_cells(array)) {
             (Bulk::Numbers { .. }, Cells::Numbers(numbers, integer)) => {
-                bulk::typed_numbers(f, rule, integer, numbers.iter())
+                bulk::typed_numbers(f, rule, integer, &numbers)
             }
             (Bulk::Texts, Cells::Text(strings)) => bulk::texts(f, vocabulary, strings.iter()),
             (Bulk::Texts, Cells::Booleans(b)) => bulk::texts(f, vocabulary, shown(&b)),
@@ -1379,14 +1379,7 @@ mod tests {
         #[cfg(feature = "parquet")]
         {
             let pq = dir.path().join("d.parquet");
-            let table = reader::open(&csv, &Default::default()).unwrap();
-            let mut batches = Vec::new();
-            while let Some(b) = table.next_batch() {
-                if let Batch::Rows(rows) = b.unwrap() {
-                    batches.push(rows);
-                }
-            }
-            write_typed_parquet(&pq, &table.names, &batches);
+            typed_parquet_of(&csv, &pq);
             // Its text columns are read as dictionaries where every page is one: the
             // bulk path then learns each entry once per row group.
             let parquet = reader::open(&pq, &Default::default()).unwrap();
@@ -1403,6 +1396,72 @@ mod tests {
                 let a = scan_in(&pq, Some(&bulk), &options, parts, 1).unwrap();
                 assert_same(&a, &b);
                 assert!(a.check.findings.len() >= 5, "{:?}", a.check.findings);
+            }
+        }
+    }
+
+    /// The CSV file at `csv` as Parquet at `path`, typed as [`write_typed_parquet`] does.
+    #[cfg(feature = "parquet")]
+    fn typed_parquet_of(csv: &Path, path: &Path) {
+        let table = reader::open(csv, &Default::default()).unwrap();
+        let mut batches = Vec::new();
+        while let Some(b) = table.next_batch() {
+            if let Batch::Rows(rows) = b.unwrap() {
+                batches.push(rows);
+            }
+        }
+        write_typed_parquet(path, &table.names, &batches);
+    }
+
+    #[cfg(feature = "parquet")]
+    #[test]
+    fn typed_numbers_with_missing_values_match_the_per_cell_path() {
+        // `age` and `x` are missing in some rows (`x` in 2501 of 5000, as null and as
+        // NaN), which their rules allow: the bulk path counts them without a branch per
+        // value. A value out of range sends its batch through the per-value loop, which
+        // names its row.
+        let dir = tempfile::tempdir().unwrap();
+        let (csv, pq) = (dir.path().join("d.csv"), dir.path().join("d.parquet"));
+        let yaml = "columns:\n  id: {type: integer}\n  age: {type: integer, min: 0, max: 80, max_null_share: 0.5}\n  x: {type: float, nullable: true, max: 900}\n";
+        let (bulk, per_cell) = (
+            schema(yaml),
+            schema(&format!("{yaml}duplicate_rows: error\n")),
+        );
+        let options = ScanOptions::default();
+        for out_of_range in [None, Some(2500)] {
+            let mut text = String::from("id,age,x\n");
+            for i in 0..5000 {
+                let age = if i % 5 == 0 {
+                    String::new()
+                } else {
+                    (i % 70).to_string()
+                };
+                let x = match i % 6 {
+                    0 | 3 => String::new(),
+                    1 => "NaN".to_string(),
+                    _ if out_of_range == Some(i) => "950".to_string(),
+                    _ => format!("{}.5", i % 800),
+                };
+                writeln!(text, "{i},{age},{x}").unwrap();
+            }
+            std::fs::write(&csv, text).unwrap();
+            typed_parquet_of(&csv, &pq);
+            let b = scan_in(&pq, Some(&per_cell), &options, 1, 1).unwrap();
+            for parts in [1, 3] {
+                let a = scan_in(&pq, Some(&bulk), &options, parts, 1).unwrap();
+                assert_same(&a, &b);
+                let columns = &a.profile.columns;
+                assert_eq!((columns["age"].nulls, columns["x"].nulls), (1000, 2501));
+                let ranges: Vec<_> = a
+                    .check
+                    .findings
+                    .iter()
+                    .filter(|f| f.check == "range")
+                    .collect();
+                match out_of_range {
+                    None => assert!(ranges.is_empty(), "{ranges:?}"),
+                    Some(i) => assert_eq!(ranges[0].examples[0].row, i as u64 + 1),
+                }
             }
         }
     }
