@@ -1415,21 +1415,21 @@ mod tests {
 
     #[cfg(feature = "parquet")]
     #[test]
-    fn typed_numbers_with_missing_values_match_the_per_cell_path() {
-        // `age` and `x` are missing in some rows (`x` in 2501 of 5000, as null and as
-        // NaN), which their rules allow: the bulk path counts them without a branch per
-        // value. A value out of range sends its batch through the per-value loop, which
-        // names its row.
+    fn missing_values_in_typed_columns_match_the_per_cell_path() {
+        // `age`, `x` and `plan` are missing in some rows (`x` in 2501 of 5000, as null and
+        // as NaN; `plan`, a dictionary, in one row in three), which their rules allow:
+        // the bulk paths count them without a test per row. A value out of rule sends its
+        // batch through the per-value loop, which names its row.
         let dir = tempfile::tempdir().unwrap();
         let (csv, pq) = (dir.path().join("d.csv"), dir.path().join("d.parquet"));
-        let yaml = "columns:\n  id: {type: integer}\n  age: {type: integer, min: 0, max: 80, max_null_share: 0.5}\n  x: {type: float, nullable: true, max: 900}\n";
+        let yaml = "columns:\n  id: {type: integer}\n  age: {type: integer, min: 0, max: 80, max_null_share: 0.5}\n  x: {type: float, nullable: true, max: 900}\n  plan: {type: string, nullable: true, allowed: [basic, pro]}\n";
         let (bulk, per_cell) = (
             schema(yaml),
             schema(&format!("{yaml}duplicate_rows: error\n")),
         );
         let options = ScanOptions::default();
-        for out_of_range in [None, Some(2500)] {
-            let mut text = String::from("id,age,x\n");
+        for out_of_rule in [None, Some(2500)] {
+            let mut text = String::from("id,age,x,plan\n");
             for i in 0..5000 {
                 let age = if i % 5 == 0 {
                     String::new()
@@ -1439,10 +1439,16 @@ mod tests {
                 let x = match i % 6 {
                     0 | 3 => String::new(),
                     1 => "NaN".to_string(),
-                    _ if out_of_range == Some(i) => "950".to_string(),
+                    _ if out_of_rule == Some(i) => "950".to_string(),
                     _ => format!("{}.5", i % 800),
                 };
-                writeln!(text, "{i},{age},{x}").unwrap();
+                let plan = match i % 3 {
+                    0 => "",
+                    _ if out_of_rule == Some(i + 2) => "gold",
+                    1 => "basic",
+                    _ => "pro",
+                };
+                writeln!(text, "{i},{age},{x},{plan}").unwrap();
             }
             std::fs::write(&csv, text).unwrap();
             typed_parquet_of(&csv, &pq);
@@ -1450,18 +1456,18 @@ mod tests {
             for parts in [1, 3] {
                 let a = scan_in(&pq, Some(&bulk), &options, parts, 1).unwrap();
                 assert_same(&a, &b);
-                let columns = &a.profile.columns;
-                assert_eq!((columns["age"].nulls, columns["x"].nulls), (1000, 2501));
-                let ranges: Vec<_> = a
-                    .check
-                    .findings
+                let nulls: Vec<u64> = ["age", "x", "plan"]
                     .iter()
-                    .filter(|f| f.check == "range")
+                    .map(|c| a.profile.columns[*c].nulls)
                     .collect();
-                match out_of_range {
-                    None => assert!(ranges.is_empty(), "{ranges:?}"),
-                    Some(i) => assert_eq!(ranges[0].examples[0].row, i as u64 + 1),
-                }
+                assert_eq!(nulls, [1000, 2501, 1667]);
+                let found = |check: &str| {
+                    let f = a.check.findings.iter().find(|f| f.check == check);
+                    f.map(|f| f.examples[0].row)
+                };
+                let rows = out_of_rule.map(|i| i as u64 + 1);
+                assert_eq!(found("range"), rows);
+                assert_eq!(found("allowed"), rows.map(|r| r - 2));
             }
         }
     }
