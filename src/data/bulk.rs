@@ -363,8 +363,7 @@ pub fn dictionary_texts(
     let missing = keys.null_count();
     let by_bits = keys
         .nulls()
-        .filter(|_| nulls.only_count && missing * 8 >= keys.len())
-        .cloned();
+        .filter(|_| nulls.only_count && missing * 8 >= keys.len());
     if by_bits.is_some() {
         nulls.count += missing as u64;
     }
@@ -401,7 +400,7 @@ pub fn dictionary_texts(
             }
         }
     };
-    match &by_bits {
+    match by_bits {
         Some(valid) => valid
             .valid_indices()
             .for_each(|i| row(i, Some(keys.values()[i] as usize))),
