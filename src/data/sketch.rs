@@ -9,12 +9,17 @@ use std::collections::HashMap;
 /// (DataSketches' figure for all queries at once, 99% confidence); tests check it on
 /// fixed data. Compaction coins come from a seeded generator, so results are
 /// reproducible run to run.
+///
+/// Items are held as [`total_order_key`]s, integers that order as the values do under
+/// `f64::total_cmp`: compactions sort and merge them all the time, and integers compare
+/// faster and without a copy to keys and back each time. JSON holds the values.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Kll {
     pub k: usize,
     pub n: u64,
     /// Level `h` holds items of weight `2^h`.
-    pub levels: Vec<Vec<f64>>,
+    #[serde(with = "keys_as_values")]
+    levels: Vec<Vec<u64>>,
     #[serde(skip)]
     size: usize,
     /// Cached total capacity of the levels; recomputed when a level is added.
@@ -22,12 +27,9 @@ pub struct Kll {
     max_size: usize,
     #[serde(skip)]
     rng: u64,
-    /// Sort keys, kept between compactions.
-    #[serde(skip)]
-    scratch: Vec<u64>,
     /// Room for a merge, kept between compactions (empty between them).
     #[serde(skip)]
-    merged: Vec<f64>,
+    merged: Vec<u64>,
 }
 
 pub const KLL_K: usize = 400;
@@ -49,7 +51,6 @@ impl Kll {
             size: 0,
             max_size: 0,
             rng: 0x9E37_79B9_7F4A_7C15,
-            scratch: Vec::new(),
             merged: Vec::new(),
         }
         .with_capacity()
@@ -75,7 +76,7 @@ impl Kll {
     }
 
     pub fn update(&mut self, x: f64) {
-        self.levels[0].push(x);
+        self.levels[0].push(total_order_key(x));
         self.n += 1;
         self.size += 1;
         // Level 0 may run `k / 2` items over the sketch's capacity: in a deep sketch its
@@ -95,7 +96,7 @@ impl Kll {
                 .saturating_sub(self.size)
                 .max(1);
             let (run, rest) = xs.split_at(room.min(xs.len()));
-            self.levels[0].extend_from_slice(run);
+            self.levels[0].extend(run.iter().map(|&x| total_order_key(x)));
             self.n += run.len() as u64;
             self.size += run.len();
             if self.size >= self.max_size + self.k / 2 {
@@ -122,14 +123,21 @@ impl Kll {
                 let mut items = std::mem::take(&mut self.levels[h]);
                 // Levels above 0 are kept sorted (below); one read back from JSON or
                 // filled by a merge may not be.
-                if h == 0 || !items.is_sorted_by(|a, b| a.total_cmp(b).is_le()) {
-                    sort_total(&mut items, h > 0, &mut self.scratch);
+                if h == 0 {
+                    items.sort_unstable();
+                } else if !items.is_sorted() {
+                    // A few sorted runs, which the stable sort merges in linear time.
+                    items.sort();
                 }
                 // An odd item out stays at this level.
                 let odd = (items.len() % 2 == 1).then(|| items.pop()).flatten();
                 let offset = usize::from(self.coin());
-                let promoted = items.iter().skip(offset).step_by(2).copied();
-                self.promote(h + 1, promoted);
+                // Every other item, kept in place: the level's buffer is emptied next.
+                let half = items.len() / 2;
+                for i in 0..half {
+                    items[i] = items[2 * i + offset];
+                }
+                self.promote(h + 1, &items[..half]);
                 // The level keeps its buffer: it fills up again at once.
                 items.clear();
                 items.extend(odd);
@@ -144,17 +152,10 @@ impl Kll {
 
     /// Merges sorted items into level `h`, which stays sorted if it was: its next
     /// compaction then needs no sort (a merge is linear, the sort was not).
-    fn promote(&mut self, h: usize, items: impl Iterator<Item = f64>) {
+    fn promote(&mut self, h: usize, items: &[u64]) {
         let level = std::mem::take(&mut self.levels[h]);
         let mut out = std::mem::take(&mut self.merged);
-        let mut rest = level.iter().copied().peekable();
-        for x in items {
-            while let Some(y) = rest.next_if(|y| y.total_cmp(&x).is_le()) {
-                out.push(y);
-            }
-            out.push(x);
-        }
-        out.extend(rest);
+        merge_sorted(&level, items, &mut out);
         self.merged = level;
         self.merged.clear();
         self.levels[h] = out;
@@ -168,7 +169,7 @@ impl Kll {
             while self.levels.len() <= h {
                 self.add_level();
             }
-            self.levels[h].push(x);
+            self.levels[h].push(total_order_key(x));
             self.size += 1;
             bits &= bits - 1;
         }
@@ -215,7 +216,10 @@ impl Kll {
             .levels
             .iter()
             .enumerate()
-            .flat_map(|(h, items)| items.iter().map(move |&v| (v, (1u64 << h) as f64)))
+            .flat_map(|(h, items)| {
+                let w = (1u64 << h) as f64;
+                items.iter().map(move |&k| (key_value(k), w))
+            })
             .collect();
         out.sort_unstable_by(|a, b| a.0.total_cmp(&b.0));
         out
@@ -250,7 +254,7 @@ impl Kll {
         for (h, items) in self.levels.iter().enumerate() {
             let w = (1u64 << h) as f64;
             total += w * items.len() as f64;
-            below += w * items.iter().filter(|&&v| v <= x).count() as f64;
+            below += w * items.iter().filter(|&&k| key_value(k) <= x).count() as f64;
         }
         if total == 0.0 {
             0.0
@@ -274,23 +278,46 @@ pub(crate) fn total_order_key(x: f64) -> u64 {
     }
 }
 
-/// Sorts as `f64::total_cmp` orders, through integer keys: sorting is most of a
-/// sketch update's cost, and integers compare faster than `total_cmp` does. `runs`: the
-/// items are a few sorted runs (a level above 0 gets a sorted half at each compaction
-/// below it), which the stable sort merges in linear time.
-fn sort_total(items: &mut [f64], runs: bool, keys: &mut Vec<u64>) {
-    let value = |k: u64| f64::from_bits(if k & SIGN != 0 { k & !SIGN } else { !k });
-    keys.clear();
-    keys.extend(items.iter().map(|&x| total_order_key(x)));
-    if runs {
-        keys.sort();
-    } else {
-        keys.sort_unstable();
+/// Appends the merge of two sorted runs to `out`, `a`'s item first of equal ones. No
+/// branch on which run gives the next item: at the levels where the two interleave at
+/// random, a mispredicted branch per item was most of a merge's cost.
+fn merge_sorted(a: &[u64], b: &[u64], out: &mut Vec<u64>) {
+    out.reserve(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (x, y) = (a[i], b[j]);
+        let take_a = x <= y;
+        out.push(if take_a { x } else { y });
+        i += usize::from(take_a);
+        j += usize::from(!take_a);
     }
-    items
-        .iter_mut()
-        .zip(keys.iter())
-        .for_each(|(x, &k)| *x = value(k));
+    out.extend_from_slice(&a[i..]);
+    out.extend_from_slice(&b[j..]);
+}
+
+/// The value of a [`total_order_key`].
+fn key_value(k: u64) -> f64 {
+    f64::from_bits(if k & SIGN != 0 { k & !SIGN } else { !k })
+}
+
+/// A sketch's levels of keys as levels of values in JSON.
+mod keys_as_values {
+    use super::{key_value, total_order_key};
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+    pub fn serialize<S: Serializer>(levels: &[Vec<u64>], s: S) -> Result<S::Ok, S::Error> {
+        let values: Vec<Vec<f64>> = levels
+            .iter()
+            .map(|l| l.iter().map(|&k| key_value(k)).collect())
+            .collect();
+        values.serialize(s)
+    }
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Vec<u64>>, D::Error> {
+        let values = Vec::<Vec<f64>>::deserialize(d)?;
+        Ok(values
+            .into_iter()
+            .map(|l| l.into_iter().map(total_order_key).collect())
+            .collect())
+    }
 }
 
 /// Most distinct values a [`Distribution`] counts by value before it turns to sketches.
@@ -581,7 +608,7 @@ mod tests {
         let data = stream(200_000, 3);
         let (head, tail) = data.split_at(100_000);
         let mut a = sketch(head);
-        let sorted = |s: &Kll| s.levels[1..].iter().all(|l| l.is_sorted_by(|x, y| x <= y));
+        let sorted = |s: &Kll| s.levels[1..].iter().all(|l| l.is_sorted());
         assert!(sorted(&a) && a.levels.len() > 3);
         // As a sketch read back from JSON may be: levels above 0 in any order. Its
         // compactions give the same items as the sorted one's.
@@ -596,9 +623,9 @@ mod tests {
         assert!(sorted(&a));
     }
 
-    fn sorted_copy(level: &[f64]) -> Vec<f64> {
+    fn sorted_copy(level: &[u64]) -> Vec<u64> {
         let mut v = level.to_vec();
-        v.sort_by(f64::total_cmp);
+        v.sort();
         v
     }
 
@@ -622,8 +649,8 @@ mod tests {
     }
 
     #[test]
-    fn integer_key_sort_orders_as_total_cmp() {
-        let mut items = vec![
+    fn keys_order_as_total_cmp_and_give_back_their_values() {
+        let items = [
             3.5,
             -0.0,
             0.0,
@@ -634,11 +661,31 @@ mod tests {
             2.0,
             -2.0,
         ];
-        let mut expected = items.clone();
+        let mut expected = items.to_vec();
         expected.sort_by(f64::total_cmp);
-        sort_total(&mut items, false, &mut Vec::new());
-        let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
-        assert_eq!(bits(&items), bits(&expected));
+        let mut keys: Vec<u64> = items.iter().map(|&x| total_order_key(x)).collect();
+        keys.sort_unstable();
+        let back: Vec<u64> = keys.iter().map(|&k| key_value(k).to_bits()).collect();
+        let bits: Vec<u64> = expected.iter().map(|x| x.to_bits()).collect();
+        assert_eq!(back, bits);
+    }
+
+    #[test]
+    fn a_sketch_read_back_from_json_holds_the_same_values() {
+        let mut sketch = Kll::default();
+        stream(20_000, 5)
+            .iter()
+            .map(|x| x - 50.0)
+            .for_each(|x| sketch.update(x));
+        let json = serde_json::to_string(&sketch).unwrap();
+        let first_level = sketch.levels.iter().find(|l| !l.is_empty()).unwrap();
+        assert!(json.contains(&format!("{}", key_value(first_level[0]))));
+        let back: Kll = serde_json::from_str(&json).unwrap();
+        assert_eq!(back.levels, sketch.levels);
+        assert_eq!(
+            back.quantiles(&[0.1, 0.5, 0.9]),
+            sketch.quantiles(&[0.1, 0.5, 0.9])
+        );
     }
 
     #[test]
