@@ -11,6 +11,7 @@ use super::schema::{Bulk, Cell, ColumnCheck, ColumnType};
 use super::vocabulary::{Known, Vocabulary};
 use arrow_array::types::Int32Type;
 use arrow_array::{Array, ArrayRef, DictionaryArray, Float64Array, StringArray};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// One column of one batch, and where its findings go.
@@ -172,9 +173,20 @@ pub fn typed_numbers(mut f: Feed, bulk: Bulk, integer: bool, numbers: &Float64Ar
 /// The present numbers of a typed column (NaN is missing), when every one of them passes
 /// the rule; `None` when one does not, for the per-value loop to name it. One pass with
 /// no branch per value: missing values fall anywhere, and a branch on each was
-/// mispredicted as often as a column is half missing.
-fn all_passing(bulk: Bulk, integer: bool, numbers: &Float64Array) -> Option<Vec<f64>> {
+/// mispredicted as often as a column is half missing. A column with nothing missing is
+/// its own list of present numbers, borrowed.
+fn all_passing(bulk: Bulk, integer: bool, numbers: &Float64Array) -> Option<Cow<'_, [f64]>> {
     let values = numbers.values();
+    if numbers.null_count() == 0 {
+        let (mut nan, mut pass) = (false, true);
+        for &x in values.iter() {
+            nan |= x.is_nan();
+            pass &= x.is_nan() | bulk.number_passes(x, integer);
+        }
+        if !nan {
+            return pass.then_some(Cow::Borrowed(&values[..]));
+        }
+    }
     let mut xs = vec![0.0; values.len()];
     let (mut kept, mut pass) = (0, true);
     let mut take = |x: f64, valid: bool| {
@@ -191,7 +203,7 @@ fn all_passing(bulk: Bulk, integer: bool, numbers: &Float64Array) -> Option<Vec<
         None => values.iter().for_each(|&x| take(x, true)),
     }
     xs.truncate(kept);
-    pass.then_some(xs)
+    pass.then_some(Cow::Owned(xs))
 }
 
 /// Text values (`None`: empty or missing) of a [`Bulk::Texts`] column. `vocabulary`:

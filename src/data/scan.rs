@@ -1418,18 +1418,19 @@ mod tests {
     fn missing_values_in_typed_columns_match_the_per_cell_path() {
         // `age`, `x` and `plan` are missing in some rows (`x` in 2501 of 5000, as null and
         // as NaN; `plan`, a dictionary, in one row in three), which their rules allow:
-        // the bulk paths count them without a test per row. A value out of rule sends its
-        // batch through the per-value loop, which names its row.
+        // the bulk paths count them without a test per row. `y` has no nulls but a NaN in
+        // one row in seven, `z` neither: it is its own list of numbers. A value out of
+        // rule sends its batch through the per-value loop, which names its row.
         let dir = tempfile::tempdir().unwrap();
         let (csv, pq) = (dir.path().join("d.csv"), dir.path().join("d.parquet"));
-        let yaml = "columns:\n  id: {type: integer}\n  age: {type: integer, min: 0, max: 80, max_null_share: 0.5}\n  x: {type: float, nullable: true, max: 900}\n  plan: {type: string, nullable: true, allowed: [basic, pro]}\n";
+        let yaml = "columns:\n  id: {type: integer}\n  age: {type: integer, min: 0, max: 80, max_null_share: 0.5}\n  x: {type: float, nullable: true, max: 900}\n  plan: {type: string, nullable: true, allowed: [basic, pro]}\n  y: {type: float, nullable: true, min: 0}\n  z: {type: float, max: 1000}\n";
         let (bulk, per_cell) = (
             schema(yaml),
             schema(&format!("{yaml}duplicate_rows: error\n")),
         );
         let options = ScanOptions::default();
         for out_of_rule in [None, Some(2500)] {
-            let mut text = String::from("id,age,x,plan\n");
+            let mut text = String::from("id,age,x,plan,y,z\n");
             for i in 0..5000 {
                 let age = if i % 5 == 0 {
                     String::new()
@@ -1448,7 +1449,17 @@ mod tests {
                     1 => "basic",
                     _ => "pro",
                 };
-                writeln!(text, "{i},{age},{x},{plan}").unwrap();
+                let y = match i % 7 {
+                    0 => "NaN".to_string(),
+                    _ if out_of_rule == Some(i + 4) => "-1".to_string(),
+                    _ => format!("{}.25", i % 90),
+                };
+                let z = if out_of_rule == Some(i + 1) {
+                    1001
+                } else {
+                    i % 1000
+                };
+                writeln!(text, "{i},{age},{x},{plan},{y},{z}.5").unwrap();
             }
             std::fs::write(&csv, text).unwrap();
             typed_parquet_of(&csv, &pq);
@@ -1456,23 +1467,27 @@ mod tests {
             for parts in [1, 3] {
                 let a = scan_in(&pq, Some(&bulk), &options, parts, 1).unwrap();
                 assert_same(&a, &b);
-                let nulls: Vec<u64> = ["age", "x", "plan"]
+                let nulls: Vec<u64> = ["age", "x", "plan", "y", "z"]
                     .iter()
                     .map(|c| a.profile.columns[*c].nulls)
                     .collect();
-                assert_eq!(nulls, [1000, 2501, 1667]);
-                let found = |check: &str| {
-                    let f = a.check.findings.iter().find(|f| f.check == check);
-                    f.map(|f| f.examples[0].row)
+                assert_eq!(nulls, [1000, 2501, 1667, 715, 0]);
+                let found = |column: &str| {
+                    let f = a.check.findings.iter();
+                    let mut f = f.filter(|f| f.column.as_deref() == Some(column));
+                    f.next().map(|f| f.examples[0].row)
                 };
                 let rows = out_of_rule.map(|i| i as u64 + 1);
-                assert_eq!(found("range"), rows);
-                assert_eq!(found("allowed"), rows.map(|r| r - 2));
+                assert_eq!(found("x"), rows);
+                assert_eq!(found("plan"), rows.map(|r| r - 2));
+                assert_eq!(found("y"), rows.map(|r| r - 4));
+                assert_eq!(found("z"), rows.map(|r| r - 1));
             }
         }
     }
 
-    /// `id`, `age` as Int64 and `x` as Float64 where they parse, the rest as strings.
+    /// `id`, `age` as Int64 and `x`, `y`, `z` as Float64 where they parse, the rest as
+    /// strings.
     #[cfg(feature = "parquet")]
     fn write_typed_parquet(path: &Path, names: &[String], batches: &[RowBatch]) {
         use arrow_array::{Float64Array, Int64Array, RecordBatch, StringArray};
@@ -1485,11 +1500,11 @@ mod tests {
             .iter()
             .enumerate()
             .map(|(c, name)| {
-                let array: ArrayRef = match c {
-                    0 | 1 => std::sync::Arc::new(Int64Array::from_iter(
+                let array: ArrayRef = match name.as_str() {
+                    "id" | "age" => std::sync::Arc::new(Int64Array::from_iter(
                         column(c).map(|v| v.and_then(|v| v.parse::<i64>().ok())),
                     )),
-                    2 => std::sync::Arc::new(Float64Array::from_iter(
+                    "x" | "y" | "z" => std::sync::Arc::new(Float64Array::from_iter(
                         column(c).map(|v| v.and_then(|v| v.trim().parse::<f64>().ok())),
                     )),
                     _ => std::sync::Arc::new(StringArray::from_iter(column(c))),
