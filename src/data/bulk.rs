@@ -10,7 +10,7 @@ use super::profile::ColumnBuilder;
 use super::schema::{Bulk, Cell, ColumnCheck, ColumnType};
 use super::vocabulary::{Known, Vocabulary};
 use arrow_array::types::Int32Type;
-use arrow_array::{Array, ArrayRef, DictionaryArray, Float64Array, StringArray};
+use arrow_array::{Array, ArrayRef, BooleanArray, DictionaryArray, Float64Array, StringArray};
 use std::borrow::Cow;
 use std::collections::HashMap;
 
@@ -214,27 +214,43 @@ pub fn texts<'t>(
     vocabulary: &mut Option<Vocabulary>,
     cells: impl Iterator<Item = Option<&'t str>>,
 ) {
-    // The frame's labels come from the profile's names, one per distinct value while
-    // they last; past them the frame reads the cells itself.
-    let labels = (f.parsed.is_some() && !f.profile.names_full()).then(Labeller::default);
-    if !texts_by_value(f, vocabulary.as_mut(), labels, cells) {
-        *vocabulary = None;
+    texts_of_rows(f, vocabulary, cells.enumerate(), 0);
+}
+
+/// [`texts`] of an Arrow column. Where many rows are missing (one in eight or more) and
+/// only counted, they are counted at once and the present rows visited by their bits,
+/// as [`dictionary_texts`] does: a test per row was mispredicted as often as a column
+/// is half missing.
+pub fn strings(f: Feed, vocabulary: &mut Option<Vocabulary>, column: &StringArray) {
+    let missing = column.null_count();
+    let labelled = f.parsed.is_some() && !f.profile.names_full();
+    match column.nulls() {
+        Some(valid) if !labelled && f.check.nulls_only_count() && missing * 8 >= column.len() => {
+            let present = valid.valid_indices().map(|i| (i, Some(column.value(i))));
+            texts_of_rows(f, vocabulary, present, missing as u64);
+        }
+        _ => texts(f, vocabulary, column.iter()),
     }
 }
 
-/// [`texts`] value by value; with a vocabulary a value seen before costs one lookup,
-/// without one (a column of mostly new values) each is checked and counted as it comes.
-/// With `labels`, each row's value is also handed to the frame ([`Parsed::Labels`]).
-/// Returns false when the vocabulary no longer pays (see [`Vocabulary::pays`]).
-fn texts_by_value<'t>(
+/// [`texts`] of the rows given with their indices, value by value; `missing`: rows left
+/// out as missing, already counted. With a vocabulary a value seen before costs one
+/// lookup, without one (a column of mostly new values) each is checked and counted as
+/// it comes. When the frame is read beside, each row's value is also handed to it
+/// ([`Parsed::Labels`]).
+fn texts_of_rows<'t>(
     mut f: Feed,
-    vocabulary: Option<&mut Vocabulary>,
-    mut labels: Option<Labeller<'t>>,
-    cells: impl Iterator<Item = Option<&'t str>>,
-) -> bool {
-    let mut lookup = Lookup::new(vocabulary);
+    vocabulary: &mut Option<Vocabulary>,
+    rows: impl Iterator<Item = (usize, Option<&'t str>)>,
+    missing: u64,
+) {
+    // The frame's labels come from the profile's names, one per distinct value while
+    // they last; past them the frame reads the cells itself.
+    let mut labels = (f.parsed.is_some() && !f.profile.names_full()).then(Labeller::default);
+    let mut lookup = Lookup::new(vocabulary.as_mut());
     let mut nulls = Nulls::of(&f);
-    for (i, value) in cells.enumerate() {
+    nulls.count += missing;
+    for (i, value) in rows {
         let Cell::Text(t) = value.map_or(Cell::Null, Cell::of_text) else {
             nulls.add(&mut f, i);
             if let Some(labels) = &mut labels {
@@ -254,7 +270,9 @@ fn texts_by_value<'t>(
     if let (Some(labels), Some(to)) = (labels, f.parsed.take()) {
         *to = labels.parsed();
     }
-    lookup.pays()
+    if !lookup.pays() {
+        *vocabulary = None;
+    }
 }
 
 /// Each row of a batch's column as an index into the batch's distinct values, for the
@@ -342,6 +360,41 @@ impl<'v> Lookup<'v> {
         self.vocabulary
             .as_deref()
             .is_none_or(|v| v.pays(self.found, self.missed))
+    }
+}
+
+/// A boolean column of a [`Bulk::Texts`] rule, its values shown as `true` and `false`
+/// as a cast shows them. Two values: each is looked up once per batch and counted from
+/// the bits, where the text path hashed `"true"` or `"false"` per row. Rows are visited
+/// one by one only where they are needed: for the frame's labels, for a value out of
+/// rule, or for missing values that are findings row by row.
+pub fn booleans(mut f: Feed, vocabulary: &mut Option<Vocabulary>, column: &BooleanArray) {
+    let shown = |v: bool| if v { "true" } else { "false" };
+    let cells = || column.iter().map(|v| v.map(shown));
+    let missing = column.null_count();
+    let labelled = f.parsed.is_some() && !f.profile.names_full();
+    let per_row = missing > 0 && !f.check.nulls_only_count();
+    let passes = [true, false].iter().all(|&v| f.check.text_passes(shown(v)));
+    if labelled || per_row || !passes {
+        return texts(f, vocabulary, cells());
+    }
+    let trues = column.true_count();
+    let counts = [(true, trues), (false, column.len() - missing - trues)];
+    let mut lookup = Lookup::new(vocabulary.as_mut());
+    // In any order: a profile lists its values by count, then by name.
+    for (value, n) in counts.into_iter().filter(|&(_, n)| n > 0) {
+        let known = lookup.known(&mut f, shown(value));
+        if n > 1 {
+            f.profile.seen_again(shown(value), known.name, n as u64 - 1);
+        }
+    }
+    let nulls = Nulls {
+        only_count: true,
+        count: missing as u64,
+    };
+    nulls.finish(&mut f);
+    if !lookup.pays() {
+        *vocabulary = None;
     }
 }
 

@@ -705,8 +705,8 @@ fn feed_bulk<'a>(
             (Bulk::Numbers { .. }, Cells::Numbers(numbers, integer)) => {
                 bulk::typed_numbers(f, rule, integer, &numbers)
             }
-            (Bulk::Texts, Cells::Text(strings)) => bulk::texts(f, vocabulary, strings.iter()),
-            (Bulk::Texts, Cells::Booleans(b)) => bulk::texts(f, vocabulary, shown(&b)),
+            (Bulk::Texts, Cells::Text(strings)) => bulk::strings(f, vocabulary, &strings),
+            (Bulk::Texts, Cells::Booleans(b)) => bulk::booleans(f, vocabulary, &b),
             _ => return false,
         },
     }
@@ -1419,18 +1419,21 @@ mod tests {
         // `age`, `x` and `plan` are missing in some rows (`x` in 2501 of 5000, as null and
         // as NaN; `plan`, a dictionary, in one row in three), which their rules allow:
         // the bulk paths count them without a test per row. `y` has no nulls but a NaN in
-        // one row in seven, `z` neither: it is its own list of numbers. A value out of
-        // rule sends its batch through the per-value loop, which names its row.
+        // one row in seven, `z` neither: it is its own list of numbers. Booleans `b1`
+        // (missing in one row in four, counted) and `b2` (missing only out of rule) are
+        // counted from their bits, and so are the present rows of `note`, plain text
+        // missing in one row in three. A value out of rule sends its batch through the
+        // per-value loop, which names its row.
         let dir = tempfile::tempdir().unwrap();
         let (csv, pq) = (dir.path().join("d.csv"), dir.path().join("d.parquet"));
-        let yaml = "columns:\n  id: {type: integer}\n  age: {type: integer, min: 0, max: 80, max_null_share: 0.5}\n  x: {type: float, nullable: true, max: 900}\n  plan: {type: string, nullable: true, allowed: [basic, pro]}\n  y: {type: float, nullable: true, min: 0}\n  z: {type: float, max: 1000}\n";
+        let yaml = "columns:\n  id: {type: integer}\n  age: {type: integer, min: 0, max: 80, max_null_share: 0.5}\n  x: {type: float, nullable: true, max: 900}\n  plan: {type: string, nullable: true, allowed: [basic, pro]}\n  y: {type: float, nullable: true, min: 0}\n  z: {type: float, max: 1000}\n  b1: {type: boolean, max_null_share: 0.3}\n  b2: {type: boolean}\n  note: {type: string, max_null_share: 0.4, pattern: 'n[0-9]+'}\n";
         let (bulk, per_cell) = (
             schema(yaml),
             schema(&format!("{yaml}duplicate_rows: error\n")),
         );
         let options = ScanOptions::default();
         for out_of_rule in [None, Some(2500)] {
-            let mut text = String::from("id,age,x,plan,y,z\n");
+            let mut text = String::from("id,age,x,plan,y,z,b1,b2,note\n");
             for i in 0..5000 {
                 let age = if i % 5 == 0 {
                     String::new()
@@ -1459,7 +1462,18 @@ mod tests {
                 } else {
                     i % 1000
                 };
-                writeln!(text, "{i},{age},{x},{plan},{y},{z}.5").unwrap();
+                let b1 = ["", "false", "true", "true"][i % 4];
+                let b2 = if out_of_rule == Some(i + 3) {
+                    ""
+                } else {
+                    ["true", "false"][i % 3 / 2]
+                };
+                let note = match i % 3 {
+                    0 => String::new(),
+                    _ if out_of_rule == Some(i + 5) => "bad".to_string(),
+                    _ => format!("n{i}"),
+                };
+                writeln!(text, "{i},{age},{x},{plan},{y},{z}.5,{b1},{b2},{note}").unwrap();
             }
             std::fs::write(&csv, text).unwrap();
             typed_parquet_of(&csv, &pq);
@@ -1467,11 +1481,14 @@ mod tests {
             for parts in [1, 3] {
                 let a = scan_in(&pq, Some(&bulk), &options, parts, 1).unwrap();
                 assert_same(&a, &b);
-                let nulls: Vec<u64> = ["age", "x", "plan", "y", "z"]
+                let nulls: Vec<u64> = ["age", "x", "plan", "y", "z", "b1", "note"]
                     .iter()
                     .map(|c| a.profile.columns[*c].nulls)
                     .collect();
-                assert_eq!(nulls, [1000, 2501, 1667, 715, 0]);
+                assert_eq!(nulls, [1000, 2501, 1667, 715, 0, 1250, 1667]);
+                let b1 = a.profile.columns["b1"].categories.as_ref().unwrap();
+                let b1: Vec<_> = b1.counts.iter().map(|(v, n)| (v.as_str(), *n)).collect();
+                assert_eq!(b1, [("true", 2500), ("false", 1250)]);
                 let found = |column: &str| {
                     let f = a.check.findings.iter();
                     let mut f = f.filter(|f| f.column.as_deref() == Some(column));
@@ -1482,12 +1499,14 @@ mod tests {
                 assert_eq!(found("plan"), rows.map(|r| r - 2));
                 assert_eq!(found("y"), rows.map(|r| r - 4));
                 assert_eq!(found("z"), rows.map(|r| r - 1));
+                assert_eq!(found("b2"), rows.map(|r| r - 3));
+                assert_eq!(found("note"), rows.map(|r| r - 5));
             }
         }
     }
 
-    /// `id`, `age` as Int64 and `x`, `y`, `z` as Float64 where they parse, the rest as
-    /// strings.
+    /// `id`, `age` as Int64, `x`, `y`, `z` as Float64 and `b1`, `b2` as booleans where
+    /// they parse, the rest as strings.
     #[cfg(feature = "parquet")]
     fn write_typed_parquet(path: &Path, names: &[String], batches: &[RowBatch]) {
         use arrow_array::{Float64Array, Int64Array, RecordBatch, StringArray};
@@ -1507,6 +1526,9 @@ mod tests {
                     "x" | "y" | "z" => std::sync::Arc::new(Float64Array::from_iter(
                         column(c).map(|v| v.and_then(|v| v.trim().parse::<f64>().ok())),
                     )),
+                    "b1" | "b2" => std::sync::Arc::new(arrow_array::BooleanArray::from_iter(
+                        column(c).map(|v| v.and_then(|v| v.parse::<bool>().ok())),
+                    )),
                     _ => std::sync::Arc::new(StringArray::from_iter(column(c))),
                 };
                 (name.clone(), array)
@@ -1514,9 +1536,10 @@ mod tests {
             .collect();
         let batch = RecordBatch::try_from_iter(arrays).unwrap();
         let file = std::fs::File::create(path).unwrap();
-        // Row groups of 7000 rows: several dictionaries per column.
+        // Row groups of 7000 rows: several dictionaries per column; `note` as plain text.
         let props = parquet::file::properties::WriterProperties::builder()
             .set_max_row_group_row_count(Some(7000))
+            .set_column_dictionary_enabled("note".into(), false)
             .build();
         let mut w =
             parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
