@@ -45,12 +45,17 @@ impl Pattern {
 /// A row of byte sets, each repeated between `min` and `max` times, matched greedily.
 /// Greedy matching is exact when a run that may take a variable count never shares a
 /// byte with a run that may follow it directly ([`Runs::of`] checks that).
+///
+/// A byte is tested against a set by one load: `classes[byte]` has a bit for each of
+/// the pattern's distinct sets that holds the byte (at most 64 of them), and a run
+/// carries its set's bit.
 #[derive(Debug, Clone)]
 struct Runs {
     runs: Vec<Run>,
-    /// When every run has a fixed count (codes, dates, UUIDs): the set of each byte of
-    /// a matching value, in order.
-    fixed: Option<Vec<ByteSet>>,
+    classes: Box<[u64; 256]>,
+    /// When every run has a fixed count (codes, dates, UUIDs): the set bit of each byte
+    /// of a matching value, in order.
+    fixed: Option<Vec<u64>>,
     /// Some set stands for a character class that also holds non-ASCII characters: a
     /// byte of a multi-byte character cannot be tested against it alone, so values that
     /// are not ASCII go to the regular expression.
@@ -60,6 +65,8 @@ struct Runs {
 #[derive(Debug, Clone)]
 struct Run {
     bytes: ByteSet,
+    /// The bit of `bytes` in [`Runs::classes`].
+    bit: u64,
     min: u32,
     max: u32,
 }
@@ -97,6 +104,7 @@ impl Runs {
     fn of(hir: &Hir) -> Option<Runs> {
         let mut runs = Runs {
             runs: Vec::new(),
+            classes: Box::new([0; 256]),
             fixed: None,
             wider: false,
         };
@@ -116,21 +124,45 @@ impl Runs {
         if runs.runs.len() > MAX_RUNS || !runs.greedy_is_exact() {
             return None;
         }
+        runs.number_sets()?;
         runs.fixed = runs.flat();
         Some(runs)
     }
 
-    /// The set of each byte, when every run has a fixed count and there are not too
+    /// Gives each distinct set a bit and fills [`Runs::classes`]; `None` past 64 sets.
+    fn number_sets(&mut self) -> Option<()> {
+        let mut sets: Vec<ByteSet> = Vec::new();
+        for run in &mut self.runs {
+            let j = match sets.iter().position(|s| *s == run.bytes) {
+                Some(j) => j,
+                None => {
+                    sets.push(run.bytes);
+                    sets.len() - 1
+                }
+            };
+            run.bit = 1u64.checked_shl(j as u32)?;
+        }
+        for (b, class) in self.classes.iter_mut().enumerate() {
+            *class = sets
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| s.contains(b as u8))
+                .fold(0, |c, (j, _)| c | 1 << j);
+        }
+        Some(())
+    }
+
+    /// The set bit of each byte, when every run has a fixed count and there are not too
     /// many bytes.
-    fn flat(&self) -> Option<Vec<ByteSet>> {
-        let mut bytes = Vec::new();
+    fn flat(&self) -> Option<Vec<u64>> {
+        let mut bits = Vec::new();
         for run in &self.runs {
-            if run.min != run.max || bytes.len() + run.min as usize > MAX_FIXED {
+            if run.min != run.max || bits.len() + run.min as usize > MAX_FIXED {
                 return None;
             }
-            bytes.extend(std::iter::repeat_n(run.bytes, run.min as usize));
+            bits.extend(std::iter::repeat_n(run.bit, run.min as usize));
         }
-        Some(bytes)
+        Some(bits)
     }
 
     /// Appends `hir` repeated between `min` and `max` times.
@@ -139,6 +171,7 @@ impl Runs {
             HirKind::Literal(literal) => match &*literal.0 {
                 [byte] => self.runs.push(Run {
                     bytes: ByteSet::of(*byte),
+                    bit: 0,
                     min,
                     max,
                 }),
@@ -146,6 +179,7 @@ impl Runs {
                 bytes if (min, max) == (1, 1) => {
                     self.runs.extend(bytes.iter().map(|&b| Run {
                         bytes: ByteSet::of(b),
+                        bit: 0,
                         min: 1,
                         max: 1,
                     }));
@@ -155,7 +189,12 @@ impl Runs {
             HirKind::Class(class) => {
                 let (bytes, wider) = ascii_part(class)?;
                 self.wider |= wider;
-                self.runs.push(Run { bytes, min, max });
+                self.runs.push(Run {
+                    bytes,
+                    bit: 0,
+                    min,
+                    max,
+                });
             }
             HirKind::Repetition(r) if (min, max) == (1, 1) => {
                 self.push(&r.sub, r.min, r.max.unwrap_or(u32::MAX))?;
@@ -197,10 +236,13 @@ impl Runs {
         if self.wider && !value.is_ascii() {
             return None;
         }
-        if let Some(bytes) = &self.fixed {
-            return Some(
-                value.len() == bytes.len() && value.iter().zip(bytes).all(|(&b, s)| s.contains(b)),
-            );
+        let classes = &*self.classes;
+        if let Some(bits) = &self.fixed {
+            // Every byte tested, without a branch per byte: values mostly match.
+            let all = value.iter().zip(bits).fold(true, |ok, (&b, &bit)| {
+                ok & (classes[usize::from(b)] & bit != 0)
+            });
+            return Some(value.len() == bits.len() && all);
         }
         let mut at = 0;
         for run in &self.runs {
@@ -208,7 +250,7 @@ impl Runs {
             let cap = rest.len().min(run.max as usize);
             let taken = rest[..cap]
                 .iter()
-                .position(|&b| !run.bytes.contains(b))
+                .position(|&b| classes[usize::from(b)] & run.bit == 0)
                 .unwrap_or(cap);
             if taken < run.min as usize {
                 return Some(false);
@@ -368,5 +410,15 @@ mod tests {
             assert!(!Pattern::new(p).unwrap().is_shape(), "{p:?}");
         }
         assert!(Pattern::new("[").is_none());
+        // A shape tells its distinct sets apart by a bit each: 64 at most.
+        let sets64: String = ('a'..='z')
+            .chain('A'..='Z')
+            .chain('0'..='9')
+            .chain(['_', '@'])
+            .collect();
+        let shape = Pattern::new(&sets64).unwrap();
+        assert!(shape.is_shape() && shape.is_match(&sets64));
+        assert!(!shape.is_match(&sets64.replace('@', "_")));
+        assert!(!Pattern::new(&format!("{sets64}%")).unwrap().is_shape());
     }
 }
