@@ -28,6 +28,12 @@ pub struct Feed<'s, 'a> {
 }
 
 impl Feed<'_, '_> {
+    /// Whether the frame read beside takes each row's value from the profile's names:
+    /// while there are names to give (past them it reads the cells itself).
+    fn labelled(&self) -> bool {
+        self.parsed.is_some() && !self.profile.names_full()
+    }
+
     /// The per-cell check of row `i`.
     fn check(&mut self, i: usize, cell: Cell, number: Option<f64>) {
         if self.check.cell(self.first + i as u64, cell, number) {
@@ -223,9 +229,10 @@ pub fn texts<'t>(
 /// is half missing.
 pub fn strings(f: Feed, vocabulary: &mut Option<Vocabulary>, column: &StringArray) {
     let missing = column.null_count();
-    let labelled = f.parsed.is_some() && !f.profile.names_full();
     match column.nulls() {
-        Some(valid) if !labelled && f.check.nulls_only_count() && missing * 8 >= column.len() => {
+        Some(valid)
+            if !f.labelled() && f.check.nulls_only_count() && missing * 8 >= column.len() =>
+        {
             let present = valid.valid_indices().map(|i| (i, Some(column.value(i))));
             texts_of_rows(f, vocabulary, present, missing as u64);
         }
@@ -244,9 +251,7 @@ fn texts_of_rows<'t>(
     rows: impl Iterator<Item = (usize, Option<&'t str>)>,
     missing: u64,
 ) {
-    // The frame's labels come from the profile's names, one per distinct value while
-    // they last; past them the frame reads the cells itself.
-    let mut labels = (f.parsed.is_some() && !f.profile.names_full()).then(Labeller::default);
+    let mut labels = f.labelled().then(Labeller::default);
     let mut lookup = Lookup::new(vocabulary.as_mut());
     let mut nulls = Nulls::of(&f);
     nulls.count += missing;
@@ -369,32 +374,43 @@ impl<'v> Lookup<'v> {
 /// one by one only where they are needed: for the frame's labels, for a value out of
 /// rule, or for missing values that are findings row by row.
 pub fn booleans(mut f: Feed, vocabulary: &mut Option<Vocabulary>, column: &BooleanArray) {
-    let shown = |v: bool| if v { "true" } else { "false" };
-    let cells = || column.iter().map(|v| v.map(shown));
     let missing = column.null_count();
-    let labelled = f.parsed.is_some() && !f.profile.names_full();
     let per_row = missing > 0 && !f.check.nulls_only_count();
-    let passes = [true, false].iter().all(|&v| f.check.text_passes(shown(v)));
-    if labelled || per_row || !passes {
-        return texts(f, vocabulary, cells());
+    let passes = [true, false]
+        .iter()
+        .all(|&v| f.check.text_passes(as_text(v)));
+    if f.labelled() || per_row || !passes {
+        return texts(f, vocabulary, shown(column));
     }
     let trues = column.true_count();
     let counts = [(true, trues), (false, column.len() - missing - trues)];
     let mut lookup = Lookup::new(vocabulary.as_mut());
     // In any order: a profile lists its values by count, then by name.
     for (value, n) in counts.into_iter().filter(|&(_, n)| n > 0) {
-        let known = lookup.known(&mut f, shown(value));
+        let known = lookup.known(&mut f, as_text(value));
         if n > 1 {
-            f.profile.seen_again(shown(value), known.name, n as u64 - 1);
+            f.profile
+                .seen_again(as_text(value), known.name, n as u64 - 1);
         }
     }
-    let nulls = Nulls {
-        only_count: true,
-        count: missing as u64,
-    };
+    let mut nulls = Nulls::of(&f);
+    nulls.count += missing as u64;
     nulls.finish(&mut f);
     if !lookup.pays() {
         *vocabulary = None;
+    }
+}
+
+/// Booleans as text, as a cast would show them, without building the strings.
+pub fn shown(b: &BooleanArray) -> impl Iterator<Item = Option<&'static str>> + '_ {
+    b.iter().map(|v| v.map(as_text))
+}
+
+fn as_text(v: bool) -> &'static str {
+    if v {
+        "true"
+    } else {
+        "false"
     }
 }
 
@@ -411,7 +427,7 @@ pub fn dictionary_texts(
 ) {
     let raw = |k: usize| values.is_valid(k).then(|| values.value(k));
     let text = |k: usize| raw(k).map(Cell::of_text);
-    if f.parsed.is_some() && !f.profile.names_full() {
+    if f.labelled() {
         let cells = column
             .keys()
             .iter()

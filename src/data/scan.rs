@@ -1,7 +1,7 @@
 //! The one pass over a data file: schema check, profile, duplicate rows and a sample of
 //! bad rows, batch by batch as the reader decodes them on its own thread.
 
-use super::bulk;
+use super::bulk::{self, shown};
 use super::frame::{Frame, FrameBuilder, Kind, Parsed};
 use super::profile::{ColumnBuilder, Profile};
 use super::reader::{self, joined, Batch, Format, ReadError, Table};
@@ -779,12 +779,6 @@ fn as_cells(array: &ArrayRef) -> Cells {
             .map_or(Cells::Unreadable, |s| Cells::Text(s.clone())),
         Err(_) => Cells::Unreadable,
     }
-}
-
-/// Booleans as text, as a cast would show them, without building the strings.
-fn shown(b: &BooleanArray) -> impl Iterator<Item = Option<&'static str>> + '_ {
-    b.iter()
-        .map(|v| v.map(|v| if v { "true" } else { "false" }))
 }
 
 fn readable(t: &DataType) -> bool {
