@@ -13,6 +13,14 @@ use std::collections::HashMap;
 /// Items are held as [`total_order_key`]s, integers that order as the values do under
 /// `f64::total_cmp`: compactions sort and merge them all the time, and integers compare
 /// faster and without a copy to keys and back each time. JSON holds the values.
+///
+/// Once the sketch is [`FULL_LEVELS`] levels deep, values enter it by sampling, as the
+/// KLL paper's final form does (its bottom compactors become a sampler): one value out
+/// of each block of `2^h`, picked at random, joins level `h` = the depth less
+/// [`FULL_LEVELS`]. Sorting the level values enter was most of the sketch's cost (about
+/// 16 cycles a value), and a level that deep holds items of weight `2^h` anyway: the
+/// sampler's error is a small share of the compactions' above it (tests check the bound
+/// at sizes where it samples).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Kll {
     pub k: usize,
@@ -30,9 +38,29 @@ pub struct Kll {
     /// Room for a merge, kept between compactions (empty between them).
     #[serde(skip)]
     merged: Vec<u64>,
+    /// The block of values being sampled, if any.
+    #[serde(skip)]
+    block: Block,
 }
 
+/// A block of `2^level` values of which one, at a random place, joins the sketch.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+struct Block {
+    level: usize,
+    /// Values of the block still to come.
+    left: usize,
+    /// Values to pass before the one picked; `None` once it has been taken.
+    pick: Option<usize>,
+}
+
+/// Levels that take every value: deeper sketches sample their input (see [`Kll`]). At
+/// this depth the top level holds items of weight ≥ `2^(FULL_LEVELS - 1)` = 128, and a
+/// sampled block of `2^h` adds less variance to a rank than the compactions above it do
+/// (about `n·2^h/4` against `n·2^(depth-1)·4/k`): a fifth of it when `h` is 3.
+const FULL_LEVELS: usize = 8;
+
 pub const KLL_K: usize = 400;
+const SEED: u64 = 0x9E37_79B9_7F4A_7C15;
 /// Normalised rank error bound for `k` = 400: 2.446 / k^0.9433 (DataSketches' KLL table).
 pub const KLL_RANK_ERROR: f64 = 0.0086;
 
@@ -50,8 +78,9 @@ impl Kll {
             levels: vec![Vec::new()],
             size: 0,
             max_size: 0,
-            rng: 0x9E37_79B9_7F4A_7C15,
+            rng: SEED,
             merged: Vec::new(),
+            block: Block::default(),
         }
         .with_capacity()
     }
@@ -76,42 +105,91 @@ impl Kll {
     }
 
     pub fn update(&mut self, x: f64) {
-        self.levels[0].push(total_order_key(x));
-        self.n += 1;
-        self.size += 1;
-        // Level 0 may run `k / 2` items over the sketch's capacity: in a deep sketch its
-        // own capacity is a handful of items, and compacting it a few items at a time
-        // (a sort per update) was the main cost of an update. One larger compaction
-        // adds no more rank error than several small ones.
+        self.extend(std::slice::from_ref(&x));
+    }
+
+    /// The level new values enter: 0 until the sketch is [`FULL_LEVELS`] deep.
+    fn input_level(&self) -> usize {
+        self.levels.len().saturating_sub(FULL_LEVELS)
+    }
+
+    /// [`Kll::update`] for each of `xs` in turn.
+    pub fn extend(&mut self, mut xs: &[f64]) {
+        while !xs.is_empty() {
+            xs = if self.block.left == 0 && self.input_level() == 0 {
+                self.extend_level_0(xs)
+            } else {
+                self.sample(xs)
+            };
+        }
+    }
+
+    /// Values into level 0, each run of them up to the next compaction copied at once.
+    /// Level 0 may run `k / 2` items over the sketch's capacity: in a deep sketch its own
+    /// capacity is a handful of items, and compacting it a few items at a time (a sort
+    /// per update) was the main cost of an update. One larger compaction adds no more
+    /// rank error than several small ones.
+    fn extend_level_0<'a>(&mut self, xs: &'a [f64]) -> &'a [f64] {
+        let room = (self.max_size + self.k / 2)
+            .saturating_sub(self.size)
+            .max(1);
+        let (run, rest) = xs.split_at(room.min(xs.len()));
+        self.levels[0].extend(run.iter().map(|&x| total_order_key(x)));
+        self.n += run.len() as u64;
+        self.size += run.len();
+        self.compress_when_full();
+        rest
+    }
+
+    /// Values of a sampled block: the picked one joins its level (as `k / 2` items over
+    /// capacity may, like level 0's).
+    fn sample<'a>(&mut self, xs: &'a [f64]) -> &'a [f64] {
+        if self.block.left == 0 {
+            let level = self.input_level();
+            let left = 1 << level;
+            let pick = (self.next_random() & (left as u64 - 1)) as usize;
+            self.block = Block {
+                level,
+                left,
+                pick: Some(pick),
+            };
+        }
+        let (run, rest) = xs.split_at(self.block.left.min(xs.len()));
+        match self.block.pick {
+            Some(at) if at < run.len() => {
+                self.levels[self.block.level].push(total_order_key(run[at]));
+                self.size += 1;
+                self.block.pick = None;
+            }
+            Some(at) => self.block.pick = Some(at - run.len()),
+            None => {}
+        }
+        self.block.left -= run.len();
+        self.n += run.len() as u64;
+        self.compress_when_full();
+        rest
+    }
+
+    fn compress_when_full(&mut self) {
         if self.size >= self.max_size + self.k / 2 {
             self.compress();
         }
     }
 
-    /// [`Kll::update`] for each of `xs` in turn, each run of them up to the next
-    /// compaction copied at once.
-    pub fn extend(&mut self, mut xs: &[f64]) {
-        while !xs.is_empty() {
-            let room = (self.max_size + self.k / 2)
-                .saturating_sub(self.size)
-                .max(1);
-            let (run, rest) = xs.split_at(room.min(xs.len()));
-            self.levels[0].extend(run.iter().map(|&x| total_order_key(x)));
-            self.n += run.len() as u64;
-            self.size += run.len();
-            if self.size >= self.max_size + self.k / 2 {
-                self.compress();
-            }
-            xs = rest;
+    /// xorshift64: cheap, deterministic.
+    fn next_random(&mut self) -> u64 {
+        // A sketch read back from JSON has no generator state.
+        if self.rng == 0 {
+            self.rng = SEED;
         }
-    }
-
-    fn coin(&mut self) -> bool {
-        // xorshift64: cheap, deterministic.
         self.rng ^= self.rng << 13;
         self.rng ^= self.rng >> 7;
         self.rng ^= self.rng << 17;
-        self.rng & 1 == 1
+        self.rng
+    }
+
+    fn coin(&mut self) -> bool {
+        self.next_random() & 1 == 1
     }
 
     fn compress(&mut self) {
@@ -121,9 +199,9 @@ impl Kll {
                     self.add_level();
                 }
                 let mut items = std::mem::take(&mut self.levels[h]);
-                // Levels above 0 are kept sorted (below); one read back from JSON or
-                // filled by a merge may not be.
-                if h == 0 {
+                // Levels above the input are kept sorted (below); one read back from
+                // JSON or filled by a merge may not be.
+                if h <= self.input_level() {
                     items.sort_unstable();
                 } else if !items.is_sorted() {
                     // A few sorted runs, which the stable sort merges in linear time.
@@ -187,11 +265,8 @@ impl Kll {
 
     /// Folds another sketch in: the result summarises both streams.
     pub fn merge(&mut self, other: &Kll) {
-        // A sketch read back from JSON has no cached sizes or coin state.
+        // A sketch read back from JSON has no cached sizes.
         self.max_size = self.compute_max_size();
-        if self.rng == 0 {
-            self.rng = 0x9E37_79B9_7F4A_7C15;
-        }
         while self.levels.len() < other.levels.len() {
             self.add_level();
         }
@@ -599,11 +674,29 @@ mod tests {
     }
 
     #[test]
+    fn a_sampled_input_keeps_the_bound() {
+        // 2 M values: the sketch is 14 levels deep, values enter level 6 (one in 64).
+        for seed in [1, 2] {
+            let data = stream(2_000_000, seed);
+            let mut sketch = Kll::default();
+            data.chunks(SKETCH_BATCH).for_each(|c| sketch.extend(c));
+            assert!(sketch.input_level() >= 5, "{}", sketch.input_level());
+            assert_eq!(sketch.n, 2_000_000);
+            let mut sorted = data;
+            sorted.sort_by(f64::total_cmp);
+            let err = max_rank_error(&sketch, &sorted);
+            assert!(err <= KLL_RANK_ERROR, "seed {seed}: rank error {err}");
+        }
+    }
+
+    #[test]
     fn extending_by_runs_is_updating_one_by_one() {
-        let data = stream(50_000, 9);
+        // Deep enough that values are sampled: blocks straddle the runs.
+        let data = stream(300_000, 9);
         let mut one = Kll::default();
         data.iter().for_each(|&x| one.update(x));
-        for chunk in [1, 7, 300, 4096, 50_000] {
+        assert!(one.input_level() > 0);
+        for chunk in [1, 7, 300, 4096, 300_000] {
             let mut runs = Kll::default();
             data.chunks(chunk).for_each(|c| runs.extend(c));
             assert_eq!(runs.levels, one.levels, "chunks of {chunk}");
@@ -612,7 +705,7 @@ mod tests {
     }
 
     #[test]
-    fn kll_levels_above_the_first_stay_sorted_and_unsorted_ones_are_sorted_first() {
+    fn kll_levels_above_the_input_stay_sorted_and_unsorted_ones_are_sorted_first() {
         let sketch = |data: &[f64]| {
             let mut s = Kll::default();
             data.iter().for_each(|&x| s.update(x));
@@ -621,19 +714,21 @@ mod tests {
         let data = stream(200_000, 3);
         let (head, tail) = data.split_at(100_000);
         let mut a = sketch(head);
-        let sorted = |s: &Kll| s.levels[1..].iter().all(|l| l.is_sorted());
+        let above_input = |s: &Kll| s.input_level() + 1;
+        let sorted = |s: &Kll| s.levels[above_input(s)..].iter().all(|l| l.is_sorted());
         assert!(sorted(&a) && a.levels.len() > 3);
-        // As a sketch read back from JSON may be: levels above 0 in any order. Its
-        // compactions give the same items as the sorted one's.
+        // As a sketch read back from JSON may be: levels above the input in any order.
+        // Its compactions give the same items as the sorted one's.
         let mut b = a.clone();
-        b.levels[1..].iter_mut().for_each(|l| l.reverse());
+        let from = above_input(&b);
+        b.levels[from..].iter_mut().for_each(|l| l.reverse());
         tail.iter().for_each(|&x| {
             a.update(x);
             b.update(x);
         });
         let items = |s: &Kll| s.levels.iter().map(|l| sorted_copy(l)).collect::<Vec<_>>();
         assert_eq!(items(&a), items(&b));
-        assert!(sorted(&a));
+        assert!(sorted(&a) && a.input_level() > 0, "the tail is sampled");
     }
 
     fn sorted_copy(level: &[u64]) -> Vec<u64> {
