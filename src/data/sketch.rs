@@ -53,11 +53,14 @@ struct Block {
     pick: Option<usize>,
 }
 
-/// Levels that take every value: deeper sketches sample their input (see [`Kll`]). At
-/// this depth the top level holds items of weight ≥ `2^(FULL_LEVELS - 1)` = 128, and a
-/// sampled block of `2^h` adds less variance to a rank than the compactions above it do
-/// (about `n·2^h/4` against `n·2^(depth-1)·4/k`): a fifth of it when `h` is 3.
-const FULL_LEVELS: usize = 8;
+/// Levels that take every value: deeper sketches sample their input (see [`Kll`]), from
+/// about 56 000 values on (blocks of 2; of 4 from 116 000, of 64 from 1.9 M). A sampled
+/// block of `2^h` adds about `n·2^h/4` to a rank's variance, the compactions above it
+/// `n·2^(depth-1)·4/k`: two fifths as much again at this depth. Measured over 8 seeds
+/// (largest rank error over 999 queries, mean of the seeds): 0.0029 → 0.0042 at 70 000
+/// values, 0.0037 → 0.0048 at 1 M, 0.0030 → 0.0042 at 3 M, at worst 0.0063; the bound
+/// is [`KLL_RANK_ERROR`]. 8 levels sampled half as much and saved a third less time.
+const FULL_LEVELS: usize = 7;
 
 pub const KLL_K: usize = 400;
 const SEED: u64 = 0x9E37_79B9_7F4A_7C15;
@@ -675,7 +678,7 @@ mod tests {
 
     #[test]
     fn a_sampled_input_keeps_the_bound() {
-        // 2 M values: the sketch is 14 levels deep, values enter level 6 (one in 64).
+        // 2 M values: the sketch is 13 levels deep, values enter level 6 (one in 64).
         for seed in [1, 2] {
             let data = stream(2_000_000, seed);
             let mut sketch = Kll::default();
