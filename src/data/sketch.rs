@@ -144,13 +144,34 @@ impl Kll {
         rest
     }
 
-    /// Values of a sampled block: the picked one joins its level (as `k / 2` items over
-    /// capacity may, like level 0's).
+    /// Values of sampled blocks: of each, the picked one joins the input level (which
+    /// may run `k / 2` items over capacity, as level 0 does). Whole blocks up to the
+    /// next compaction are taken in one loop; a block that straddles runs, in parts.
     fn sample<'a>(&mut self, xs: &'a [f64]) -> &'a [f64] {
+        let level = self.input_level();
+        let size = 1usize << level;
+        let room = (self.max_size + self.k / 2).saturating_sub(self.size);
+        let whole = (xs.len() / size).min(room);
+        if self.block.left > 0 || whole == 0 {
+            return self.sample_part(xs);
+        }
+        let (run, rest) = xs.split_at(whole * size);
+        for block in run.chunks_exact(size) {
+            let at = (self.next_random() as usize) & (size - 1);
+            self.levels[level].push(total_order_key(block[at]));
+        }
+        self.size += whole;
+        self.n += run.len() as u64;
+        self.compress_when_full();
+        rest
+    }
+
+    /// The values of one block that fall in `xs`, the block started if need be.
+    fn sample_part<'a>(&mut self, xs: &'a [f64]) -> &'a [f64] {
         if self.block.left == 0 {
             let level = self.input_level();
             let left = 1 << level;
-            let pick = (self.next_random() & (left as u64 - 1)) as usize;
+            let pick = (self.next_random() as usize) & (left - 1);
             self.block = Block {
                 level,
                 left,
