@@ -225,6 +225,13 @@ impl ColumnBuilder {
         }
     }
 
+    /// The builder of one of `parts` equal parts of a file, its numbers sketched for
+    /// the merge (see [`Distribution::for_part_of`]).
+    pub fn part_of(mut self, parts: usize) -> Self {
+        self.numbers = Distribution::for_part_of(parts);
+        self
+    }
+
     /// The builder of a later part of a file: it keeps track of the values it counts
     /// in `other` for the merge (see [`Overflow`]).
     pub fn later_part(mut self) -> Self {

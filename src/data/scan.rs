@@ -187,8 +187,9 @@ fn scan_parts_guessing(
             .filter(|_| guess && options.keep_values > 0),
     };
     let named = Names::new(tables.len(), names.len());
+    let parts = tables.len();
     let read = |index, table: &Table| {
-        let part = Part::new(table, schema, options, index);
+        let part = Part::new(table, schema, options, (index, parts));
         read_part(table, part, workers, options.bad_rows, &kept, &named)
     };
     let Some(parts) = reader::read_parts(tables, read, |p| p.rows)? else {
@@ -301,12 +302,12 @@ struct Part<'a> {
 }
 
 impl<'a> Part<'a> {
-    /// The file's part `index`.
+    /// The file's part `index` of `parts`.
     fn new(
         table: &Table,
         schema: Option<&'a DataSchema>,
         options: &ScanOptions,
-        index: usize,
+        (index, parts): (usize, usize),
     ) -> Self {
         let frame = options
             .frame
@@ -319,7 +320,8 @@ impl<'a> Part<'a> {
             .enumerate()
             .map(|(c, (name, stored))| {
                 let rules = schema.and_then(|s| s.columns.get_key_value(name));
-                let mut profile = ColumnBuilder::new(rules.map(|r| r.1.kind), options.keep_values);
+                let mut profile =
+                    ColumnBuilder::new(rules.map(|r| r.1.kind), options.keep_values).part_of(parts);
                 // Exact values are kept only when all of them fit under the limit: a file
                 // whose metadata counts more keeps none from the start.
                 if table.present.get(c).copied().flatten() > Some(options.keep_values as u64) {

@@ -41,6 +41,10 @@ pub struct Kll {
     /// The block of values being sampled, if any.
     #[serde(skip)]
     block: Block,
+    /// Levels the sketch of the whole stream has beyond this one's, when this one
+    /// summarises one of several parts of it (see [`Kll::for_part_of`]).
+    #[serde(skip)]
+    levels_ahead: usize,
 }
 
 /// A block of `2^level` values of which one, at a random place, joins the sketch.
@@ -84,8 +88,21 @@ impl Kll {
             rng: SEED,
             merged: Vec::new(),
             block: Block::default(),
+            levels_ahead: 0,
         }
         .with_capacity()
+    }
+
+    /// The sketch of one of `parts` equal parts of a stream, to be merged: it samples
+    /// values as the whole stream's sketch would at the same share of the stream (a
+    /// level deeper for each doubling of the parts), so the merged sketch's error is
+    /// that of one sketch of the whole stream. Sampling by the part's own depth sampled
+    /// half as much, for no gain in accuracy once merged.
+    pub fn for_part_of(parts: usize) -> Kll {
+        Kll {
+            levels_ahead: parts.max(1).ilog2() as usize,
+            ..Kll::default()
+        }
     }
 
     fn with_capacity(mut self) -> Self {
@@ -111,9 +128,12 @@ impl Kll {
         self.extend(std::slice::from_ref(&x));
     }
 
-    /// The level new values enter: 0 until the sketch is [`FULL_LEVELS`] deep.
+    /// The level new values enter: 0 until the sketch (of the whole stream) is
+    /// [`FULL_LEVELS`] deep.
     fn input_level(&self) -> usize {
-        self.levels.len().saturating_sub(FULL_LEVELS)
+        (self.levels.len() + self.levels_ahead)
+            .saturating_sub(FULL_LEVELS)
+            .min(self.levels.len() - 1)
     }
 
     /// [`Kll::update`] for each of `xs` in turn.
@@ -457,6 +477,15 @@ impl Default for Distribution {
 }
 
 impl Distribution {
+    /// The distribution of one of `parts` equal parts of a column (see
+    /// [`Kll::for_part_of`]).
+    pub fn for_part_of(parts: usize) -> Distribution {
+        Distribution {
+            sketch: Kll::for_part_of(parts),
+            ..Distribution::default()
+        }
+    }
+
     pub fn add(&mut self, xs: &[f64]) {
         if let Some(counts) = &mut self.exact {
             for (i, &x) in xs.iter().enumerate() {
@@ -711,6 +740,29 @@ mod tests {
             let err = max_rank_error(&sketch, &sorted);
             assert!(err <= KLL_RANK_ERROR, "seed {seed}: rank error {err}");
         }
+    }
+
+    #[test]
+    fn parts_sample_as_the_sketch_of_the_whole_stream_would() {
+        let data = stream(1_200_000, 4);
+        let (head, tail) = data.split_at(600_000);
+        let part = |values: &[f64], mut sketch: Kll| {
+            values.chunks(SKETCH_BATCH).for_each(|c| sketch.extend(c));
+            sketch
+        };
+        let (mut first, second) = (
+            part(head, Kll::for_part_of(2)),
+            part(tail, Kll::for_part_of(2)),
+        );
+        let (alone, whole) = (part(head, Kll::default()), part(&data, Kll::default()));
+        assert_eq!(first.input_level(), alone.input_level() + 1);
+        assert_eq!(first.input_level(), whole.input_level());
+        first.merge(&second);
+        assert_eq!(first.n, 1_200_000);
+        let mut sorted = data;
+        sorted.sort_by(f64::total_cmp);
+        let err = max_rank_error(&first, &sorted);
+        assert!(err <= KLL_RANK_ERROR, "rank error {err}");
     }
 
     #[test]
