@@ -731,37 +731,37 @@ mod tests {
         // 2 M values: the sketch is 13 levels deep, values enter level 6 (one in 64).
         for seed in [1, 2] {
             let data = stream(2_000_000, seed);
-            let mut sketch = Kll::default();
-            data.chunks(SKETCH_BATCH).for_each(|c| sketch.extend(c));
+            let sketch = fed_in_batches(&data, Kll::default());
             assert!(sketch.input_level() >= 5, "{}", sketch.input_level());
             assert_eq!(sketch.n, 2_000_000);
-            let mut sorted = data;
-            sorted.sort_by(f64::total_cmp);
-            let err = max_rank_error(&sketch, &sorted);
+            let err = rank_error_on(&sketch, data);
             assert!(err <= KLL_RANK_ERROR, "seed {seed}: rank error {err}");
         }
+    }
+
+    fn fed_in_batches(values: &[f64], mut sketch: Kll) -> Kll {
+        values.chunks(SKETCH_BATCH).for_each(|c| sketch.extend(c));
+        sketch
+    }
+
+    fn rank_error_on(sketch: &Kll, mut data: Vec<f64>) -> f64 {
+        data.sort_by(f64::total_cmp);
+        max_rank_error(sketch, &data)
     }
 
     #[test]
     fn parts_sample_as_the_sketch_of_the_whole_stream_would() {
         let data = stream(1_200_000, 4);
         let (head, tail) = data.split_at(600_000);
-        let part = |values: &[f64], mut sketch: Kll| {
-            values.chunks(SKETCH_BATCH).for_each(|c| sketch.extend(c));
-            sketch
-        };
-        let (mut first, second) = (
-            part(head, Kll::for_part_of(2)),
-            part(tail, Kll::for_part_of(2)),
-        );
-        let (alone, whole) = (part(head, Kll::default()), part(&data, Kll::default()));
+        let mut first = fed_in_batches(head, Kll::for_part_of(2));
+        let second = fed_in_batches(tail, Kll::for_part_of(2));
+        let alone = fed_in_batches(head, Kll::default());
+        let whole = fed_in_batches(&data, Kll::default());
         assert_eq!(first.input_level(), alone.input_level() + 1);
         assert_eq!(first.input_level(), whole.input_level());
         first.merge(&second);
         assert_eq!(first.n, 1_200_000);
-        let mut sorted = data;
-        sorted.sort_by(f64::total_cmp);
-        let err = max_rank_error(&first, &sorted);
+        let err = rank_error_on(&first, data);
         assert!(err <= KLL_RANK_ERROR, "rank error {err}");
     }
 
