@@ -187,9 +187,9 @@ fn scan_parts_guessing(
             .filter(|_| guess && options.keep_values > 0),
     };
     let named = Names::new(tables.len(), names.len());
-    let parts = tables.len();
+    let part_count = tables.len();
     let read = |index, table: &Table| {
-        let part = Part::new(table, schema, options, (index, parts));
+        let part = Part::new(table, schema, options, (index, part_count));
         read_part(table, part, workers, options.bad_rows, &kept, &named)
     };
     let Some(parts) = reader::read_parts(tables, read, |p| p.rows)? else {

@@ -153,10 +153,7 @@ impl Kll {
     /// per update) was the main cost of an update. One larger compaction adds no more
     /// rank error than several small ones.
     fn extend_level_0<'a>(&mut self, xs: &'a [f64]) -> &'a [f64] {
-        let room = (self.max_size + self.k / 2)
-            .saturating_sub(self.size)
-            .max(1);
-        let (run, rest) = xs.split_at(room.min(xs.len()));
+        let (run, rest) = xs.split_at(self.room().max(1).min(xs.len()));
         self.levels[0].extend(run.iter().map(|&x| total_order_key(x)));
         self.n += run.len() as u64;
         self.size += run.len();
@@ -170,8 +167,7 @@ impl Kll {
     fn sample<'a>(&mut self, xs: &'a [f64]) -> &'a [f64] {
         let level = self.input_level();
         let size = 1usize << level;
-        let room = (self.max_size + self.k / 2).saturating_sub(self.size);
-        let whole = (xs.len() / size).min(room);
+        let whole = (xs.len() / size).min(self.room());
         if self.block.left > 0 || whole == 0 {
             return self.sample_part(xs);
         }
@@ -214,8 +210,14 @@ impl Kll {
         rest
     }
 
+    /// Items the input level takes before the next compaction: it may run `k / 2` over
+    /// the sketch's capacity (see [`Kll::extend_level_0`]).
+    fn room(&self) -> usize {
+        (self.max_size + self.k / 2).saturating_sub(self.size)
+    }
+
     fn compress_when_full(&mut self) {
-        if self.size >= self.max_size + self.k / 2 {
+        if self.room() == 0 {
             self.compress();
         }
     }
