@@ -4,14 +4,14 @@ and CPU seconds and the median of its per-round wall ratio to the first binary; 
 whether each binary's JSON outputs (profiles, report) equal the first one's.
 With --train, each round runs `train` from an empty store instead and the times are
 train's outside fitting (wall minus the manifest's `training_seconds`), the figure
-bench/train-overhead compares with validate-data; outputs are not compared (a manifest
-holds its creation time).
+bench/train-overhead compares with validate-data (CPU stays the whole run's); outputs are
+not compared (a manifest holds its creation time).
 Usage: python3 bench/ab.py [--train] ROUNDS PROJECT_DIR MLGATE_A MLGATE_B [...]
 Each binary writes to PROJECT_DIR/out-<index> (train-out-<index>). Not part of CI."""
 import json
 import os
-import shutil
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -46,25 +46,27 @@ def fit_seconds(out):
 
 def main():
     args = sys.argv[1:]
-    step = "train" if args[:1] == ["--train"] else "validate-data"
-    args = args[1:] if step == "train" else args
+    train = args[:1] == ["--train"]
+    args = args[train:]
     if len(args) < 4:
         sys.exit(__doc__)
     rounds, project, binaries = int(args[0]), args[1], [os.path.abspath(b) for b in args[2:]]
+    step, out, timed = ("train", "train-out", "outside fitting") if train else ("validate-data", "out", "wall")
     walls = {b: [] for b in binaries}
     cpus = {b: [] for b in binaries}
     for r in range(rounds):
         for b in binaries if r % 2 == 0 else binaries[::-1]:
-            wall, cpu = run(b, project, f"{'train-' if step == 'train' else ''}out-{binaries.index(b)}", step)
+            wall, cpu = run(b, project, f"{out}-{binaries.index(b)}", step)
             walls[b].append(wall)
             cpus[b].append(cpu)
     first = binaries[0]
     for i, b in enumerate(binaries):
         ratio = statistics.median(x / y for x, y in zip(walls[b], walls[first]))
-        what = "outside fitting" if step == "train" else "wall"
-        print(f"{i} {b}: {what} {statistics.median(walls[b]):.3f} s, cpu {statistics.median(cpus[b]):.3f} s, "
-              f"paired wall ratio {ratio:.3f} (min wall {min(walls[b]):.3f} s)")
-    for i in range(1, len(binaries) if step == "validate-data" else 1):
+        print(f"{i} {b}: {timed} {statistics.median(walls[b]):.3f} s, cpu {statistics.median(cpus[b]):.3f} s, "
+              f"paired {timed} ratio {ratio:.3f} (min {min(walls[b]):.3f} s)")
+    if train:
+        return
+    for i in range(1, len(binaries)):
         diff = subprocess.run(["diff", "-rq", "-x", "*.md", "-x", "*.xml",
                                os.path.join(project, "out-0"), os.path.join(project, f"out-{i}")],
                               capture_output=True, text=True)
