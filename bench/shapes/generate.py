@@ -1,11 +1,13 @@
 """Writes the shapes benchmark's tables: per shape a folder with current.csv,
-current.parquet (pyarrow, snappy) and current.polars.parquet (the same rows as polars
-writes them), reference.csv (the drift reference's data), eval.csv, schema.yaml (a rule
-on every column) and mlgate projects (ref/, csv/, parquet/, parquet-polars/).
+current.csv.gz (the same file gzipped at gzip's default level), current.parquet (pyarrow,
+snappy) and current.polars.parquet (the same rows as polars writes them), reference.csv
+(the drift reference's data), eval.csv, schema.yaml (a rule on every column) and mlgate
+projects (ref/, csv/, csv-gz/, parquet/, parquet-polars/).
 Reference and eval rows come from the same distribution as the current rows, so the data
 passes its rules and does not drift. Skips shapes already written.
 Usage: generate.py OUT SCALE   (SCALE 1 ≈ 500 MB of CSV per shape)"""
 import collections
+import gzip
 import itertools
 import json
 import os
@@ -350,12 +352,26 @@ def write_polars_copy(out, name):
         project(os.path.join(folder, "parquet-polars"), "current.polars.parquet", SHAPES[name]()[1], True)
 
 
+def write_gzip_copy(out, name):
+    """The shape's CSV gzipped, as uploads often come: one stream that only one thread
+    can inflate."""
+    folder = os.path.join(out, name)
+    path = os.path.join(folder, "current.csv.gz")
+    if not os.path.exists(path):
+        with open(os.path.join(folder, "current.csv"), "rb") as f, gzip.open(path + ".tmp", "wb", 6) as z:
+            shutil.copyfileobj(f, z, 1 << 20)
+        os.rename(path + ".tmp", path)
+    if not os.path.exists(os.path.join(folder, "csv-gz")):
+        project(os.path.join(folder, "csv-gz"), "current.csv.gz", SHAPES[name]()[1], True)
+
+
 def main():
     out, scale = sys.argv[1], float(sys.argv[2])
     os.makedirs(out, exist_ok=True)
     for number, name in enumerate(SHAPES):
         write_shape(out, number, name, scale)
         write_polars_copy(out, name)
+        write_gzip_copy(out, name)
 
 
 if __name__ == "__main__":
