@@ -55,6 +55,8 @@ def read_polars(path, rules):
     if path.endswith(".parquet"):
         return pl.read_parquet(path)
     types = polars_types()
+    if path.endswith(".jsonl"):
+        return pl.read_ndjson(path, schema={c: types[r["type"]] for c, r in rules.items()})
     return pl.read_csv(path, schema_overrides={c: types[r["type"]] for c, r in rules.items()}, null_values=NULLS)
 
 
@@ -103,6 +105,16 @@ def read_pandas(path, rules):
     if path.endswith(".parquet"):
         nullable_types = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
         return pq.read_table(path).to_pandas(types_mapper=nullable_types.get)
+    if path.endswith(".jsonl"):
+        # pyarrow's multi-threaded JSON reader, each column read as its rule's type (left
+        # to itself it reads ISO timestamps as timestamps).
+        import pyarrow.json as pj
+
+        arrow_types = {"integer": pa.int64(), "float": pa.float64(), "string": pa.string(), "boolean": pa.bool_()}
+        schema = pa.schema([(c, arrow_types[r["type"]]) for c, r in rules.items()])
+        table = pj.read_json(path, parse_options=pj.ParseOptions(explicit_schema=schema))
+        nullable_types = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+        return table.to_pandas(types_mapper=nullable_types.get)
     types = {"integer": "Int64", "float": "float64", "string": "str", "boolean": "boolean"}
     # pyarrow's multi-threaded CSV reader: the fastest pandas can load the file.
     return pd.read_csv(path, engine="pyarrow", dtype={c: types[r["type"]] for c, r in rules.items()},

@@ -1,8 +1,9 @@
 """Writes the shapes benchmark's tables: per shape a folder with current.csv,
-current.csv.gz (the same file gzipped at gzip's default level), current.parquet (pyarrow,
-snappy) and current.polars.parquet (the same rows as polars writes them), reference.csv
-(the drift reference's data), eval.csv, schema.yaml (a rule on every column) and mlgate
-projects (ref/, csv/, csv-gz/, parquet/, parquet-polars/).
+current.csv.gz (the same file gzipped at gzip's default level), current.jsonl (the same
+rows as JSON Lines, as polars writes them), current.parquet (pyarrow, snappy) and
+current.polars.parquet (the same rows as polars writes them), reference.csv (the drift
+reference's data), eval.csv, schema.yaml (a rule on every column) and mlgate projects
+(ref/, csv/, csv-gz/, jsonl/, parquet/, parquet-polars/).
 Reference and eval rows come from the same distribution as the current rows, so the data
 passes its rules and does not drift. Skips shapes already written.
 Usage: generate.py OUT SCALE   (SCALE 1 ≈ 500 MB of CSV per shape)"""
@@ -365,6 +366,17 @@ def write_gzip_copy(out, name):
         project(os.path.join(folder, "csv-gz"), "current.csv.gz", SHAPES[name]()[1], True)
 
 
+def write_json_lines_copy(out, name):
+    """The shape's rows as JSON Lines: typed values, missing ones as null."""
+    folder = os.path.join(out, name)
+    path = os.path.join(folder, "current.jsonl")
+    if not os.path.exists(path):
+        pl.read_parquet(os.path.join(folder, "current.parquet")).write_ndjson(path + ".tmp")
+        os.rename(path + ".tmp", path)
+    if not os.path.exists(os.path.join(folder, "jsonl")):
+        project(os.path.join(folder, "jsonl"), "current.jsonl", SHAPES[name]()[1], True)
+
+
 def main():
     out, scale = sys.argv[1], float(sys.argv[2])
     os.makedirs(out, exist_ok=True)
@@ -372,6 +384,7 @@ def main():
         write_shape(out, number, name, scale)
         write_polars_copy(out, name)
         write_gzip_copy(out, name)
+        write_json_lines_copy(out, name)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,7 @@ and the competitors on every shape under WORK, as CSV and as Parquet written by 
 and by polars: the tools take turns (mlgate, polars' bare read, pandera on polars, Great
 Expectations) REPEAT times on a warm page cache. Prints one Markdown table of medians and
 each mlgate row against the targets.
-Usage: measure.py MLGATE_BIN WORK REPEAT   (BENCH_FILES: some of csv,csv-gz,parquet,parquet-polars)"""
+Usage: measure.py MLGATE_BIN WORK REPEAT   (BENCH_FILES: some of csv,csv-gz,jsonl,parquet,parquet-polars)"""
 import importlib.util
 import json
 import os
@@ -21,8 +21,8 @@ _spec.loader.exec_module(bench)
 BIN, WORK, REPEAT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2]), int(sys.argv[3])
 COMPETITORS = os.path.join(HERE, "competitors.py")
 TOOLS = ["mlgate", "polars-read", "pandera-polars", "gx"]
-FILES = {"csv": "current.csv", "csv-gz": "current.csv.gz", "parquet": "current.parquet",
-         "parquet-polars": "current.polars.parquet"}
+FILES = {"csv": "current.csv", "csv-gz": "current.csv.gz", "jsonl": "current.jsonl",
+         "parquet": "current.parquet", "parquet-polars": "current.polars.parquet"}
 CHOSEN = [f for f in os.environ.get("BENCH_FILES", ",".join(FILES)).split(",") if f]
 if not set(CHOSEN) <= set(FILES):
     sys.exit(f"bench/shapes: BENCH_FILES takes some of {', '.join(FILES)}")

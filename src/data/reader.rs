@@ -153,7 +153,8 @@ pub fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
 
 /// Reads the parts of a file, each on a thread of its own, with `read` (given the part's
 /// index), and returns what it made of each, in order; `None` when the parts do not add
-/// up to the file (a quoted line break at a split point: read it again in one part).
+/// up to the file (a quoted line break at a split point) or a later part of JSON Lines
+/// failed (its line is named by a read from the start): read it again in one part.
 /// `rows` counts a part's rows, so that an error in a later part names its row in the
 /// file.
 pub fn read_parts<T: Send>(
@@ -166,14 +167,19 @@ pub fn read_parts<T: Send>(
         let handles: Vec<_> = tables
             .into_iter()
             .enumerate()
-            .map(|(i, table)| s.spawn(move || (read(i, &table), table.misaligned())))
+            .map(|(i, table)| s.spawn(move || (read(i, &table), table.misaligned(), table.format)))
             .collect();
         handles.into_iter().map(joined).collect()
     });
     let mut rows_before = 0;
     let mut parts = Vec::with_capacity(results.len());
-    for (result, misaligned) in results {
-        let part = result.map_err(|e| e.into_error(rows_before))?;
+    for (i, (result, misaligned, format)) in results.into_iter().enumerate() {
+        // A later part of JSON Lines counts lines from its own start, and blank lines
+        // make lines differ from rows: read in one part, the file names the line.
+        let part = match result {
+            Err(_) if i > 0 && format == Format::JsonLines => return Ok(None),
+            result => result.map_err(|e| e.into_error(rows_before))?,
+        };
         rows_before += rows(&part);
         parts.push(part);
         // Checked before the next part's result: its errors count only if it started
@@ -211,8 +217,8 @@ pub fn open(path: &Path, csv: &CsvOptions) -> Result<Table> {
 }
 
 /// Opens `path` as up to `parts` tables, each decoded on a thread of its own: byte
-/// ranges of a plain CSV file, ranges of row groups of a Parquet file. Other files, and
-/// small ones, are one table.
+/// ranges of a plain CSV or JSON Lines file, ranges of row groups of a Parquet file.
+/// Gzipped files, and small ones, are one table.
 pub fn open_parts(path: &Path, csv: &CsvOptions, parts: usize) -> Result<Vec<Table>> {
     open_parts_of(path, csv, parts, MIN_PART_BYTES)
 }
@@ -249,10 +255,13 @@ pub(crate) fn open_parts_of(
             }
             Ok(tables)
         }
-        Format::JsonLines => Ok(vec![json_lines::open(
-            source,
-            decompress(Box::new(file), gz),
-        )?]),
+        Format::JsonLines => match split {
+            Some((path, len, parts)) => json_lines_parts(source, path, len, parts),
+            None => Ok(vec![json_lines::open(
+                source,
+                decompress(Box::new(file), gz),
+            )?]),
+        },
     }
 }
 
@@ -373,6 +382,29 @@ fn open_csv(
         tables.push(table(input, b.next, false, boundaries.get(i + 1)));
     }
     Ok(tables)
+}
+
+/// A plain JSON Lines file in up to `parts` byte ranges, split after line breaks.
+fn json_lines_parts(source: String, path: &Path, len: u64, parts: usize) -> Result<Vec<Table>> {
+    let starts: Vec<u64> = rows::split(path, len, parts)
+        .map_err(|e| io_error(&source, &e))?
+        .iter()
+        .map(|b| b.next)
+        .collect();
+    let ends = starts.iter().map(|&next| Some(next)).chain([None]);
+    let mut inputs = Vec::with_capacity(starts.len() + 1);
+    for (start, end) in std::iter::once(0).chain(starts.iter().copied()).zip(ends) {
+        let mut file = File::open(path).map_err(|e| Error::read(path, e))?;
+        file.seek(SeekFrom::Start(start))
+            .map_err(|e| io_error(&source, &e))?;
+        let input: Box<dyn Read + Send> = match end {
+            Some(end) => Box::new(file.take(end - start)),
+            None => Box::new(file),
+        };
+        inputs.push(BufReader::with_capacity(BUFFER, input));
+    }
+    let first = inputs.remove(0);
+    json_lines::open_parts(source, first, inputs)
 }
 
 /// A CSV part decoded on its own thread.

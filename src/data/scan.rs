@@ -125,8 +125,9 @@ fn scan_in(
     if let Some(scan) = scan_parts(open()?, schema, options, open)? {
         return Ok(scan);
     }
-    // The parts did not add up to one pass (a quoted line break at a split point):
-    // read the file in one part.
+    // The parts did not add up to one pass (a quoted line break at a split point), or
+    // a later part's error needs its line counted from the start: read the file in one
+    // part.
     let one = || Ok(vec![reader::open(path, &csv)?]);
     scan_parts(one()?, schema, options, one)?.ok_or_else(|| {
         crate::Error::input(format!("{}: could not be read in one pass", path.display()))
@@ -978,8 +979,37 @@ mod tests {
 
     /// The file scanned in one part and in `parts` parts.
     fn one_and_many(text: &str, yaml: &str, parts: usize) -> (Result<Scan>, Result<Scan>) {
+        one_and_many_named("d.csv", text, yaml, parts)
+    }
+
+    /// [`rows`] as JSON Lines (every value a string, as the reader takes them), with a
+    /// blank line now and then.
+    fn json_lines(csv: &str) -> String {
+        let mut lines = csv.lines();
+        let names: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let mut text = String::new();
+        for (i, line) in lines.enumerate() {
+            let fields: Vec<String> = names
+                .iter()
+                .zip(line.split(','))
+                .map(|(n, v)| format!("\"{n}\": \"{v}\""))
+                .collect();
+            writeln!(text, "{{{}}}", fields.join(", ")).unwrap();
+            if i % 1000 == 999 {
+                text.push('\n');
+            }
+        }
+        text
+    }
+
+    fn one_and_many_named(
+        name: &str,
+        text: &str,
+        yaml: &str,
+        parts: usize,
+    ) -> (Result<Scan>, Result<Scan>) {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("d.csv");
+        let path = dir.path().join(name);
         std::fs::write(&path, text).unwrap();
         let options = ScanOptions {
             keep_values: 1000,
@@ -1023,7 +1053,18 @@ mod tests {
     #[test]
     fn parts_add_up_to_one_pass() {
         let text = rows(20_000, |i| ["a", "b", "c", "d"][i % 4].to_string());
-        let (one, many) = one_and_many(&text, SCHEMA, 3);
+        assert_parts_add_up("d.csv", &text);
+    }
+
+    #[test]
+    fn json_lines_parts_add_up_to_one_pass() {
+        let text = json_lines(&rows(20_000, |i| ["a", "b", "c", "d"][i % 4].to_string()));
+        assert_parts_add_up("d.jsonl", &text);
+    }
+
+    /// Three parts of 20 000 [`rows`] make the scan of one, findings numbered in the file.
+    fn assert_parts_add_up(name: &str, text: &str) {
+        let (one, many) = one_and_many_named(name, text, SCHEMA, 3);
         let (one, many) = (one.unwrap(), many.unwrap());
         assert_same(&one, &many);
         assert_eq!(many.check.rows, 20_000);
@@ -1556,6 +1597,21 @@ mod tests {
         let cast = arrow_cast::cast(&array, &DataType::Utf8).unwrap();
         let cast: Vec<Option<&str>> = cast.as_string::<i32>().iter().collect();
         assert_eq!(shown(&b).collect::<Vec<_>>(), cast);
+    }
+
+    #[test]
+    fn a_bad_line_in_a_later_json_lines_part_is_numbered_in_the_file() {
+        let mut text = json_lines(&rows(20_000, |_| "a".into()));
+        // 20 000 records and 20 blank lines before it.
+        text.push_str("{\"id\": \"1\",,}\n");
+        text.push_str(&json_lines(&rows(10, |_| "a".into())));
+        let (one, many) = one_and_many_named("d.jsonl", &text, SCHEMA, 3);
+        for e in [
+            one.err().unwrap().to_string(),
+            many.err().unwrap().to_string(),
+        ] {
+            assert!(e.contains("line 20021: not valid JSON"), "{e}");
+        }
     }
 
     #[test]

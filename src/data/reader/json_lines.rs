@@ -13,12 +13,24 @@ use std::sync::Arc;
 /// Records read to learn the field names.
 const INFER_RECORDS: usize = 1000;
 
-type Input = BufReader<Box<dyn Read + Send>>;
+pub(super) type Input = BufReader<Box<dyn Read + Send>>;
 
 /// Field names come from the first records; every value is read as text so that a value
 /// of the wrong type becomes a finding on its row, not a decoding error.
-pub(super) fn open(source: String, mut input: Input) -> Result<Table> {
-    let head = input
+pub(super) fn open(source: String, input: Input) -> Result<Table> {
+    Ok(open_parts(source, input, Vec::new())?.remove(0))
+}
+
+/// [`open`] of a file in parts: `first` is the file's start, `later` the parts that
+/// follow, each starting on a line of its own (a JSON record holds no line break, so
+/// any line break is a record boundary). All take the first part's field names; a later
+/// part numbers its lines from its own start (see `reader::read_parts`).
+pub(super) fn open_parts(
+    source: String,
+    mut first: Input,
+    later: Vec<Input>,
+) -> Result<Vec<Table>> {
+    let head = first
         .fill_buf()
         .map_err(|e| io_error(&source, &e))?
         .to_vec();
@@ -29,29 +41,34 @@ pub(super) fn open(source: String, mut input: Input) -> Result<Table> {
             .map(|n| Field::new(n, DataType::Utf8, true))
             .collect::<Vec<_>>(),
     ));
-    let decoder = arrow_json::ReaderBuilder::new(schema)
-        .with_batch_size(BATCH_ROWS)
-        .with_coerce_primitive(true)
-        .build_decoder()
-        .map_err(|e| Error::input(format!("{source}: {e}")))?;
-    let lines = Lines {
-        source: source.clone(),
-        input,
-        decoder,
-        line: 0,
-        chunk: Vec::new(),
-        done: false,
-    };
-    Ok(Table {
-        source,
-        format: Format::JsonLines,
-        types: vec![DataType::Utf8; names.len()],
-        names,
-        batches: spawn(lines),
-        present: Vec::new(),
-        room_bytes: None,
-        misaligned: Arc::default(),
-    })
+    std::iter::once(first)
+        .chain(later)
+        .map(|input| {
+            let decoder = arrow_json::ReaderBuilder::new(schema.clone())
+                .with_batch_size(BATCH_ROWS)
+                .with_coerce_primitive(true)
+                .build_decoder()
+                .map_err(|e| Error::input(format!("{source}: {e}")))?;
+            let lines = Lines {
+                source: source.clone(),
+                input,
+                decoder,
+                line: 0,
+                chunk: Vec::new(),
+                done: false,
+            };
+            Ok(Table {
+                source: source.clone(),
+                format: Format::JsonLines,
+                types: vec![DataType::Utf8; names.len()],
+                names: names.clone(),
+                batches: spawn(lines),
+                present: Vec::new(),
+                room_bytes: None,
+                misaligned: Arc::default(),
+            })
+        })
+        .collect()
 }
 
 /// The fields of the first complete records in `head`, each record checked first.
