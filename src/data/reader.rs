@@ -18,6 +18,14 @@ use std::sync::Arc;
 
 /// Rows per batch: large enough to amortise per-batch work, small enough for the cache.
 pub const BATCH_ROWS: usize = 16 * 1024;
+/// Rows per decoded Arrow batch of `columns` columns: at most 256 Ki cells (2 MiB of
+/// doubles), so that a wide table's batches queued ahead stay within memory beside what
+/// the reader holds (a Parquet page per column and part: 790 KB each in polars' files),
+/// and a batch's columns stay in cache while the checks take them in turn.
+pub fn batch_rows(columns: usize) -> usize {
+    BATCH_ROWS.min((1 << 18) / columns.max(1)).max(1024)
+}
+
 /// Batches decoded ahead of the checker: the bound on memory held in flight.
 const AHEAD: usize = 4;
 /// Read-buffer size; also the most a CSV header line may take.
@@ -584,13 +592,7 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
     let present = present_values(metadata.metadata(), schema.fields().len());
     let groups = metadata.metadata().num_row_groups();
     let parts = parts.min(groups).max(1);
-    // At most 256 Ki cells (2 MiB of doubles) per decoded batch: a wide table's batches
-    // get fewer rows, so that the batches queued ahead stay within memory beside the
-    // pages the reader holds (one per column and part: 790 KB each in polars' files) and
-    // a batch's columns stay in cache while the checks take them in turn.
-    let batch_rows = BATCH_ROWS
-        .min((1 << 18) / schema.fields().len().max(1))
-        .max(1024);
+    let batch_rows = batch_rows(schema.fields().len());
     (0..parts)
         .map(|p| {
             // A file of its own: clones of one share the read offset across threads.

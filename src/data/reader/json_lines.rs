@@ -3,7 +3,7 @@
 //! neither lines nor the rows of an unfinished batch, and lets some malformed objects
 //! (`{"a": 1,,}`) through as records.
 
-use super::{io_error, spawn, Batch, Format, ReadError, Table, BATCH_ROWS};
+use super::{batch_rows, io_error, spawn, Batch, Format, ReadError, Table};
 use crate::error::{Error, Result};
 use arrow_json::reader::Decoder;
 use arrow_schema::{DataType, Field, Schema};
@@ -45,7 +45,7 @@ pub(super) fn open_parts(
         .chain(later)
         .map(|input| {
             let decoder = arrow_json::ReaderBuilder::new(schema.clone())
-                .with_batch_size(BATCH_ROWS)
+                .with_batch_size(batch_rows(names.len()))
                 .with_coerce_primitive(true)
                 .build_decoder()
                 .map_err(|e| Error::input(format!("{source}: {e}")))?;
@@ -53,6 +53,7 @@ pub(super) fn open_parts(
                 source: source.clone(),
                 input,
                 decoder,
+                batch_rows: batch_rows(names.len()),
                 line: 0,
                 chunk: Vec::new(),
                 done: false,
@@ -101,6 +102,7 @@ struct Lines {
     source: String,
     input: Input,
     decoder: Decoder,
+    batch_rows: usize,
     /// Lines read so far (1-based number of the last one).
     line: u64,
     chunk: Vec<u8>,
@@ -127,7 +129,7 @@ impl Lines {
         let first = self.line + 1;
         let mut line = Vec::new();
         let mut records = 0;
-        while records < BATCH_ROWS {
+        while records < self.batch_rows {
             line.clear();
             let n = self.input.read_until(b'\n', &mut line).map_err(|e| {
                 ReadError::plain(&self.source, super::io_detail(e.kind(), &e.to_string()))
@@ -199,6 +201,7 @@ fn line_problem(line: &[u8], last: bool) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::BATCH_ROWS;
     use super::*;
 
     fn read_all(text: &str) -> std::result::Result<u64, String> {
