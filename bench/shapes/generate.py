@@ -341,40 +341,33 @@ def write_shape(out, number, name, scale):
     print(f"{name}: {rows} rows written", file=sys.stderr)
 
 
-def write_polars_copy(out, name):
-    """The shape's Parquet rows as polars writes them: large strings, zstd, and no page
-    encoding statistics, so a reader learns less from the file than from pyarrow's."""
+def write_copy(out, name, file, project_dir, write):
+    """Another file of the shape's rows, `write(folder, tmp_path)` making it from the files
+    already there, and a project that validates it; each written once (tmp, then renamed)."""
     folder = os.path.join(out, name)
-    path = os.path.join(folder, "current.polars.parquet")
+    path = os.path.join(folder, file)
     if not os.path.exists(path):
-        pl.read_parquet(os.path.join(folder, "current.parquet")).write_parquet(path + ".tmp")
+        write(folder, path + ".tmp")
         os.rename(path + ".tmp", path)
-    if not os.path.exists(os.path.join(folder, "parquet-polars")):
-        project(os.path.join(folder, "parquet-polars"), "current.polars.parquet", SHAPES[name]()[1], True)
+    if not os.path.exists(os.path.join(folder, project_dir)):
+        project(os.path.join(folder, project_dir), file, SHAPES[name]()[1], True)
 
 
-def write_gzip_copy(out, name):
-    """The shape's CSV gzipped, as uploads often come: one stream that only one thread
-    can inflate."""
-    folder = os.path.join(out, name)
-    path = os.path.join(folder, "current.csv.gz")
-    if not os.path.exists(path):
-        with open(os.path.join(folder, "current.csv"), "rb") as f, gzip.open(path + ".tmp", "wb", 6) as z:
-            shutil.copyfileobj(f, z, 1 << 20)
-        os.rename(path + ".tmp", path)
-    if not os.path.exists(os.path.join(folder, "csv-gz")):
-        project(os.path.join(folder, "csv-gz"), "current.csv.gz", SHAPES[name]()[1], True)
+def polars_parquet(folder, path):
+    """The Parquet rows as polars writes them: large strings, zstd, and no page encoding
+    statistics, so a reader learns less from the file than from pyarrow's."""
+    pl.read_parquet(os.path.join(folder, "current.parquet")).write_parquet(path)
 
 
-def write_json_lines_copy(out, name):
-    """The shape's rows as JSON Lines: typed values, missing ones as null."""
-    folder = os.path.join(out, name)
-    path = os.path.join(folder, "current.jsonl")
-    if not os.path.exists(path):
-        pl.read_parquet(os.path.join(folder, "current.parquet")).write_ndjson(path + ".tmp")
-        os.rename(path + ".tmp", path)
-    if not os.path.exists(os.path.join(folder, "jsonl")):
-        project(os.path.join(folder, "jsonl"), "current.jsonl", SHAPES[name]()[1], True)
+def gzipped_csv(folder, path):
+    """The CSV gzipped, as uploads often come: one stream that only one thread can inflate."""
+    with open(os.path.join(folder, "current.csv"), "rb") as f, gzip.open(path, "wb", 6) as z:
+        shutil.copyfileobj(f, z, 1 << 20)
+
+
+def json_lines(folder, path):
+    """The rows as JSON Lines: typed values, missing ones as null."""
+    pl.read_parquet(os.path.join(folder, "current.parquet")).write_ndjson(path)
 
 
 def main():
@@ -382,9 +375,9 @@ def main():
     os.makedirs(out, exist_ok=True)
     for number, name in enumerate(SHAPES):
         write_shape(out, number, name, scale)
-        write_polars_copy(out, name)
-        write_gzip_copy(out, name)
-        write_json_lines_copy(out, name)
+        write_copy(out, name, "current.polars.parquet", "parquet-polars", polars_parquet)
+        write_copy(out, name, "current.csv.gz", "csv-gz", gzipped_csv)
+        write_copy(out, name, "current.jsonl", "jsonl", json_lines)
 
 
 if __name__ == "__main__":
