@@ -41,11 +41,12 @@ pub(super) fn open_parts(
             .map(|n| Field::new(n, DataType::Utf8, true))
             .collect::<Vec<_>>(),
     ));
+    let rows = batch_rows(names.len());
     std::iter::once(first)
         .chain(later)
         .map(|input| {
             let decoder = arrow_json::ReaderBuilder::new(schema.clone())
-                .with_batch_size(batch_rows(names.len()))
+                .with_batch_size(rows)
                 .with_coerce_primitive(true)
                 .build_decoder()
                 .map_err(|e| Error::input(format!("{source}: {e}")))?;
@@ -53,7 +54,7 @@ pub(super) fn open_parts(
                 source: source.clone(),
                 input,
                 decoder,
-                batch_rows: batch_rows(names.len()),
+                batch_rows: rows,
                 line: 0,
                 chunk: Vec::new(),
                 done: false,
