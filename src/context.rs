@@ -119,8 +119,10 @@ impl CtxBuilder {
             }
         };
         let forge = self.forge.unwrap_or_else(|| {
-            forge::LocalForge::open(&project.root, out.join("pull-requests"))
-                .map(|f| Arc::new(f) as Arc<dyn Forge>)
+            Ok(Arc::new(forge::LocalForge::open(
+                &project.root,
+                out.join("pull-requests"),
+            )))
         });
         let scratch = tempfile::Builder::new()
             .prefix("mlgate-data-")

@@ -8,22 +8,39 @@ use super::{
 use crate::error::{Error, Result};
 use crate::repo::git::Git;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 pub struct LocalForge {
     git: Git,
     /// Where pull-request descriptions are written.
     pulls: PathBuf,
+    /// Whether `git` is inside a repository, asked on first use: most steps never use
+    /// the forge, and a `git` process costs them milliseconds at start.
+    in_repo: OnceLock<bool>,
 }
 
 impl LocalForge {
     /// A forge over the repository holding `dir`.
-    pub fn open(dir: &Path, pulls: PathBuf) -> Result<LocalForge> {
-        let git = Git::new(dir);
-        if !git.is_repo() {
-            return Err(Error::input(format!("{} is not inside a git repository", dir.display()))
-                .with_hint("the production pointer lives in git: run `git init` and commit the project first"));
+    pub fn open(dir: &Path, pulls: PathBuf) -> LocalForge {
+        LocalForge {
+            git: Git::new(dir),
+            pulls,
+            in_repo: OnceLock::new(),
         }
-        Ok(LocalForge { git, pulls })
+    }
+
+    /// The repository, or why there is none.
+    fn git(&self) -> Result<&Git> {
+        if *self.in_repo.get_or_init(|| self.git.is_repo()) {
+            return Ok(&self.git);
+        }
+        Err(Error::input(format!(
+            "{} is not inside a git repository",
+            self.git.dir().display()
+        ))
+        .with_hint(
+            "the production pointer lives in git: run `git init` and commit the project first",
+        ))
     }
 
     /// The tree of `base` with `files` written into it, staged in a private index.
@@ -32,7 +49,7 @@ impl LocalForge {
             .prefix("mlgate-index-")
             .tempfile()
             .map_err(|e| Error::external(format!("cannot create a temporary index: {e}")))?;
-        let git = self.git.with_index(index.path());
+        let git = self.git()?.with_index(index.path());
         git.run(&["read-tree", base], None)?;
         for (path, content) in files {
             let blob = git.run(&["hash-object", "-w", "--stdin"], Some(content.as_bytes()))?;
@@ -70,14 +87,13 @@ impl Forge for LocalForge {
     }
 
     async fn propose(&self, proposal: &Proposal) -> Result<ProposalOutcome> {
-        let base = self.git.head().ok_or_else(|| {
+        let git = self.git()?;
+        let base = git.head().ok_or_else(|| {
             Error::input("the git repository has no commit yet")
                 .with_hint("commit the project, then promote")
         })?;
         let tree = self.tree_with(&base, &proposal.files)?;
-        let base_tree = self
-            .git
-            .run(&["rev-parse", &format!("{base}^{{tree}}")], None)?;
+        let base_tree = git.run(&["rev-parse", &format!("{base}^{{tree}}")], None)?;
         let reference = format!("refs/heads/{}", proposal.branch);
         if tree == base_tree {
             return Ok(ProposalOutcome {
@@ -87,11 +103,9 @@ impl Forge for LocalForge {
                 location: reference,
             });
         }
-        let existing = self.git.query(&["rev-parse", "--verify", "-q", &reference]);
+        let existing = git.query(&["rev-parse", "--verify", "-q", &reference]);
         if let Some(head) = &existing {
-            let branch_tree = self
-                .git
-                .run(&["rev-parse", &format!("{head}^{{tree}}")], None)?;
+            let branch_tree = git.run(&["rev-parse", &format!("{head}^{{tree}}")], None)?;
             if branch_tree == tree {
                 let file = self.write_description(proposal, head)?;
                 return Ok(ProposalOutcome {
@@ -103,10 +117,10 @@ impl Forge for LocalForge {
             }
         }
         let message = format!("{}\n\n{}", proposal.title, proposal.body);
-        let commit = self.git.commit_tree(&tree, &base, &message)?;
+        let commit = git.commit_tree(&tree, &base, &message)?;
         // Compare-and-swap: fails rather than clobbering a branch moved by someone else meanwhile.
         let old = existing.clone().unwrap_or_default();
-        self.git.run(
+        git.run(
             &[
                 "update-ref",
                 "-m",
@@ -183,7 +197,7 @@ impl LocalForge {
     /// Deployment tags of a model, oldest first.
     pub fn deploy_tags(&self, model: &str) -> Result<Vec<DeployTag>> {
         let pattern = format!("refs/tags/model/{model}/");
-        let listing = self.git.run(
+        let listing = self.git()?.run(
             &[
                 "for-each-ref",
                 "--format=%(refname:strip=2)\t%(contents:subject)",
@@ -214,8 +228,9 @@ impl LocalForge {
     fn tag_head(&self, model: &str, number: u64, version: &str) -> Result<DeployTag> {
         let name = tag_name(model, number);
         let message = tag_message(model, version);
-        if self.git.query(&["config", "user.email"]).is_none() {
-            self.git.run(
+        let git = self.git()?;
+        if git.query(&["config", "user.email"]).is_none() {
+            git.run(
                 &[
                     "-c",
                     "user.name=mlgate",
@@ -231,8 +246,7 @@ impl LocalForge {
                 None,
             )?;
         } else {
-            self.git
-                .run(&["tag", "-a", &name, "-m", &message, "HEAD"], None)?;
+            git.run(&["tag", "-a", &name, "-m", &message, "HEAD"], None)?;
         }
         Ok(DeployTag {
             name,

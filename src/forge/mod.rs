@@ -207,7 +207,7 @@ pub fn open(project: &Project, out: &Path, ci: &mut Ci, event: &Event) -> Result
             }
         }
         Provider::Auto | Provider::Local => Ok(Opened {
-            forge: Arc::new(LocalForge::open(&project.root, out.join("pull-requests"))?),
+            forge: Arc::new(LocalForge::open(&project.root, out.join("pull-requests"))),
             api: None,
         }),
     }

@@ -230,10 +230,6 @@ impl<T: RepoApi> Repo for ApiRepo<T> {
         }
     }
 
-    async fn is_dirty(&self) -> Result<bool> {
-        Ok(false)
-    }
-
     async fn prefix(&self) -> Result<String> {
         Ok(self.0.remote().path.clone())
     }

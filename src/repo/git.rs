@@ -26,6 +26,11 @@ impl Git {
         }
     }
 
+    /// The folder git runs in.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     pub fn with_index(&self, index: &Path) -> Git {
         Git {
             dir: self.dir.clone(),
@@ -86,10 +91,23 @@ impl Git {
         self.run(&["rev-parse", "--show-prefix"], None)
     }
 
-    /// Whether tracked files differ from HEAD (untracked files do not count).
-    pub fn is_dirty(&self) -> bool {
-        self.query(&["status", "--porcelain", "--untracked-files=no"])
-            .is_some()
+    /// `HEAD`'s commit (`None` before the first) and whether tracked files differ from
+    /// it (untracked files do not count): one `git status` answers both.
+    pub fn status(&self) -> Result<(Option<String>, bool)> {
+        let args = [
+            "status",
+            "--porcelain=v2",
+            "--branch",
+            "--untracked-files=no",
+        ];
+        let (mut head, mut dirty) = (None, false);
+        for line in self.run(&args, None)?.lines() {
+            match line.strip_prefix("# branch.oid ") {
+                Some(oid) => head = (oid != "(initial)").then(|| oid.to_string()),
+                None => dirty |= !line.starts_with('#'),
+            }
+        }
+        Ok((head, dirty))
     }
 
     /// Commits `tree` on `parent` as the user, or as mlgate when no identity is configured.
@@ -106,5 +124,22 @@ impl Git {
             return self.run(&with_identity, Some(message.as_bytes()));
         }
         self.run(&cmd, Some(message.as_bytes()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_before_the_first_commit_has_no_head() {
+        let dir = tempfile::tempdir().unwrap();
+        let git = Git::new(dir.path());
+        assert!(!git.is_repo());
+        git.run(&["init", "-q"], None).unwrap();
+        std::fs::write(dir.path().join("a.txt"), "a").unwrap();
+        git.run(&["add", "a.txt"], None).unwrap();
+        // Staged but not committed: no commit to name, and a change against none.
+        assert_eq!(git.status().unwrap(), (None, true));
     }
 }

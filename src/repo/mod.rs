@@ -12,6 +12,7 @@ pub mod git;
 use crate::error::{Error, Result};
 use git::Git;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 #[async_trait::async_trait]
 pub trait Repo: Send + Sync {
@@ -19,8 +20,14 @@ pub trait Repo: Send + Sync {
     fn describe(&self) -> String;
     /// The commit this run is for: the checkout's `HEAD`, or the commit the CI names.
     async fn head(&self) -> Result<Option<String>>;
-    /// Whether tracked files differ from [`Repo::head`] (never, without a working tree).
-    async fn is_dirty(&self) -> Result<bool>;
+    /// [`Repo::head`], and whether tracked files differ from it (never, without a
+    /// working tree).
+    async fn commit(&self) -> Result<Commit> {
+        Ok(Commit {
+            head: self.head().await?,
+            dirty: false,
+        })
+    }
     /// The project's folder relative to the repository's root: `""` or `examples/churn/`.
     async fn prefix(&self) -> Result<String>;
     /// A file's text at `rev`, or as this run sees it when `rev` is `None` (a checkout's
@@ -30,17 +37,76 @@ pub trait Repo: Send + Sync {
     async fn history(&self, path: &str, limit: usize) -> Result<Vec<String>>;
 }
 
+/// The commit a run is for, as lineage records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Commit {
+    pub head: Option<String>,
+    /// Tracked files differ from `head`: the code trained is not exactly that commit's.
+    pub dirty: bool,
+}
+
 /// The repository of a project in `root`: its checkout when git is there, else `api`
-/// (the forge's), else the bare folder.
-pub fn open(root: &Path, api: Option<std::sync::Arc<dyn Repo>>) -> std::sync::Arc<dyn Repo> {
-    if let Some(checkout) = Checkout::open(root) {
-        return std::sync::Arc::new(checkout);
+/// (the forge's), else the bare folder. Found on first use, so a step that never asks
+/// (`validate-data`) starts no `git` process.
+pub fn open(root: &Path, api: Option<Arc<dyn Repo>>) -> Arc<dyn Repo> {
+    Arc::new(Found {
+        root: root.to_path_buf(),
+        api,
+        repo: OnceLock::new(),
+    })
+}
+
+/// [`open`]'s answer, deferred.
+struct Found {
+    root: PathBuf,
+    api: Option<Arc<dyn Repo>>,
+    repo: OnceLock<Arc<dyn Repo>>,
+}
+
+impl Found {
+    fn repo(&self) -> &dyn Repo {
+        self.repo
+            .get_or_init(|| match Checkout::open(&self.root) {
+                Some(checkout) => Arc::new(checkout),
+                None => self.api.clone().unwrap_or_else(|| {
+                    Arc::new(Folder {
+                        root: self.root.clone(),
+                    })
+                }),
+            })
+            .as_ref()
     }
-    match api {
-        Some(api) => api,
-        None => std::sync::Arc::new(Folder {
-            root: root.to_path_buf(),
-        }),
+}
+
+#[async_trait::async_trait]
+impl Repo for Found {
+    fn describe(&self) -> String {
+        self.repo().describe()
+    }
+
+    async fn head(&self) -> Result<Option<String>> {
+        self.repo().head().await
+    }
+
+    async fn commit(&self) -> Result<Commit> {
+        self.repo().commit().await
+    }
+
+    async fn prefix(&self) -> Result<String> {
+        self.repo().prefix().await
+    }
+
+    async fn read(&self, path: &str, rev: Option<&str>) -> Result<Option<String>> {
+        // A checkout and a bare folder both answer from the working tree: no need to
+        // ask git which this is (only the forge's API reads elsewhere).
+        if rev.is_none() && self.api.is_none() {
+            return read_file(&self.root.join(path));
+        }
+        self.repo().read(path, rev).await
+    }
+
+    async fn history(&self, path: &str, limit: usize) -> Result<Vec<String>> {
+        self.repo().history(path, limit).await
     }
 }
 
@@ -71,8 +137,9 @@ impl Repo for Checkout {
         Ok(self.git.head())
     }
 
-    async fn is_dirty(&self) -> Result<bool> {
-        Ok(self.git.is_dirty())
+    async fn commit(&self) -> Result<Commit> {
+        let (head, dirty) = self.git.status()?;
+        Ok(Commit { head, dirty })
     }
 
     async fn prefix(&self) -> Result<String> {
@@ -124,10 +191,6 @@ impl Repo for Folder {
 
     async fn head(&self) -> Result<Option<String>> {
         Ok(None)
-    }
-
-    async fn is_dirty(&self) -> Result<bool> {
-        Ok(false)
     }
 
     async fn prefix(&self) -> Result<String> {

@@ -6,7 +6,7 @@ use crate::chart::mermaid;
 use crate::chart::{curves, svg};
 use crate::config::{ModelConfig, ValidateConfig};
 use crate::data::{fingerprint, Frame, Kind};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::evaluate::slices::Gap;
 use crate::evaluate::{evaluate as score, Evaluation};
 use crate::gate::num;
@@ -39,8 +39,7 @@ pub(crate) async fn train_by(
     let fingerprinting = tokio::task::spawn_blocking(move || fingerprint(&train_file));
     // And the commit the code is at, asked of git beside them too.
     let repo = ctx.repo.clone();
-    let commit =
-        tokio::spawn(async move { Ok::<_, Error>((repo.head().await?, repo.is_dirty().await?)) });
+    let commit = tokio::spawn(async move { repo.commit().await });
     // The training data's profile (the drift reference once this version is in
     // production) comes from the pass that reads the frame.
     let (frame, profile) =
@@ -68,7 +67,10 @@ pub(crate) async fn train_by(
     if trained.model.reported_metrics().is_none() {
         gate_metrics_exist(ctx, name, model, &evaluation)?;
     }
-    let (git_commit, git_dirty) = super::joined(commit).await?;
+    let crate::repo::Commit {
+        head: git_commit,
+        dirty: git_dirty,
+    } = super::joined(commit).await?;
     let lineage = Lineage {
         git_commit,
         git_dirty,

@@ -46,6 +46,16 @@ pub fn git(dir: &Path, args: &[&str]) -> String {
 /// would: only the files git tracks (the production version, committed beside its
 /// pointer, included).
 pub fn example_repo() -> (tempfile::TempDir, PathBuf) {
+    let (dir, root) = example_folder();
+    git(&root, &["init", "-q", "-b", "main"]);
+    git(&root, &["add", "-A"]);
+    git(&root, &["commit", "-q", "-m", "example"]);
+    (dir, root)
+}
+
+/// The files git tracks of the churn example at `examples/churn`, in a folder that is
+/// not (yet) a repository.
+pub fn example_folder() -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().to_path_buf();
     let files = git(&repo_root(), &["ls-files", "examples/churn"]);
@@ -55,9 +65,6 @@ pub fn example_repo() -> (tempfile::TempDir, PathBuf) {
         std::fs::copy(repo_root().join(file), &target).unwrap();
     }
     std::fs::write(root.join(".gitignore"), ".mlgate/\n").unwrap();
-    git(&root, &["init", "-q", "-b", "main"]);
-    git(&root, &["add", "-A"]);
-    git(&root, &["commit", "-q", "-m", "example"]);
     (dir, root)
 }
 

@@ -1,6 +1,8 @@
 //! Steps run one by one, as separate CI jobs would, and their failure modes.
 
-use crate::common::{example_repo, git, mlgate, outcome, run_example, EXAMPLE_CONFIG as CONFIG};
+use crate::common::{
+    example_folder, example_repo, git, mlgate, outcome, run_example, EXAMPLE_CONFIG as CONFIG,
+};
 use std::path::Path;
 
 fn step(root: &Path, args: &[&str]) -> (i32, String, String) {
@@ -76,6 +78,52 @@ fn later_steps_without_earlier_ones_are_input_errors() {
     let (code, _, err) = step(&root, &["train", "--model", "chrun"]);
     assert_eq!(code, 2);
     assert!(err.contains("did you mean `churn`"), "{err}");
+}
+
+/// The lineage of a `train` run in `root`: its commit and whether the tree was dirty.
+fn trained_commit(root: &Path) -> (serde_json::Value, serde_json::Value) {
+    // From an empty store: a model identical to a stored one keeps that one's lineage.
+    let _ = std::fs::remove_dir_all(root.join("examples/churn/.mlgate/store"));
+    let (code, out, err) = step(root, &["train", "--format", "json"]);
+    assert_eq!(code, 0, "{out}{err}");
+    let report: serde_json::Value = serde_json::from_str(&out).unwrap();
+    let lineage = &report[0]["data"]["lineage"];
+    (lineage["git_commit"].clone(), lineage["git_dirty"].clone())
+}
+
+#[test]
+fn lineage_records_the_commit_and_edits_to_tracked_files() {
+    let (_tmp, root) = example_repo();
+    let head = git(&root, &["rev-parse", "HEAD"]);
+    assert_eq!(trained_commit(&root), (head.clone().into(), false.into()));
+    // An untracked file is not an edit to the code trained.
+    std::fs::write(root.join("notes.txt"), "x").unwrap();
+    assert_eq!(trained_commit(&root), (head.clone().into(), false.into()));
+    let params = root.join("examples/churn/mlgate.yaml");
+    let text = std::fs::read_to_string(&params).unwrap();
+    std::fs::write(&params, format!("{text}\n# edited\n")).unwrap();
+    assert_eq!(trained_commit(&root), (head.into(), true.into()));
+}
+
+#[test]
+fn outside_git_training_warns_and_promotion_says_what_to_do() {
+    let (_tmp, root) = example_folder();
+    let (code, out, err) = step(&root, &["train"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.contains("No commit recorded") && out.contains("`git init`"),
+        "{out}"
+    );
+    for name in ["validate-model", "compare"] {
+        let (code, out, err) = step(&root, &[name]);
+        assert_eq!(code, 0, "{name}: {out}{err}");
+    }
+    let (code, out, err) = step(&root, &["promote"]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        err.contains("is not inside a git repository") && err.contains("git init"),
+        "{err}"
+    );
 }
 
 #[test]
