@@ -1,9 +1,11 @@
 //! Streaming readers: CSV (any delimiter, quoting, gzip), Parquet and JSON Lines become
-//! one stream of Arrow record batches with column names, read on a thread of its own
+//! one stream of batches with column names (Arrow record batches for Parquet, fields as
+//! text for CSV and JSON Lines), read on a thread of its own
 //! through a bounded channel, so decoding and checking use two cores and memory stays
 //! at a few batches whatever the file size.
 
 mod json_lines;
+mod json_record;
 
 use super::rows::{self, Boundary, RowBatch, RowError, RowReader};
 use crate::error::{Error, Result};
@@ -18,11 +20,12 @@ use std::sync::Arc;
 
 /// Rows per batch: large enough to amortise per-batch work, small enough for the cache.
 pub const BATCH_ROWS: usize = 16 * 1024;
-/// Rows per decoded Arrow batch of `columns` columns: at most 256 Ki cells (2 MiB of
+/// Rows per decoded Parquet batch of `columns` columns: at most 256 Ki cells (2 MiB of
 /// doubles), so that a wide table's batches queued ahead stay within memory beside what
 /// the reader holds (a Parquet page per column and part: 790 KB each in polars' files),
 /// and a batch's columns stay in cache while the checks take them in turn.
-pub fn batch_rows(columns: usize) -> usize {
+#[cfg(feature = "parquet")]
+fn batch_rows(columns: usize) -> usize {
     BATCH_ROWS.min((1 << 18) / columns.max(1)).max(1024)
 }
 
@@ -76,7 +79,7 @@ pub struct Table {
     misaligned: Arc<AtomicBool>,
 }
 
-/// Decoded rows: Arrow arrays (Parquet, JSON Lines) or CSV fields as text.
+/// Decoded rows: Arrow arrays (Parquet) or fields as text (CSV, JSON Lines).
 pub enum Batch {
     Arrow(RecordBatch),
     Rows(RowBatch),

@@ -16,6 +16,11 @@
 const BATCH_CELLS: usize = 16 * 1024;
 /// Rows per batch at most (narrow tables).
 pub const BATCH_ROWS: usize = 4096;
+
+/// Rows per batch of `columns` fields.
+pub(crate) fn batch_rows(columns: usize) -> usize {
+    (BATCH_CELLS / columns.max(1)).clamp(64, BATCH_ROWS)
+}
 use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -34,6 +39,16 @@ pub struct RowBatch {
 const MAX_BATCH_TEXT: usize = 1 << 31;
 
 impl RowBatch {
+    /// A batch read by another decoder (JSON Lines): `columns` spans per row into
+    /// `text`, each on a character boundary, `(0, 0)` for a missing field.
+    pub(crate) fn from_spans(text: String, spans: Vec<(u32, u32)>, columns: usize) -> RowBatch {
+        RowBatch {
+            text,
+            spans,
+            columns,
+        }
+    }
+
     pub fn num_rows(&self) -> usize {
         self.spans.len() / self.columns.max(1)
     }
@@ -131,7 +146,7 @@ impl<R: BufRead> RowReader<R> {
             delimiter,
             quote,
             columns,
-            batch_rows: (BATCH_CELLS / columns.max(1)).clamp(64, BATCH_ROWS),
+            batch_rows: batch_rows(columns),
             consumed: 0,
             rows: 0,
             skip_header: false,

@@ -1599,6 +1599,81 @@ mod tests {
         assert_eq!(shown(&b).collect::<Vec<_>>(), cast);
     }
 
+    /// [`rows`]-like rows as CSV and as a JSON writer puts them: typed numbers, `null` or
+    /// no field for a missing value, escapes, the fields in another order now and then.
+    fn csv_and_json_lines(n: usize) -> (String, String) {
+        let mut csv = String::from("id,x,c\n");
+        let mut json = String::new();
+        let texts = [
+            ("a", "a"),
+            ("\"b\"\"q\"", "b\\\"q"),
+            ("é", "\\u00e9"),
+            ("t\tx", "t\\tx"),
+        ];
+        for i in 0..n {
+            let (csv_c, json_c) = texts[i % 4];
+            let (csv_x, json_x) = match (i % 997, i % 13) {
+                (5, _) => ("oops".to_string(), Some("\"oops\"".to_string())),
+                (_, 0) => (String::new(), (i % 2 == 0).then(|| "null".to_string())),
+                _ => ((i % 100).to_string(), Some((i % 100).to_string())),
+            };
+            writeln!(csv, "{i},{csv_x},{csv_c}").unwrap();
+            let mut fields = vec![format!("\"id\": {i}"), format!("\"c\": \"{json_c}\"")];
+            if let Some(x) = json_x {
+                fields.insert(1, format!("\"x\":{x}"));
+            }
+            if i % 3 == 1 {
+                fields.reverse();
+            }
+            writeln!(json, "{{{}}}", fields.join(", ")).unwrap();
+        }
+        (csv, json)
+    }
+
+    #[test]
+    fn json_lines_values_scan_as_the_same_rows_in_csv() {
+        let (csv, json) = csv_and_json_lines(20_000);
+        let (csv, _) = one_and_many_named("d.csv", &csv, SCHEMA, 1);
+        let (one, many) = one_and_many_named("d.jsonl", &json, SCHEMA, 3);
+        let csv = csv.unwrap();
+        for json in [one, many] {
+            let mut json = json.unwrap();
+            json.check.file.clone_from(&csv.check.file);
+            assert_same(&csv, &json);
+        }
+        let checks: Vec<(&str, u64)> = csv
+            .check
+            .findings
+            .iter()
+            .map(|f| (f.check.as_str(), f.count))
+            .collect();
+        assert!(checks.contains(&("allowed", 15_000)), "{checks:?}");
+        assert!(csv.profile.columns["x"].nulls > 1000);
+    }
+
+    #[test]
+    fn a_json_lines_field_of_objects_is_skipped_unless_its_column_held_text() {
+        let record = |i: usize, c: &str| {
+            format!("{{\"id\": {i}, \"c\": {c}, \"meta\": {{\"k\": [{i}]}}}}\n")
+        };
+        // Past the first 1000 records, which tell a column's type.
+        let mut text: String = (0..1500).map(|i| record(i, "\"a\"")).collect();
+        let (one, _) = one_and_many_named("d.jsonl", &text, SCHEMA, 1);
+        let scan = one.unwrap();
+        assert_eq!(scan.check.rows, 1500);
+        assert_eq!(
+            scan.profile.columns["id"].numeric.as_ref().unwrap().max,
+            1499.0
+        );
+        text.push_str(&record(1500, "{\"x\": 1}"));
+        let (one, _) = one_and_many_named("d.jsonl", &text, SCHEMA, 1);
+        let e = one.err().unwrap().to_string();
+        assert!(
+            e.contains("line 1501: field `c` holds an object or an array"),
+            "{e}"
+        );
+    }
+
     #[test]
     fn a_bad_line_in_a_later_json_lines_part_is_numbered_in_the_file() {
         let mut text = json_lines(&rows(20_000, |_| "a".into()));

@@ -1,12 +1,12 @@
-//! JSON Lines: one record per line. Each line is checked as JSON on its own before
-//! Arrow decodes a batch of them, so an error names its line: Arrow's decoder counts
-//! neither lines nor the rows of an unfinished batch, and lets some malformed objects
-//! (`{"a": 1,,}`) through as records.
+//! JSON Lines: one record per line. Each line is read straight into field spans, as a
+//! CSV row is ([`json_record`]), and checked in the same pass, so an error names its
+//! line; serde_json describes what is wrong with a line that is not a JSON object.
 
-use super::{batch_rows, io_error, spawn, Batch, Format, ReadError, Table};
+use super::json_record::{Fields, Problem, ESCAPED};
+use super::{spawn, Batch, Format, ReadError, Table};
+use crate::data::rows::{batch_rows, RowBatch};
 use crate::error::{Error, Result};
-use arrow_json::reader::Decoder;
-use arrow_schema::{DataType, Field, Schema};
+use arrow_schema::DataType;
 use std::io::{BufRead, BufReader, Read};
 use std::sync::Arc;
 
@@ -16,7 +16,9 @@ const INFER_RECORDS: usize = 1000;
 pub(super) type Input = BufReader<Box<dyn Read + Send>>;
 
 /// Field names come from the first records; every value is read as text so that a value
-/// of the wrong type becomes a finding on its row, not a decoding error.
+/// of the wrong type becomes a finding on its row, not a decoding error. A field that
+/// holds objects or arrays there is a column of that type, reported and skipped as a
+/// Parquet file's would be.
 pub(super) fn open(source: String, input: Input) -> Result<Table> {
     Ok(open_parts(source, input, Vec::new())?.remove(0))
 }
@@ -32,49 +34,38 @@ pub(super) fn open_parts(
 ) -> Result<Vec<Table>> {
     let head = first
         .fill_buf()
-        .map_err(|e| io_error(&source, &e))?
+        .map_err(|e| super::io_error(&source, &e))?
         .to_vec();
-    let names = field_names(&source, &head)?;
-    let schema = Arc::new(Schema::new(
-        names
-            .iter()
-            .map(|n| Field::new(n, DataType::Utf8, true))
-            .collect::<Vec<_>>(),
-    ));
+    let (names, types) = field_names(&source, &head)?;
+    let nested: Vec<bool> = types.iter().map(DataType::is_nested).collect();
+    let fields = Arc::new(Fields::new(&names, nested));
+    // As many rows a batch as CSV's for the same columns: its text and spans stay in
+    // the core's cache while the checks read it column by column.
     let rows = batch_rows(names.len());
-    std::iter::once(first)
-        .chain(later)
-        .map(|input| {
-            let decoder = arrow_json::ReaderBuilder::new(schema.clone())
-                .with_batch_size(rows)
-                .with_coerce_primitive(true)
-                .build_decoder()
-                .map_err(|e| Error::input(format!("{source}: {e}")))?;
-            let lines = Lines {
-                source: source.clone(),
-                input,
-                decoder,
-                batch_rows: rows,
-                line: 0,
-                chunk: Vec::new(),
-                done: false,
-            };
-            Ok(Table {
-                source: source.clone(),
-                format: Format::JsonLines,
-                types: vec![DataType::Utf8; names.len()],
-                names: names.clone(),
-                batches: spawn(lines),
-                present: Vec::new(),
-                room_bytes: None,
-                misaligned: Arc::default(),
-            })
-        })
-        .collect()
+    let tables = std::iter::once(first).chain(later).map(|input| Table {
+        source: source.clone(),
+        format: Format::JsonLines,
+        types: types.clone(),
+        names: names.clone(),
+        batches: spawn(Lines {
+            source: source.clone(),
+            input,
+            fields: fields.clone(),
+            batch_rows: rows,
+            line: 0,
+            chunk_bytes: 0,
+            done: false,
+        }),
+        present: Vec::new(),
+        room_bytes: None,
+        misaligned: Arc::default(),
+    });
+    Ok(tables.collect())
 }
 
-/// The fields of the first complete records in `head`, each record checked first.
-fn field_names(source: &str, head: &[u8]) -> Result<Vec<String>> {
+/// The fields of the first complete records in `head`, each record checked first, with
+/// their types: text, or the nested type found there.
+fn field_names(source: &str, head: &[u8]) -> Result<(Vec<String>, Vec<DataType>)> {
     let mut records = Vec::new();
     let complete = head
         .iter()
@@ -95,20 +86,28 @@ fn field_names(source: &str, head: &[u8]) -> Result<Vec<String>> {
             "{source}: no records (the file holds no JSON objects)"
         )));
     }
-    Ok(inferred.fields().iter().map(|f| f.name().clone()).collect())
+    let typed = inferred.fields().iter().map(|f| match f.data_type() {
+        nested if nested.is_nested() => (f.name().clone(), nested.clone()),
+        _ => (f.name().clone(), DataType::Utf8),
+    });
+    Ok(typed.unzip())
 }
 
-/// Batches of checked lines, decoded by Arrow.
+/// Batches of records, each line read and checked once.
 struct Lines {
     source: String,
     input: Input,
-    decoder: Decoder,
+    fields: Arc<Fields>,
     batch_rows: usize,
     /// Lines read so far (1-based number of the last one).
     line: u64,
-    chunk: Vec<u8>,
+    /// The last batch's text length: room for the next.
+    chunk_bytes: usize,
     done: bool,
 }
+
+/// A batch ends once its lines pass this: its spans are 31-bit ([`ESCAPED`] is the top bit).
+const MAX_BATCH_TEXT: usize = 1 << 30;
 
 impl Iterator for Lines {
     type Item = std::result::Result<Batch, ReadError>;
@@ -117,60 +116,94 @@ impl Iterator for Lines {
         if self.done {
             return None;
         }
-        let batch = self.read_chunk().and_then(|first| self.decode(first));
+        let batch = self.read_batch();
         self.done = !matches!(batch, Ok(Some(_)));
         batch.transpose()
     }
 }
 
 impl Lines {
-    /// Reads up to a batch of records into `chunk`; the number of the first line read.
-    fn read_chunk(&mut self) -> std::result::Result<u64, ReadError> {
-        self.chunk.clear();
-        let first = self.line + 1;
-        let mut line = Vec::new();
-        let mut records = 0;
-        while records < self.batch_rows {
-            line.clear();
-            let n = self.input.read_until(b'\n', &mut line).map_err(|e| {
+    fn read_batch(&mut self) -> std::result::Result<Option<Batch>, ReadError> {
+        let columns = self.fields.len();
+        let mut chunk = Vec::with_capacity(self.chunk_bytes + self.chunk_bytes / 8);
+        let mut spans = Vec::with_capacity(self.batch_rows * columns);
+        let mut escaped = String::new();
+        // Where each row's line starts in `chunk`, and its number: to name a line whose
+        // text is not UTF-8.
+        let mut starts: Vec<(usize, u64)> = Vec::with_capacity(self.batch_rows);
+        while starts.len() < self.batch_rows && chunk.len() < MAX_BATCH_TEXT {
+            let start = chunk.len();
+            let n = self.input.read_until(b'\n', &mut chunk).map_err(|e| {
                 ReadError::plain(&self.source, super::io_detail(e.kind(), &e.to_string()))
             })?;
             if n == 0 {
                 break;
             }
             self.line += 1;
-            if blank(&line) {
+            let line = &chunk[start..];
+            if blank(line) {
+                chunk.truncate(start);
                 continue;
             }
-            let last = line.last() != Some(&b'\n');
-            if let Some(problem) = line_problem(&line, last) {
+            let row = spans.len();
+            spans.resize(row + columns, (0, 0));
+            let offset = u32::try_from(start).unwrap_or(u32::MAX);
+            if let Err(problem) = self
+                .fields
+                .read(line, offset, &mut spans[row..], &mut escaped)
+            {
+                let detail = self.describe(&problem, line);
                 return Err(ReadError::plain(
                     &self.source,
-                    format!("line {}: {problem}", self.line),
+                    format!("line {}: {detail}", self.line),
                 ));
             }
-            self.chunk.extend_from_slice(&line);
-            if last {
-                self.chunk.push(b'\n');
-            }
-            records += 1;
+            starts.push((start, self.line));
         }
-        Ok(first)
+        if starts.is_empty() {
+            return Ok(None);
+        }
+        self.chunk_bytes = chunk.len();
+        let text = self.text(chunk, &escaped, &mut spans, &starts)?;
+        let batch = RowBatch::from_spans(text, spans, columns);
+        Ok(Some(Batch::Rows(batch)))
     }
 
-    fn decode(&mut self, first: u64) -> std::result::Result<Option<Batch>, ReadError> {
-        let at = |e: arrow_schema::ArrowError| {
-            ReadError::plain(
-                &self.source,
-                format!("lines {first}–{}: cannot decode: {e}", self.line),
-            )
-        };
-        let mut rest = &self.chunk[..];
-        while !rest.is_empty() {
-            let used = self.decoder.decode(rest).map_err(at)?;
-            rest = &rest[used..];
+    /// The batch's text: its lines, then its unescaped strings, which the spans marked
+    /// [`ESCAPED`] now point to.
+    fn text(
+        &self,
+        mut chunk: Vec<u8>,
+        escaped: &str,
+        spans: &mut [(u32, u32)],
+        starts: &[(usize, u64)],
+    ) -> std::result::Result<String, ReadError> {
+        if !escaped.is_empty() {
+            let base = chunk.len() as u32;
+            for span in spans.iter_mut().filter(|(s, _)| s & ESCAPED != 0) {
+                *span = (base + (span.0 & !ESCAPED), base + span.1);
+            }
+            chunk.extend_from_slice(escaped.as_bytes());
         }
-        Ok(self.decoder.flush().map_err(at)?.map(Batch::Arrow))
+        String::from_utf8(chunk).map_err(|e| {
+            let bad = e.utf8_error().valid_up_to();
+            let row = starts.partition_point(|&(start, _)| start <= bad).max(1) - 1;
+            let line = starts.get(row).map_or(self.line, |&(_, line)| line);
+            ReadError::plain(&self.source, format!("line {line}: not valid UTF-8"))
+        })
+    }
+
+    /// What is wrong with a line the record reader refused.
+    fn describe(&self, problem: &Problem, line: &[u8]) -> String {
+        let last = line.last() != Some(&b'\n');
+        match problem {
+            Problem::Nested(c) => format!(
+                "field `{}` holds an object or an array: mlgate reads flat records, one value a field",
+                self.fields.name(*c)
+            ),
+            Problem::Syntax => line_problem(line, last)
+                .unwrap_or_else(|| "a record mlgate cannot read".into()),
+        }
     }
 }
 
@@ -202,11 +235,11 @@ fn line_problem(line: &[u8], last: bool) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::BATCH_ROWS;
     use super::*;
+    use crate::data::rows::BATCH_ROWS;
 
-    fn read_all(text: &str) -> std::result::Result<u64, String> {
-        let input: Input = BufReader::new(Box::new(std::io::Cursor::new(text.as_bytes().to_vec())));
+    fn read_all(text: impl AsRef<[u8]>) -> std::result::Result<u64, String> {
+        let input: Input = BufReader::new(Box::new(std::io::Cursor::new(text.as_ref().to_vec())));
         let table = open("f.jsonl".into(), input).map_err(|e| e.to_string())?;
         let mut rows = 0;
         while let Some(b) = table.next_batch() {
@@ -246,6 +279,16 @@ mod tests {
     }
 
     #[test]
+    fn invalid_utf8_names_its_line() {
+        let mut bytes = records(BATCH_ROWS + 10).into_bytes();
+        bytes.extend_from_slice(b"{\"id\": \"C\xff\", \"x\": 1}\n");
+        bytes.extend_from_slice(records(3).as_bytes());
+        let e = read_all(bytes).unwrap_err();
+        let line = BATCH_ROWS + 11;
+        assert!(e.contains(&format!("line {line}: not valid UTF-8")), "{e}");
+    }
+
+    #[test]
     fn a_truncated_file_names_the_last_line() {
         let mut text = records(2000);
         text.push_str("{\"id\": \"C2000\", \"x");
@@ -258,7 +301,7 @@ mod tests {
         let text = "{\"x\": 1}\n\n{\"x\": 2}\n  \n{\"x\": 3}";
         assert_eq!(read_all(text), Ok(3));
         assert_eq!(
-            read_all(&records(BATCH_ROWS * 2 + 7)),
+            read_all(records(BATCH_ROWS * 2 + 7)),
             Ok(BATCH_ROWS as u64 * 2 + 7)
         );
     }
