@@ -28,6 +28,9 @@ const MAX_DEPTH: usize = 128;
 /// The columns of a table and where each record's fields go.
 pub(super) struct Fields {
     names: Vec<String>,
+    /// Each name as a plain key is written, quotes included (`None`: a name that would
+    /// need escapes): the key a record most likely has next is matched in one compare.
+    quoted: Vec<Option<Vec<u8>>>,
     /// Columns of objects or arrays: their values are checked and passed over.
     nested: Vec<bool>,
     index: HashMap<String, usize>,
@@ -40,8 +43,14 @@ impl Fields {
             .enumerate()
             .map(|(i, n)| (n.clone(), i))
             .collect();
+        let plain = |n: &str| !n.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20);
+        let quoted = names
+            .iter()
+            .map(|n| plain(n).then(|| format!("\"{n}\"").into_bytes()))
+            .collect();
         Fields {
             names: names.to_vec(),
+            quoted,
             nested,
             index,
         }
@@ -76,11 +85,10 @@ impl Fields {
         let mut next = 0;
         loop {
             at.blanks();
-            let key = at.string()?;
+            let column = self.key(&mut at, next, escaped)?;
             at.blanks();
             at.eat(b':')?;
             at.blanks();
-            let column = self.column(line, &key, next, escaped)?;
             match column {
                 Some(c) if self.nested[c] => {
                     at.skip(0)?;
@@ -105,6 +113,23 @@ impl Fields {
                 _ => return Err(Problem::Syntax),
             }
         }
+    }
+
+    /// Reads a key: the column it names, if the table reads it.
+    fn key(
+        &self,
+        at: &mut Cursor,
+        next: usize,
+        scratch: &mut String,
+    ) -> Result<Option<usize>, Problem> {
+        if let Some(quoted) = self.quoted.get(next).and_then(Option::as_deref) {
+            if at.line[at.at..].starts_with(quoted) {
+                at.at += quoted.len();
+                return Ok(Some(next));
+            }
+        }
+        let key = at.string()?;
+        self.column(at.line, &key, next, scratch)
     }
 
     /// The column a key names, if the table reads it.
@@ -182,6 +207,13 @@ impl Cursor<'_> {
         self.eat(b'"')?;
         let start = self.at;
         let mut escaped = false;
+        // Eight bytes at a time while none ends the string or needs a look.
+        while let Some(word) = self.line.get(self.at..self.at + 8) {
+            match <[u8; 8]>::try_from(word) {
+                Ok(word) if plain(u64::from_le_bytes(word)) => self.at += 8,
+                _ => break,
+            }
+        }
         loop {
             match self.next()? {
                 b'"' => {
@@ -327,6 +359,18 @@ impl Cursor<'_> {
     }
 }
 
+/// Whether eight bytes of a string's content are all as they stand: none a `"`, a `\`
+/// or a control character (the usual tests for a zero byte and a byte below a value).
+fn plain(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let zero = |v: u64| v.wrapping_sub(ONES) & !v & HIGH;
+    let control = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    let quote = zero(word ^ (ONES * u64::from(b'"')));
+    let backslash = zero(word ^ (ONES * u64::from(b'\\')));
+    (control | quote | backslash) == 0
+}
+
 /// Appends the text of a string's content (escapes checked by [`Cursor::string`]).
 fn unescape(raw: &[u8], out: &mut String) -> Result<(), Problem> {
     let text = std::str::from_utf8(raw).map_err(|_| Problem::Syntax)?;
@@ -416,6 +460,11 @@ mod tests {
             read(&names, "\t{ \"d\":0 ,\"c\" :\"\", \"a\":null}\r\n"),
             Ok(vec![None, None, None, Some("0".into())])
         );
+        // The next column's name is a prefix of this key: not a match.
+        assert_eq!(
+            read(&["a", "ab"], r#"{"ab": 1, "a": 2}"#),
+            Ok(some(&["2", "1"]))
+        );
     }
 
     #[test]
@@ -426,6 +475,20 @@ mod tests {
                 r#"{"k\"ey": "a\\b\"c\u00e9\ud83d\ude00\n", "v": "\/"}"#
             ),
             Ok(some(&["a\\b\"c\u{e9}\u{1f600}\n", "/"]))
+        );
+    }
+
+    #[test]
+    fn long_strings_end_at_their_quote_and_keep_their_escapes() {
+        assert_eq!(
+            read(
+                &["a", "b"],
+                r#"{"a": "2026-12-06T23:59:59.123456", "b": "abcdefghijklmnop\"q\u00e9rstuvwxyz0123"}"#
+            ),
+            Ok(some(&[
+                "2026-12-06T23:59:59.123456",
+                "abcdefghijklmnop\"q\u{e9}rstuvwxyz0123"
+            ]))
         );
     }
 
@@ -457,6 +520,19 @@ mod tests {
     }
 
     #[test]
+    fn plain_words_hold_no_quote_backslash_or_control_character() {
+        let word = |b: &[u8; 8]| plain(u64::from_le_bytes(*b));
+        assert!(word(b"abcdefgh") && word(b"~ \x7f\x80\xff\xc3\xa9!"));
+        for bad in [b'"', b'\\', b'\n', b'\t', 0, 0x1f] {
+            for at in 0..8 {
+                let mut bytes = *b"abcdefgh";
+                bytes[at] = bad;
+                assert!(!word(&bytes), "{bad} at {at}");
+            }
+        }
+    }
+
+    #[test]
     fn malformed_records_are_refused() {
         for line in [
             r#"{"customer_id": "C999999",,}"#,
@@ -469,6 +545,8 @@ mod tests {
             r#"{"a": tru}"#,
             r#"{"a": "x"} x"#,
             r#"{"a": "tab	inside"}"#,
+            r#"{"a": "a long string with a tab	after eight bytes"}"#,
+            r#"{"a": "a long string cut short"#,
             r#"{"a": "\x"}"#,
             r#"{"a": "\ud800"}"#,
             r#"{"a" 1}"#,
