@@ -133,7 +133,7 @@ impl Lines {
         let mut starts: Vec<(usize, u64)> = Vec::with_capacity(self.batch_rows);
         while starts.len() < self.batch_rows && chunk.len() < MAX_BATCH_TEXT {
             let start = chunk.len();
-            let n = self.input.read_until(b'\n', &mut chunk).map_err(|e| {
+            let n = read_line(&mut self.input, &mut chunk).map_err(|e| {
                 ReadError::plain(&self.source, super::io_detail(e.kind(), &e.to_string()))
             })?;
             if n == 0 {
@@ -203,6 +203,32 @@ impl Lines {
             ),
             Problem::Syntax => line_problem(line, last)
                 .unwrap_or_else(|| "a record mlgate cannot read".into()),
+        }
+    }
+}
+
+/// `read_until(b'\n')`, with the SIMD search of the memchr crate (the standard
+/// library's took a twentieth of the time of reading a narrow table).
+fn read_line(input: &mut impl BufRead, out: &mut Vec<u8>) -> std::io::Result<usize> {
+    let mut read = 0;
+    loop {
+        let buffer = match input.fill_buf() {
+            Ok(buffer) => buffer,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buffer.is_empty() {
+            return Ok(read);
+        }
+        let (used, done) = match memchr::memchr(b'\n', buffer) {
+            Some(i) => (i + 1, true),
+            None => (buffer.len(), false),
+        };
+        out.extend_from_slice(&buffer[..used]);
+        input.consume(used);
+        read += used;
+        if done {
+            return Ok(read);
         }
     }
 }
