@@ -63,34 +63,54 @@ pub(super) fn open_parts(
     Ok(tables.collect())
 }
 
-/// The fields of the first complete records in `head`, each record checked first, with
-/// their types: text, or the nested type found there.
+/// The fields of the first complete records in `head` in the order first seen, each
+/// record checked first, with their types: text, or the nested type of a field that
+/// holds an object or an array in any of them.
 fn field_names(source: &str, head: &[u8]) -> Result<(Vec<String>, Vec<DataType>)> {
-    let mut records = Vec::new();
     let complete = head
         .iter()
         .rposition(|&b| b == b'\n')
         .map_or(head.len(), |i| i + 1);
     let lines = head[..complete].split(|&b| b == b'\n').enumerate();
+    let mut names: Vec<String> = Vec::new();
+    let mut types: Vec<DataType> = Vec::new();
+    let mut index = std::collections::HashMap::new();
     for (i, line) in lines.filter(|(_, l)| !blank(l)).take(INFER_RECORDS) {
-        if let Some(problem) = line_problem(line, complete == head.len()) {
-            return Err(Error::input(format!("{source}: line {}: {problem}", i + 1)));
+        let problem = line_problem(line, complete == head.len());
+        let record = match problem.map(Err).unwrap_or_else(|| record(line)) {
+            Ok(record) => record,
+            Err(problem) => {
+                return Err(Error::input(format!("{source}: line {}: {problem}", i + 1)))
+            }
+        };
+        for (name, value) in record {
+            let column = *index.entry(name.clone()).or_insert_with(|| {
+                names.push(name);
+                types.push(DataType::Utf8);
+                types.len() - 1
+            });
+            match value {
+                serde_json::Value::Object(_) => {
+                    types[column] = DataType::Struct(Default::default())
+                }
+                serde_json::Value::Array(_) if !types[column].is_nested() => {
+                    types[column] = DataType::new_list(DataType::Utf8, true)
+                }
+                _ => {}
+            }
         }
-        records.extend_from_slice(line);
-        records.push(b'\n');
     }
-    let (inferred, _) = arrow_json::reader::infer_json_schema(&records[..], None)
-        .map_err(|e| Error::input(format!("{source}: not JSON Lines: {e}")))?;
-    if inferred.fields().is_empty() {
+    if names.is_empty() {
         return Err(Error::input(format!(
             "{source}: no records (the file holds no JSON objects)"
         )));
     }
-    let typed = inferred.fields().iter().map(|f| match f.data_type() {
-        nested if nested.is_nested() => (f.name().clone(), nested.clone()),
-        _ => (f.name().clone(), DataType::Utf8),
-    });
-    Ok(typed.unzip())
+    Ok((names, types))
+}
+
+/// A line already checked to hold one JSON object, as its fields in their order.
+fn record(line: &[u8]) -> std::result::Result<serde_json::Map<String, serde_json::Value>, String> {
+    serde_json::from_slice(line).map_err(|e| format!("not valid JSON: {e}"))
 }
 
 /// Batches of records, each line read and checked once.
