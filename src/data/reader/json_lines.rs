@@ -12,6 +12,9 @@ use std::sync::Arc;
 
 /// Records read to learn the field names.
 const INFER_RECORDS: usize = 1000;
+/// At most this much of the file is read ahead to learn them (fewer records when they
+/// are longer).
+const HEAD_BYTES: usize = 16 << 20;
 
 pub(super) type Input = BufReader<Box<dyn Read + Send>>;
 
@@ -32,23 +35,22 @@ pub(super) fn open_parts(
     mut first: Input,
     later: Vec<Input>,
 ) -> Result<Vec<Table>> {
-    let head = first
-        .fill_buf()
-        .map_err(|e| super::io_error(&source, &e))?
-        .to_vec();
+    let head = read_head(&mut first).map_err(|e| super::io_error(&source, &e))?;
     let (names, types) = field_names(&source, &head)?;
     let nested: Vec<bool> = types.iter().map(DataType::is_nested).collect();
     let fields = Arc::new(Fields::new(&names, nested));
     // As many rows a batch as CSV's for the same columns: its text and spans stay in
     // the core's cache while the checks read it column by column.
     let rows = batch_rows(names.len());
-    let tables = std::iter::once(first).chain(later).map(|input| Table {
+    let inputs = std::iter::once((first, Some(head))).chain(later.into_iter().map(|i| (i, None)));
+    let tables = inputs.map(|(input, head)| Table {
         source: source.clone(),
         format: Format::JsonLines,
         types: types.clone(),
         names: names.clone(),
         batches: spawn(Lines {
             source: source.clone(),
+            head: head.map(std::io::Cursor::new),
             input,
             fields: fields.clone(),
             batch_rows: rows,
@@ -63,20 +65,34 @@ pub(super) fn open_parts(
     Ok(tables.collect())
 }
 
-/// The fields of the first complete records in `head` in the order first seen, each
+/// The first lines of `input`, up to [`INFER_RECORDS`] records or [`HEAD_BYTES`]: read
+/// line by line, as an inflating gzip stream's first buffer may hold only a few.
+fn read_head(input: &mut Input) -> std::io::Result<Vec<u8>> {
+    let mut head = Vec::new();
+    let mut records = 0;
+    while records < INFER_RECORDS && head.len() < HEAD_BYTES {
+        let start = head.len();
+        if read_line(input, &mut head)? == 0 {
+            break;
+        }
+        records += usize::from(!blank(&head[start..]));
+    }
+    Ok(head)
+}
+
+/// The fields of the records in `head` (whole lines) in the order first seen, each
 /// record checked first, with their types: text, or the nested type of a field that
 /// holds an object or an array in any of them.
 fn field_names(source: &str, head: &[u8]) -> Result<(Vec<String>, Vec<DataType>)> {
-    let complete = head
-        .iter()
-        .rposition(|&b| b == b'\n')
-        .map_or(head.len(), |i| i + 1);
-    let lines = head[..complete].split(|&b| b == b'\n').enumerate();
+    // Only the file's last line can lack its line break.
+    let open_end = !head.ends_with(b"\n");
+    let lines: Vec<&[u8]> = head.split(|&b| b == b'\n').collect();
+    let count = lines.len();
     let mut names: Vec<String> = Vec::new();
     let mut types: Vec<DataType> = Vec::new();
     let mut index = std::collections::HashMap::new();
-    for (i, line) in lines.filter(|(_, l)| !blank(l)).take(INFER_RECORDS) {
-        let problem = line_problem(line, complete == head.len());
+    for (i, line) in lines.into_iter().enumerate().filter(|(_, l)| !blank(l)) {
+        let problem = line_problem(line, open_end && i + 1 == count);
         let record = match problem.map(Err).unwrap_or_else(|| record(line)) {
             Ok(record) => record,
             Err(problem) => {
@@ -116,6 +132,8 @@ fn record(line: &[u8]) -> std::result::Result<serde_json::Map<String, serde_json
 /// Batches of records, each line read and checked once.
 struct Lines {
     source: String,
+    /// The lines read to learn the fields, read again first (the first part only).
+    head: Option<std::io::Cursor<Vec<u8>>>,
     input: Input,
     fields: Arc<Fields>,
     batch_rows: usize,
@@ -153,7 +171,7 @@ impl Lines {
         let mut starts: Vec<(usize, u64)> = Vec::with_capacity(self.batch_rows);
         while starts.len() < self.batch_rows && chunk.len() < MAX_BATCH_TEXT {
             let start = chunk.len();
-            let n = read_line(&mut self.input, &mut chunk).map_err(|e| {
+            let n = self.read_line(&mut chunk).map_err(|e| {
                 ReadError::plain(&self.source, super::io_detail(e.kind(), &e.to_string()))
             })?;
             if n == 0 {
@@ -187,6 +205,17 @@ impl Lines {
         let text = self.text(chunk, &escaped, &mut spans, &starts)?;
         let batch = RowBatch::from_spans(text, spans, columns);
         Ok(Some(Batch::Rows(batch)))
+    }
+
+    /// The next line into `chunk`: from the head while it lasts, then from the input.
+    fn read_line(&mut self, chunk: &mut Vec<u8>) -> std::io::Result<usize> {
+        if let Some(head) = &mut self.head {
+            match read_line(head, chunk)? {
+                0 => self.head = None,
+                n => return Ok(n),
+            }
+        }
+        read_line(&mut self.input, chunk)
     }
 
     /// The batch's text: its lines, then its unescaped strings, which the spans marked
@@ -322,6 +351,29 @@ mod tests {
             e.contains(&format!("line {line}: not a JSON object")),
             "{e}"
         );
+    }
+
+    #[test]
+    fn fields_come_from_the_first_records_however_the_input_arrives() {
+        // A stream handing out a few bytes a read, as an inflating gzip stream may.
+        struct Trickle(std::io::Cursor<Vec<u8>>);
+        impl Read for Trickle {
+            fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+                let n = buf.len().min(64);
+                self.0.read(&mut buf[..n])
+            }
+        }
+        let mut text = records(900);
+        text.push_str("{\"id\": \"C900\", \"x\": 1, \"late\": true}\n");
+        text.push_str(&records(5));
+        let input = Trickle(std::io::Cursor::new(text.into_bytes()));
+        let table = open("f.jsonl".into(), BufReader::new(Box::new(input))).unwrap();
+        assert_eq!(table.names, ["id", "x", "late"]);
+        let mut rows = 0;
+        while let Some(batch) = table.next_batch() {
+            rows += batch.unwrap().num_rows();
+        }
+        assert_eq!(rows, 906);
     }
 
     #[test]
