@@ -256,24 +256,20 @@ pub(crate) fn open_parts_of(
         parts.min((len / min_bytes.max(1)) as usize).max(1)
     };
     let split = (parts > 1).then_some((path, len, parts));
-    match format {
-        Format::Parquet => open_parquet(source, path, file, parts),
-        Format::Csv => {
-            let mut tables = open_csv(source, decompress(Box::new(file), gz), csv, split)?;
-            let count = tables.len() as u64;
-            for (i, table) in tables.iter_mut().enumerate().filter(|_| !gz) {
-                table.room_bytes = Some(if i == 0 { len } else { len / count });
-            }
-            Ok(tables)
-        }
+    let mut tables = match format {
+        Format::Parquet => return open_parquet(source, path, file, parts),
+        Format::Csv => open_csv(source, decompress(Box::new(file), gz), csv, split)?,
         Format::JsonLines => match split {
-            Some((path, len, parts)) => json_lines_parts(source, path, len, parts),
-            None => Ok(vec![json_lines::open(
-                source,
-                decompress(Box::new(file), gz),
-            )?]),
+            Some((path, len, parts)) => json_lines_parts(source, path, len, parts)?,
+            None => vec![json_lines::open(source, decompress(Box::new(file), gz))?],
         },
+    };
+    // Text on disk: its size tells how many rows are coming.
+    let count = tables.len() as u64;
+    for (i, table) in tables.iter_mut().enumerate().filter(|_| !gz) {
+        table.room_bytes = Some(if i == 0 { len } else { len / count });
     }
+    Ok(tables)
 }
 
 /// Starts decoding `input`, the content of a file named `name` read as it arrives (an

@@ -1110,7 +1110,6 @@ mod tests {
         // Dense throughout: the guess holds, nothing kept, the file read once. Dense
         // only in the first batch (820 values): the file is read again to keep them.
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("d.csv");
         let schema = schema(SCHEMA);
         let options = ScanOptions {
             keep_values: 1000,
@@ -1130,8 +1129,16 @@ mod tests {
                 let x = x.map(|x| x.to_string()).unwrap_or_default();
                 writeln!(text, "{i},{x},a").unwrap();
             }
-            std::fs::write(&path, text).unwrap();
-            for parts in [1, 3] {
+            // JSON Lines' batches hold as many rows as CSV's here.
+            let json = json_lines(&text);
+            for (path, parts) in [("d.csv", 1), ("d.csv", 3), ("d.jsonl", 1), ("d.jsonl", 3)] {
+                let path = dir.path().join(path);
+                let file = if path.extension() == Some("csv".as_ref()) {
+                    &text
+                } else {
+                    &json
+                };
+                std::fs::write(&path, file).unwrap();
                 let opened = std::cell::Cell::new(0);
                 let open = || {
                     opened.set(opened.get() + 1);
@@ -1141,7 +1148,7 @@ mod tests {
                     .unwrap()
                     .unwrap();
                 let kept = scan.values.get("x");
-                assert_eq!(kept.map(Vec::len), expected, "{parts} parts");
+                assert_eq!(kept.map(Vec::len), expected, "{path:?}, {parts} parts");
                 if expected.is_some() {
                     assert_eq!(kept, Some(&values));
                 }
