@@ -92,13 +92,8 @@ fn field_names(source: &str, head: &[u8]) -> Result<(Vec<String>, Vec<DataType>)
     let mut types: Vec<DataType> = Vec::new();
     let mut index = std::collections::HashMap::new();
     for (i, line) in lines.into_iter().enumerate().filter(|(_, l)| !blank(l)) {
-        let problem = line_problem(line, open_end && i + 1 == count);
-        let record = match problem.map(Err).unwrap_or_else(|| record(line)) {
-            Ok(record) => record,
-            Err(problem) => {
-                return Err(Error::input(format!("{source}: line {}: {problem}", i + 1)))
-            }
-        };
+        let record = parse_record(line, open_end && i + 1 == count)
+            .map_err(|problem| Error::input(format!("{source}: line {}: {problem}", i + 1)))?;
         for (name, value) in record {
             let column = *index.entry(name.clone()).or_insert_with(|| {
                 names.push(name);
@@ -122,11 +117,6 @@ fn field_names(source: &str, head: &[u8]) -> Result<(Vec<String>, Vec<DataType>)
         )));
     }
     Ok((names, types))
-}
-
-/// A line already checked to hold one JSON object, as its fields in their order.
-fn record(line: &[u8]) -> std::result::Result<serde_json::Map<String, serde_json::Value>, String> {
-    serde_json::from_slice(line).map_err(|e| format!("not valid JSON: {e}"))
 }
 
 /// Batches of records, each line read and checked once.
@@ -250,7 +240,8 @@ impl Lines {
                 "field `{}` holds an object or an array: mlgate reads flat records, one value a field",
                 self.fields.name(*c)
             ),
-            Problem::Syntax => line_problem(line, last)
+            Problem::Syntax => parse_record(line, last)
+                .err()
                 .unwrap_or_else(|| "a record mlgate cannot read".into()),
         }
     }
@@ -286,25 +277,27 @@ fn blank(line: &[u8]) -> bool {
     line.iter().all(u8::is_ascii_whitespace)
 }
 
-/// What is wrong with one line, if anything. `last` says the line is the file's last and
-/// has no line break, so a record cut short there is a truncated file.
-fn line_problem(line: &[u8], last: bool) -> Option<String> {
-    match serde_json::from_slice::<serde::de::IgnoredAny>(line) {
+/// The fields of the JSON object on one line, in their order, or what is wrong with the
+/// line. `last` says the line is the file's last and has no line break, so a record cut
+/// short there is a truncated file.
+fn parse_record(
+    line: &[u8],
+    last: bool,
+) -> std::result::Result<serde_json::Map<String, serde_json::Value>, String> {
+    match serde_json::from_slice(line) {
         Err(e) if e.is_eof() && last => {
-            Some("the record is cut short: the file looks truncated".into())
+            Err("the record is cut short: the file looks truncated".into())
         }
         Err(e) => {
             let position = format!(" at line {} column {}", e.line(), e.column());
             let message = e.to_string().replace(&position, "");
-            Some(format!(
+            Err(format!(
                 "not valid JSON at column {}: {message}",
                 e.column()
             ))
         }
-        Ok(_) if line.trim_ascii_start().first() != Some(&b'{') => {
-            Some("not a JSON object: each line must hold one record `{...}`".into())
-        }
-        Ok(_) => None,
+        Ok(serde_json::Value::Object(fields)) => Ok(fields),
+        Ok(_) => Err("not a JSON object: each line must hold one record `{...}`".into()),
     }
 }
 

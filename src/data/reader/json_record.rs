@@ -129,23 +129,20 @@ impl Fields {
             }
         }
         let key = at.string()?;
-        self.column(at.line, &key, next, scratch)
+        self.column(at.line, &key, scratch)
     }
 
-    /// The column a key names, if the table reads it.
+    /// The column a key names, if the table reads it (looked up by name: a key that is
+    /// the next column's was matched quoted in [`Fields::key`]).
     fn column(
         &self,
         line: &[u8],
         key: &Str,
-        next: usize,
         scratch: &mut String,
     ) -> Result<Option<usize>, Problem> {
         if !key.escaped {
-            let raw = &line[key.start..key.end];
-            if self.names.get(next).is_some_and(|n| n.as_bytes() == raw) {
-                return Ok(Some(next));
-            }
-            let name = std::str::from_utf8(raw).map_err(|_| Problem::Syntax)?;
+            let name =
+                std::str::from_utf8(&line[key.start..key.end]).map_err(|_| Problem::Syntax)?;
             return Ok(self.index.get(name).copied());
         }
         let mark = scratch.len();
