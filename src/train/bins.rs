@@ -29,7 +29,45 @@ pub struct Binned {
     pub columns: Columns,
     /// Bins in use per column (present values only).
     pub bins: Vec<usize>,
+    /// The same bins row by row (`rows × columns`), when asked for: see
+    /// [`Binned::with_rows`].
+    pub by_row: Option<Pages>,
 }
+
+impl Binned {
+    /// Adds the bins laid out row by row when the table is large, for the histograms of
+    /// nodes that hold a small share of its rows: there the columns' layout reads a cache
+    /// line (and waits for it) per row and feature, where a row's bins of every feature
+    /// share one line, asked for ahead (see `tree::Data::by_row`).
+    pub fn with_rows(mut self, threads: usize) -> Binned {
+        if self.rows * self.columns.len() >= ROW_LAYOUT_BYTES && self.columns.len() > 1 {
+            self.by_row = Some(self.row_major(threads));
+        }
+        self
+    }
+
+    pub(super) fn row_major(&self, threads: usize) -> Pages {
+        let width = self.columns.len();
+        let mut data = Pages::zeroed(self.rows * width);
+        let columns = &self.columns;
+        parallel::for_chunks(&mut data, BIN_BLOCK_ROWS * width, threads, |start, out| {
+            let first = start / width;
+            for c in 0..width {
+                let column = &columns[c][first..first + out.len() / width];
+                for (row, &bin) in out.chunks_exact_mut(width).zip(column) {
+                    row[c] = bin;
+                }
+            }
+        });
+        data
+    }
+}
+
+/// Tables of bins from which [`Binned::with_rows`] lays them out row by row as well.
+/// Boosting (classification, 30 features, 2 threads, interleaved runs): 400 000 rows
+/// (12 MB of bins) took 3–10% longer with them, 1 M rows (30 MB, about this machine's
+/// last-level cache) a fifth less time; a smaller table waits less on its cache lines.
+const ROW_LAYOUT_BYTES: usize = 24 << 20;
 
 /// Columns of bins, `rows` each, one after another in one buffer (of huge pages when
 /// large: see [`Pages`]); `columns[c]` is column `c`.
@@ -136,6 +174,7 @@ impl BinEdges {
             rows,
             columns,
             bins: self.edges.iter().map(|e| e.len() + 1).collect(),
+            by_row: None,
         }
     }
 }
@@ -217,6 +256,32 @@ mod tests {
             (reordered.rows, &reordered.columns[0]),
             (3, &[1, 2, MISSING][..])
         );
+    }
+
+    #[test]
+    fn bins_laid_out_row_by_row_are_the_columns_transposed() {
+        let (rows, cols) = (3 * BIN_BLOCK_ROWS + 5, 3);
+        let x = Matrix {
+            rows,
+            cols,
+            data: (0..rows * cols)
+                .map(|i| ((i * 7919) % 1000) as f64)
+                .collect(),
+        };
+        let binned = BinEdges::fit(&x, 255, 0, 2).bin(&x, 2);
+        // A small table is left as it is.
+        assert!(binned.clone().with_rows(2).by_row.is_none());
+        let by_row = binned.row_major(2);
+        assert_eq!(by_row.len(), rows * cols);
+        for r in 0..rows {
+            for c in 0..cols {
+                assert_eq!(
+                    by_row[r * cols + c],
+                    binned.columns[c][r],
+                    "row {r} column {c}"
+                );
+            }
+        }
     }
 
     #[test]

@@ -66,7 +66,9 @@ pub fn fit(x: &Matrix, y: &[f64], weight: &[f64], loss: Loss, p: &BoostParams) -
         .map(|&r| r as usize)
         .chain(val_rows)
         .collect();
-    let binned = edges.bin_in_order(x, &order, p.threads);
+    let binned = edges
+        .bin_in_order(x, &order, p.threads)
+        .with_rows(p.threads);
     let (y, weight): (Vec<f64>, Vec<f64>) = order.iter().map(|&r| (y[r], weight[r])).unzip();
     let (y, weight) = (&y[..], &weight[..]);
     let trained = train_rows.len();
