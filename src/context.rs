@@ -36,7 +36,9 @@ pub struct Ctx {
     pub cloud: Cloud,
     /// Local copies of remote data files (`s3://…`), by URI, fetched once per context.
     downloads: tokio::sync::Mutex<HashMap<String, PathBuf>>,
-    scratch: tempfile::TempDir,
+    /// A temporary folder for downloads, made on first use: most runs download nothing,
+    /// and a run killed before its end leaves no empty folder behind.
+    scratch: std::sync::OnceLock<tempfile::TempDir>,
 }
 
 /// Which model version the later steps act on, written by `train`.
@@ -124,10 +126,6 @@ impl CtxBuilder {
                 out.join("pull-requests"),
             )))
         });
-        let scratch = tempfile::Builder::new()
-            .prefix("mlgate-data-")
-            .tempdir()
-            .map_err(|e| Error::external(format!("temporary folder: {e}")).with_source(e))?;
         Ok(Ctx {
             project,
             store,
@@ -137,7 +135,7 @@ impl CtxBuilder {
             forge,
             cloud,
             downloads: Default::default(),
-            scratch,
+            scratch: Default::default(),
         })
     }
 }
@@ -202,13 +200,25 @@ impl Ctx {
         Ok(version)
     }
 
-    /// A local path for a data file of the config: the project's file, or a copy of a
-    /// remote object, streamed to disk once per context.
     /// A fresh path in this context's scratch folder, for one-off downloads.
-    pub fn scratch_file(&self, name: &str) -> PathBuf {
-        self.scratch.path().join(name)
+    pub fn scratch_file(&self, name: &str) -> Result<PathBuf> {
+        Ok(self.scratch()?.join(name))
     }
 
+    fn scratch(&self) -> Result<&Path> {
+        if let Some(dir) = self.scratch.get() {
+            return Ok(dir.path());
+        }
+        let dir = tempfile::Builder::new()
+            .prefix("mlgate-data-")
+            .tempdir()
+            .map_err(|e| Error::external(format!("temporary folder: {e}")).with_source(e))?;
+        // Two first uses at once: one folder is kept, the other removed as it drops.
+        Ok(self.scratch.get_or_init(|| dir).path())
+    }
+
+    /// A local path for a data file of the config: the project's file, or a copy of a
+    /// remote object, streamed to disk once per context.
     pub async fn data_path(&self, path: &str) -> Result<PathBuf> {
         if !store::is_remote(path) {
             return Ok(self.project.resolve(path));
@@ -219,10 +229,7 @@ impl Ctx {
         }
         // The file name stays last, so the reader still sees `.csv.gz`, `.parquet`, ….
         let name = path.rsplit('/').next().unwrap_or("data");
-        let local = self
-            .scratch
-            .path()
-            .join(format!("{}-{name}", downloads.len()));
+        let local = self.scratch_file(&format!("{}-{name}", downloads.len()))?;
         store::download_uri(path, &local, &self.cloud).await?;
         downloads.insert(path.to_string(), local.clone());
         Ok(local)
@@ -338,4 +345,32 @@ pub fn frame_kinds(
         .collect();
     kinds.extend(extra);
     kinds
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_scratch_folder_is_made_on_first_use_and_removed_with_the_context() {
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("mlgate.yaml");
+        let yaml = "version: 1\nmodels:\n  m:\n    task: classification\n    target: y\n    data: {train: train.csv, eval: eval.csv}\n";
+        std::fs::write(&config, yaml).unwrap();
+        for data in ["train.csv", "eval.csv"] {
+            std::fs::write(dir.path().join(data), "x,y\n1,a\n").unwrap();
+        }
+        let project = Project::load(&config).unwrap();
+        let ctx = Ctx::builder(project).build().await.unwrap();
+        assert!(ctx.scratch.get().is_none(), "made before any use");
+        let (a, b) = (
+            ctx.scratch_file("a").unwrap(),
+            ctx.scratch_file("b").unwrap(),
+        );
+        let folder = a.parent().unwrap().to_path_buf();
+        assert_eq!(b.parent(), Some(folder.as_path()));
+        assert!(folder.is_dir());
+        drop(ctx);
+        assert!(!folder.exists(), "{} left behind", folder.display());
+    }
 }

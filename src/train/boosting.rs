@@ -327,14 +327,26 @@ fn gradients(
 /// Weighted mean loss on the validation rows (`NaN` without any).
 fn validation_loss(loss: Loss, y: &[f64], weight: &[f64], raw: &[f64], rows: &[usize]) -> f64 {
     let k = loss.outputs();
-    let per_row = |r: usize| -> f64 {
+    // Room for one row's probabilities: this runs on every held-out row each iteration.
+    let mut p = vec![0.0; k];
+    let mut per_row = |r: usize| -> f64 {
         let scores = &raw[r * k..(r + 1) * k];
         match loss {
             Loss::Squared => (scores[0] - y[r]).powi(2) / 2.0,
             Loss::LogLoss { classes } => {
-                let p = link(k, true, scores);
                 let truth = (y[r] as usize).min(classes - 1);
-                -p[truth].max(1e-15).ln()
+                let q = if k == 1 {
+                    let q = sigmoid(scores[0]);
+                    if truth == 1 {
+                        q
+                    } else {
+                        1.0 - q
+                    }
+                } else {
+                    softmax(scores, &mut p);
+                    p[truth]
+                };
+                -q.max(1e-15).ln()
             }
         }
     };

@@ -82,7 +82,7 @@ pub(super) async fn fetch(
     if let Some(f) = file {
         return Ok(f.clone());
     }
-    let local = ctx.scratch_file(&format!("{}-{}", object.identity(), object.name()));
+    let local = ctx.scratch_file(&format!("{}-{}", object.identity(), object.name()))?;
     let bucket = store::bucket(object.scheme(), &object.bucket, &ctx.cloud).await?;
     if !bucket.download(&object.key, &local).await? {
         return Err(store::gone(&object.uri()));
@@ -302,7 +302,7 @@ async fn batch_transform(
         )));
     }
     let local = fetch(ctx, object, file).await?;
-    let output = ctx.scratch_file(&format!("{}-predictions.csv", object.identity()));
+    let output = ctx.scratch_file(&format!("{}-predictions.csv", object.identity()))?;
     let opts = PredictOptions {
         input: local,
         output: output.clone(),
