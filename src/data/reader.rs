@@ -382,10 +382,10 @@ fn open_csv(
     let mut tables = vec![table(Box::new(input), 0, true, boundaries.first())];
     for (i, b) in boundaries.iter().enumerate() {
         let Some((path, _, _)) = split else { break };
-        let mut file = File::open(path).map_err(|e| Error::read(path, e))?;
-        file.seek(SeekFrom::Start(b.next))
-            .map_err(|e| io_error(&source, &e))?;
-        let input = Box::new(BufReader::with_capacity(BUFFER, file));
+        let input = Box::new(BufReader::with_capacity(
+            BUFFER,
+            open_at(path, b.next, &source)?,
+        ));
         tables.push(table(input, b.next, false, boundaries.get(i + 1)));
     }
     Ok(tables)
@@ -401,9 +401,7 @@ fn json_lines_parts(source: String, path: &Path, len: u64, parts: usize) -> Resu
     let ends = starts.iter().map(|&next| Some(next)).chain([None]);
     let mut inputs = Vec::with_capacity(starts.len() + 1);
     for (start, end) in std::iter::once(0).chain(starts.iter().copied()).zip(ends) {
-        let mut file = File::open(path).map_err(|e| Error::read(path, e))?;
-        file.seek(SeekFrom::Start(start))
-            .map_err(|e| io_error(&source, &e))?;
+        let file = open_at(path, start, &source)?;
         let input: Box<dyn Read + Send> = match end {
             Some(end) => Box::new(file.take(end - start)),
             None => Box::new(file),
@@ -412,6 +410,15 @@ fn json_lines_parts(source: String, path: &Path, len: u64, parts: usize) -> Resu
     }
     let first = inputs.remove(0);
     json_lines::open_parts(source, first, inputs)
+}
+
+/// `path` opened at byte `start`, for a part of its own: clones of one handle would share
+/// the read offset across threads.
+fn open_at(path: &Path, start: u64, source: &str) -> Result<File> {
+    let mut file = File::open(path).map_err(|e| Error::read(path, e))?;
+    file.seek(SeekFrom::Start(start))
+        .map_err(|e| io_error(source, &e))?;
+    Ok(file)
 }
 
 /// A CSV part decoded on its own thread.

@@ -34,13 +34,7 @@ impl LocalForge {
         if *self.in_repo.get_or_init(|| self.git.is_repo()) {
             return Ok(&self.git);
         }
-        Err(Error::input(format!(
-            "{} is not inside a git repository",
-            self.git.dir().display()
-        ))
-        .with_hint(
-            "the production pointer lives in git: run `git init` and commit the project first",
-        ))
+        Err(crate::repo::outside_git(self.git.dir(), None))
     }
 
     /// The tree of `base` with `files` written into it, staged in a private index.

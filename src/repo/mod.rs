@@ -178,6 +178,16 @@ impl Repo for Checkout {
     }
 }
 
+/// What a step that needs git says where `dir` is in no repository; `or` is another way
+/// out, where there is one.
+pub fn outside_git(dir: &Path, or: Option<&str>) -> Error {
+    let hint = "the production pointer lives in git: run `git init` and commit the project";
+    Error::input(format!("{} is not inside a git repository", dir.display())).with_hint(match or {
+        Some(other) => format!("{hint}, or {other}"),
+        None => format!("{hint} first"),
+    })
+}
+
 /// A project folder outside any repository: its files, and no history.
 pub struct Folder {
     pub root: PathBuf,
@@ -194,13 +204,9 @@ impl Repo for Folder {
     }
 
     async fn prefix(&self) -> Result<String> {
-        Err(Error::input(format!(
-            "{} is not inside a git repository",
-            self.root.display()
-        ))
-        .with_hint(
-            "the production pointer lives in git: run `git init` and commit the project, \
-             or set `forge.provider` and a token so mlgate reads the repository through the forge's API",
+        Err(outside_git(
+            &self.root,
+            Some("set `forge.provider` and a token so mlgate reads the repository through the forge's API"),
         ))
     }
 
