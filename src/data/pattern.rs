@@ -10,28 +10,43 @@ use regex_syntax::hir::{Class, Hir, HirKind, Look};
 #[derive(Debug, Clone)]
 pub struct Pattern {
     /// The pattern anchored at both ends: the reference, and the matcher for patterns
-    /// that are not a row of sets.
+    /// that are neither a row of sets nor small enough for [`Pattern::dfa`].
     regex: regex::Regex,
     runs: Option<Runs>,
+    /// The other patterns (alternatives, repeated groups: `[a-z]+@[a-z]+\.(com|org)`,
+    /// `[A-Z][a-z]*( [A-Z][a-z]*)*`) as a deterministic automaton walked a byte at a
+    /// time: the `regex` crate runs the same kind of automaton, behind a search's set-up
+    /// that cost more than the walk on short values.
+    dfa: Option<Dfa>,
 }
+
+type Dfa = regex_automata::dfa::dense::DFA<Vec<u32>>;
+
+/// Largest automaton [`Pattern::dfa`] builds; a larger pattern stays with the regex.
+const MAX_DFA_BYTES: usize = 1 << 16;
 
 impl Pattern {
     /// `None` when `pattern` is not a valid regular expression (schemas are checked for
     /// that when they load).
     pub fn new(pattern: &str) -> Option<Pattern> {
-        let regex = regex::Regex::new(&format!("^(?:{pattern})$")).ok()?;
+        let anchored = format!("^(?:{pattern})$");
+        let regex = regex::Regex::new(&anchored).ok()?;
         let runs = regex_syntax::parse(pattern)
             .ok()
             .and_then(|hir| Runs::of(&hir));
-        Some(Pattern { regex, runs })
+        let dfa = runs.is_none().then(|| whole_value_dfa(&anchored)).flatten();
+        Some(Pattern { regex, runs, dfa })
     }
 
     pub fn is_match(&self, text: &str) -> bool {
-        match &self.runs {
-            Some(runs) => runs
+        match (&self.runs, &self.dfa) {
+            (Some(runs), _) => runs
                 .is_match(text.as_bytes())
                 .unwrap_or_else(|| self.regex.is_match(text)),
-            None => self.regex.is_match(text),
+            (None, Some(dfa)) => {
+                dfa_matches(dfa, text.as_bytes()).unwrap_or_else(|| self.regex.is_match(text))
+            }
+            (None, None) => self.regex.is_match(text),
         }
     }
 
@@ -40,6 +55,48 @@ impl Pattern {
     fn is_shape(&self) -> bool {
         self.runs.is_some()
     }
+
+    /// Whether values that are not a shape are matched by the automaton of their own.
+    #[cfg(test)]
+    fn is_automaton(&self) -> bool {
+        self.dfa.is_some()
+    }
+}
+
+/// An automaton of the whole-value pattern `anchored`, started anchored; `None` past
+/// [`MAX_DFA_BYTES`] or where the pattern needs what an automaton lacks.
+fn whole_value_dfa(anchored: &str) -> Option<Dfa> {
+    use regex_automata::dfa::{dense, StartKind};
+    dense::Builder::new()
+        .configure(
+            dense::Config::new()
+                .start_kind(StartKind::Anchored)
+                .dfa_size_limit(Some(MAX_DFA_BYTES))
+                .determinize_size_limit(Some(MAX_DFA_BYTES)),
+        )
+        .build(anchored)
+        .ok()
+}
+
+/// Whether the whole of `text` matches: the automaton walked over every byte, then told
+/// the input ended (the pattern ends with `$`). `None` where the automaton gives up (it
+/// may on some inputs), for the regex to answer.
+fn dfa_matches(dfa: &Dfa, text: &[u8]) -> Option<bool> {
+    use regex_automata::dfa::Automaton;
+    use regex_automata::{Anchored, Input};
+    let mut state = dfa
+        .start_state_forward(&Input::new(text).anchored(Anchored::Yes))
+        .ok()?;
+    for &byte in text {
+        state = dfa.next_state(state, byte);
+        if dfa.is_dead_state(state) {
+            return Some(false);
+        }
+        if dfa.is_quit_state(state) {
+            return None;
+        }
+    }
+    Some(dfa.is_match_state(dfa.next_eoi_state(state)))
 }
 
 /// A row of byte sets, each repeated between `min` and `max` times, matched greedily.
@@ -318,6 +375,10 @@ mod tests {
         "\\w+",
         "(?m)^a$",
         "(?-u:[a-c])+",
+        "[a-z]+\\.[a-z]+[0-9]{0,2}@[a-z]+\\.(com|org|net|io)",
+        "\\bx\\w*",
+        "(?s).*x",
+        "(a|bé|٣)+z?",
     ];
 
     /// Every pattern gives the regular expression's verdict on random strings over the
@@ -410,6 +471,14 @@ mod tests {
             assert!(!Pattern::new(p).unwrap().is_shape(), "{p:?}");
         }
         assert!(Pattern::new("[").is_none());
+        // The others walk an automaton of their own, unless it would be too large or the
+        // pattern asks what one cannot tell (a Unicode word boundary).
+        for p in ["a*a", "(ab|c)d", "[A-Z][a-z]*( [A-Z][a-z]*)*", "(?m)^a$"] {
+            assert!(Pattern::new(p).unwrap().is_automaton(), "{p:?}");
+        }
+        for p in ["\\bx\\w*", "\\w{50}\\d{50}"] {
+            assert!(!Pattern::new(p).unwrap().is_automaton(), "{p:?}");
+        }
         // A shape tells its distinct sets apart by a bit each: 64 at most.
         let sets64: String = ('a'..='z')
             .chain('A'..='Z')
