@@ -601,8 +601,7 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
     let batch_rows = batch_rows(schema.fields().len());
     (0..parts)
         .map(|p| {
-            // A file of its own: clones of one share the read offset across threads.
-            let file = File::open(path).map_err(|e| Error::read(path, e))?;
+            let file = open_at(path, 0, &source)?;
             let range: Vec<usize> = (groups * p / parts..groups * (p + 1) / parts).collect();
             let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone())
                 .with_row_groups(range)

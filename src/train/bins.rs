@@ -202,7 +202,7 @@ fn by_column_groups<T: Send>(
 }
 
 /// Columns per group: one group per thread.
-fn group_size(cols: usize, threads: usize) -> usize {
+pub(super) fn group_size(cols: usize, threads: usize) -> usize {
     cols.div_ceil(threads.clamp(1, cols.max(1))).max(1)
 }
 

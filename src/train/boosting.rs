@@ -267,17 +267,22 @@ pub fn softmax(raw: &[f64], out: &mut [f64]) {
 
 /// Class probabilities (or values) from raw scores, one row at a time.
 pub fn link(loss_outputs: usize, classification: bool, raw: &[f64]) -> Vec<f64> {
-    match (classification, loss_outputs) {
-        (false, _) => raw.to_vec(),
-        (true, 1) => {
-            let p = sigmoid(raw[0]);
-            vec![1.0 - p, p]
-        }
-        (true, _) => {
-            let mut out = vec![0.0; raw.len()];
-            softmax(raw, &mut out);
-            out
-        }
+    if !classification {
+        return raw.to_vec();
+    }
+    let mut out = vec![0.0; loss_outputs.max(2)];
+    probabilities(raw, &mut out);
+    out
+}
+
+/// A row's class probabilities from its raw scores into `out`: one score (binary) gives
+/// two classes, several give one each.
+fn probabilities(raw: &[f64], out: &mut [f64]) {
+    if let [score] = raw {
+        let p = sigmoid(*score);
+        (out[0], out[1]) = (1.0 - p, p);
+    } else {
+        softmax(raw, out);
     }
 }
 
@@ -328,25 +333,15 @@ fn gradients(
 fn validation_loss(loss: Loss, y: &[f64], weight: &[f64], raw: &[f64], rows: &[usize]) -> f64 {
     let k = loss.outputs();
     // Room for one row's probabilities: this runs on every held-out row each iteration.
-    let mut p = vec![0.0; k];
+    let mut p = vec![0.0; k.max(2)];
     let mut per_row = |r: usize| -> f64 {
         let scores = &raw[r * k..(r + 1) * k];
         match loss {
             Loss::Squared => (scores[0] - y[r]).powi(2) / 2.0,
             Loss::LogLoss { classes } => {
+                probabilities(scores, &mut p);
                 let truth = (y[r] as usize).min(classes - 1);
-                let q = if k == 1 {
-                    let q = sigmoid(scores[0]);
-                    if truth == 1 {
-                        q
-                    } else {
-                        1.0 - q
-                    }
-                } else {
-                    softmax(scores, &mut p);
-                    p[truth]
-                };
-                -q.max(1e-15).ln()
+                -p[truth].max(1e-15).ln()
             }
         }
     };

@@ -4,7 +4,7 @@
 //! HistGradientBoosting's split gain; with one-hot labels (sum = w·yₖ) it is the Gini
 //! decrease, and with numbers the variance decrease, of a random-forest tree.
 
-use super::bins::{BinEdges, Binned, MISSING};
+use super::bins::{group_size, BinEdges, Binned, MISSING};
 use super::parallel;
 use super::rng::Rng;
 use serde::{Deserialize, Serialize};
@@ -601,7 +601,7 @@ impl Data<'_> {
             Weights::PerRow(_) => None,
         };
         let threads = self.threads(rows.len());
-        let per_group = width.div_ceil(threads.max(1));
+        let per_group = group_size(width, threads);
         let groups: Vec<Range<usize>> = (0..width)
             .step_by(per_group)
             .map(|f| f..(f + per_group).min(width))
@@ -837,14 +837,7 @@ fn one_output_of<const T: usize, E: Target>(
 ) -> Vec<f64> {
     let (targets, _) = ordered.as_chunks::<T>();
     let mut pair = [[[0.0f64; 3]; 256]; 2];
-    let mut add = |half: usize, b: u8, t: &[E; T]| {
-        let bin = &mut pair[half][b as usize];
-        bin[0] += 1.0;
-        if T == 2 {
-            bin[1] += t[0].into();
-        }
-        bin[2] += t[T - 1].into();
-    };
+    let mut add = |half: usize, b: u8, t: &[E; T]| add_row(&mut pair[half][b as usize], t);
     let (targets2, rest_targets) = targets.as_chunks::<2>();
     for (b, t) in bins2.zip(targets2) {
         add(0, b[0], &t[0]);
@@ -854,6 +847,17 @@ fn one_output_of<const T: usize, E: Target>(
         add(0, b, t);
     }
     summed::<T>(&pair, uniform)
+}
+
+/// One row into its bin (count, weight, sum), from its `T` targets: the sum, or the
+/// weight and the sum (the weight is then counted instead of summed).
+#[inline(always)]
+fn add_row<const T: usize, E: Target>(bin: &mut [f64; 3], t: &[E; T]) {
+    bin[0] += 1.0;
+    if T == 2 {
+        bin[1] += t[0].into();
+    }
+    bin[2] += t[T - 1].into();
 }
 
 /// One output's histogram in two halves: rows at even places in one, odd in the other.
@@ -905,12 +909,7 @@ fn by_row_with<const T: usize, E: Target>(
         let at = r as usize * width;
         let bins = &by_row[at + features.start..at + features.end];
         for (pair, &b) in halves.iter_mut().zip(bins) {
-            let bin = &mut pair[i & 1][b as usize];
-            bin[0] += 1.0;
-            if T == 2 {
-                bin[1] += t[0].into();
-            }
-            bin[2] += t[T - 1].into();
+            add_row(&mut pair[i & 1][b as usize], t);
         }
     }
     halves
