@@ -95,6 +95,21 @@ def pandera_polars(path, rules):
         broken(f"pandera: rules broken:\n{e.failure_cases}")
 
 
+def quoted_line_breaks(path):
+    """Whether the file's first MB has a line break inside quotes (an odd number of quote
+    characters before it)."""
+    import gzip
+
+    with (gzip.open if path.endswith(".gz") else open)(path, "rb") as f:
+        head = f.read(1 << 20)
+    quotes = 0
+    for line in head.split(b"\n")[:-1]:
+        quotes += line.count(b'"')
+        if quotes % 2:
+            return True
+    return False
+
+
 def read_pandas(path, rules):
     import pandas as pd
     import pyarrow as pa
@@ -113,6 +128,17 @@ def read_pandas(path, rules):
         arrow_types = {"integer": pa.int64(), "float": pa.float64(), "string": pa.string(), "boolean": pa.bool_()}
         schema = pa.schema([(c, arrow_types[r["type"]]) for c, r in rules.items()])
         table = pj.read_json(path, parse_options=pj.ParseOptions(explicit_schema=schema))
+        nullable_types = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
+        return table.to_pandas(types_mapper=nullable_types.get)
+    if quoted_line_breaks(path):
+        # pandas' pyarrow engine takes no line breaks inside quotes: pyarrow's reader told
+        # to expect them, each column read as its rule's type.
+        import pyarrow.csv as pc
+
+        arrow_types = {"integer": pa.int64(), "float": pa.float64(), "string": pa.string(), "boolean": pa.bool_()}
+        convert = pc.ConvertOptions(column_types={c: arrow_types[r["type"]] for c, r in rules.items()},
+                                    null_values=[""] + NULLS, strings_can_be_null=True)
+        table = pc.read_csv(path, parse_options=pc.ParseOptions(newlines_in_values=True), convert_options=convert)
         nullable_types = {pa.int64(): pd.Int64Dtype(), pa.bool_(): pd.BooleanDtype()}
         return table.to_pandas(types_mapper=nullable_types.get)
     types = {"integer": "Int64", "float": "float64", "string": "str", "boolean": "boolean"}

@@ -264,8 +264,49 @@ def nulls():
     return 6_800_000, "label", cols
 
 
+def paragraphs(vocabulary, mean_words, most):
+    """Free text of 1 to `most` paragraphs of prose, a line break between them: the CSV
+    quotes the value, and most of the file's line breaks are inside quotes."""
+    paragraph = prose(vocabulary, mean_words)
+
+    def gen(rng, idx):
+        n = len(idx)
+        count = rng.integers(1, most + 1, n)
+        parts = [paragraph(rng, idx)]
+        for j in range(1, most):
+            more = pa.array(count > j)
+            parts += [pc.if_else(more, "\n", ""), pc.if_else(more, paragraph(rng, idx), "")]
+        return join(*parts)
+    return gen
+
+
+def reviews():
+    """Product reviews: a body of several paragraphs, so that a split point of the CSV
+    most often falls on a line break inside a quoted field."""
+    rng = np.random.default_rng(5)
+    vocabulary = letters(rng, 2000, 2, 9)
+    products = [f"P{v:05d}" for v in np.sort(rng.choice(10**5, 300, replace=False))]
+    return 1_400_000, "sentiment", [
+        Col("review_id", {"type": "integer", "min": 0}, row_number),
+        Col("product", {"type": "string", "allowed": products}, pick(products, zipf(300, 0.9))),
+        Col("created_at", {"type": "string", "pattern": "20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"},
+            timestamps(20000, "%Y-%m-%dT%H:%M:%SZ", "s")),
+        Col("rating", {"type": "integer", "min": 1, "max": 5}, ints(1, 5)),
+        Col("title", {"type": "string", "pattern": "[A-Z][a-z]*( [A-Z][a-z]*)*"}, prose(vocabulary, 4, True)),
+        Col("body", {"type": "string", "max_null_share": 0.05}, paragraphs(vocabulary, 14, 4), 0.02),
+        Col("helpful_votes", {"type": "integer", "min": 0, "max": 10_000}, ints(0, 10_000)),
+        Col("verified", {"type": "boolean"}, lambda rng, idx: pa.array(rng.random(len(idx)) < 0.7)),
+        Col("sentiment", {"type": "string", "allowed": ["positive", "neutral", "negative"]},
+            pick(["positive", "neutral", "negative"], [0.6, 0.25, 0.15])),
+    ]
+
+
 SHAPES = {"transactions": transactions, "ids-and-text": ids_and_text, "decimals": decimals,
-          "wide": wide, "categoricals": categoricals, "nulls": nulls}
+          "wide": wide, "categoricals": categoricals, "nulls": nulls, "reviews": reviews}
+# BENCH_SHAPES: some of the shapes (default all).
+CHOSEN = [s for s in os.environ.get("BENCH_SHAPES", ",".join(SHAPES)).split(",") if s]
+if not set(CHOSEN) <= set(SHAPES):
+    sys.exit(f"bench/shapes: BENCH_SHAPES takes some of {', '.join(SHAPES)}")
 
 
 def table(cols, rng, idx):
@@ -374,6 +415,8 @@ def main():
     out, scale = sys.argv[1], float(sys.argv[2])
     os.makedirs(out, exist_ok=True)
     for number, name in enumerate(SHAPES):
+        if name not in CHOSEN:
+            continue
         write_shape(out, number, name, scale)
         write_copy(out, name, "current.polars.parquet", "parquet-polars", polars_parquet)
         write_copy(out, name, "current.csv.gz", "csv-gz", gzipped_csv)

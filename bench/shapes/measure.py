@@ -3,7 +3,8 @@ and the competitors on every shape under WORK, as CSV and as Parquet written by 
 and by polars: the tools take turns (mlgate, polars' bare read, pandera on polars, Great
 Expectations) REPEAT times on a warm page cache. Prints one Markdown table of medians and
 each mlgate row against the targets.
-Usage: measure.py MLGATE_BIN WORK REPEAT   (BENCH_FILES: some of csv,csv-gz,jsonl,parquet,parquet-polars)"""
+Usage: measure.py MLGATE_BIN WORK REPEAT   (BENCH_FILES: some of csv,csv-gz,jsonl,parquet,parquet-polars;
+BENCH_SHAPES: some of the shapes, default every one under WORK)"""
 import importlib.util
 import json
 import os
@@ -142,7 +143,9 @@ def load():
 
 def main():
     load_before = load()
-    shapes = sorted(d for d in os.listdir(WORK) if os.path.exists(os.path.join(WORK, d, "schema.yaml")))
+    chosen = os.environ.get("BENCH_SHAPES", "").split(",")
+    shapes = sorted(d for d in os.listdir(WORK) if os.path.exists(os.path.join(WORK, d, "schema.yaml"))
+                    and (chosen == [""] or d in chosen))
     table = ["| shape | file | MB | rows | tool | s (median) | MB/s | rows/s | peak RSS MiB | ratio | mlgate targets |",
              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for shape in shapes:

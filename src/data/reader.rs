@@ -361,7 +361,12 @@ fn open_csv(
     }
     let boundaries = match split {
         Some((path, len, parts)) => {
-            rows::split(path, len, parts).map_err(|e| io_error(&source, &e))?
+            let records = rows::Records {
+                delimiter,
+                quote,
+                columns: names.len(),
+            };
+            rows::split(path, len, parts, Some(records)).map_err(|e| io_error(&source, &e))?
         }
         None => Vec::new(),
     };
@@ -393,7 +398,7 @@ fn open_csv(
 
 /// A plain JSON Lines file in up to `parts` byte ranges, split after line breaks.
 fn json_lines_parts(source: String, path: &Path, len: u64, parts: usize) -> Result<Vec<Table>> {
-    let starts: Vec<u64> = rows::split(path, len, parts)
+    let starts: Vec<u64> = rows::split(path, len, parts, None)
         .map_err(|e| io_error(&source, &e))?
         .iter()
         .map(|b| b.next)

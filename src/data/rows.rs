@@ -501,8 +501,15 @@ fn validate_utf8(data: Vec<u8>, mut batch: RowBatch, first_row: u64) -> Result<R
 
 /// Byte ranges for `parts` readers of a plain file of `len` bytes: the start of each
 /// range after the first, with the line break before it. Fewer ranges when the file
-/// is small or has no line break near a split point.
-pub fn split(path: &Path, len: u64, parts: usize) -> std::io::Result<Vec<Boundary>> {
+/// is small or has no line break near a split point. `records`: how the file's CSV
+/// records are written, to start ranges on a line break that ends a record (see
+/// [`Records`]); `None` for JSON Lines, where every line break does.
+pub fn split(
+    path: &Path,
+    len: u64,
+    parts: usize,
+    records: Option<Records>,
+) -> std::io::Result<Vec<Boundary>> {
     let mut file = std::fs::File::open(path)?;
     let mut out: Vec<Boundary> = Vec::new();
     for k in 1..parts {
@@ -510,7 +517,7 @@ pub fn split(path: &Path, len: u64, parts: usize) -> std::io::Result<Vec<Boundar
         if out.last().is_some_and(|b| b.next >= nominal) {
             continue;
         }
-        if let Some(b) = break_after(&mut file, nominal)? {
+        if let Some(b) = break_after(&mut file, nominal, records)? {
             if b.next < len {
                 out.push(b);
             }
@@ -519,34 +526,100 @@ pub fn split(path: &Path, len: u64, parts: usize) -> std::io::Result<Vec<Boundar
     Ok(out)
 }
 
+/// How a CSV file's records are written. A line break inside a quoted field (free text
+/// of several lines) is no row boundary, and a range started there made the whole file
+/// be read again in one part (on text of several lines, about one split point in two,
+/// see docs/benchmarks.md). Whether a break is inside quotes can only be known by
+/// parsing from the start, but the records after a break outside quotes have the
+/// table's number of fields, and those read from a break inside quotes (the rest of a
+/// field read as a record) seldom do: a range starts at the first break after which
+/// [`RECORDS_CHECKED`] records all have them. A wrong guess is still caught by the
+/// reader before it (see [`RowReader::stopping_at`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Records {
+    pub delimiter: u8,
+    pub quote: u8,
+    pub columns: usize,
+}
+
+/// Records read after a line break to tell whether it ends a record.
+const RECORDS_CHECKED: usize = 8;
+/// Line breaks after a split point tried before taking the first one.
+const BREAKS_TRIED: usize = 64;
+
+impl Records {
+    /// Whether the records `bytes` start with have the table's fields: all that end
+    /// within `bytes`, up to [`RECORDS_CHECKED`], and at least one.
+    fn start(&self, bytes: &[u8]) -> bool {
+        use csv_core::ReadRecordResult as R;
+        let mut csv = csv_core::ReaderBuilder::new()
+            .delimiter(self.delimiter)
+            .quote(self.quote)
+            .build();
+        let (mut output, mut ends) = (vec![0u8; 4096], vec![0usize; self.columns + 1]);
+        let (mut input, mut records, mut fields) = (bytes, 0, 0);
+        while records < RECORDS_CHECKED {
+            let (result, read, _, ended) = csv.read_record(input, &mut output, &mut ends);
+            input = &input[read..];
+            fields += ended;
+            match result {
+                // The field values are not needed: the buffers are reused.
+                R::OutputFull => {}
+                R::Record if fields == self.columns => (records, fields) = (records + 1, 0),
+                R::Record | R::OutputEndsFull => return false,
+                R::InputEmpty | R::End => break,
+            }
+        }
+        records > 0
+    }
+}
+
 /// Bytes searched for a line break after a split point; a longer line is not split.
 const SEARCH: usize = 1 << 20;
 const LOOK_BACK: usize = 256;
 
-/// The first line break at or after `from`, whole (CR, LF, blank lines).
-fn break_after(file: &mut std::fs::File, from: u64) -> std::io::Result<Option<Boundary>> {
+/// The first line break at or after `from` that ends a record of `records` (the first
+/// line break if none of the first [`BREAKS_TRIED`] shows it does), whole (CR, LF,
+/// blank lines).
+fn break_after(
+    file: &mut std::fs::File,
+    from: u64,
+    records: Option<Records>,
+) -> std::io::Result<Option<Boundary>> {
     // From a little before `from`, so a break starting just before it is seen whole.
     let at = from.saturating_sub(LOOK_BACK as u64);
     file.seek(SeekFrom::Start(at))?;
     let mut window = Vec::with_capacity(SEARCH);
     file.take(SEARCH as u64).read_to_end(&mut window)?;
-    let is_break = |b: &u8| *b == b'\n' || *b == b'\r';
     let skip = (from - at) as usize;
-    let Some(lf) = window.iter().skip(skip).position(|&b| b == b'\n') else {
-        return Ok(None);
-    };
-    let lf = lf + skip;
-    let first = window[..lf]
+    let breaks = memchr::memchr_iter(b'\n', &window[skip..])
+        .filter_map(|lf| whole_break(&window, lf + skip))
+        .take(BREAKS_TRIED);
+    let mut first = None;
+    for (starts, next) in breaks {
+        let ends_a_record = records.is_none_or(|r| r.start(&window[next..]));
+        let boundary = Boundary {
+            breaks_at: at + starts as u64,
+            next: at + next as u64,
+        };
+        if ends_a_record {
+            return Ok(Some(boundary));
+        }
+        first.get_or_insert(boundary);
+    }
+    Ok(first)
+}
+
+/// The line break around the LF at `lf` in `window` (CR, LF, blank lines): where its
+/// first byte is and where the next line starts; `None` if no line starts after it.
+fn whole_break(window: &[u8], lf: usize) -> Option<(usize, usize)> {
+    let is_break = |b: &u8| *b == b'\n' || *b == b'\r';
+    let starts = window[..lf]
         .iter()
         .rposition(|b| !is_break(b))
         .map_or(0, |i| i + 1);
-    let Some(after) = window[lf..].iter().position(|b| !is_break(b)) else {
-        return Ok(None);
-    };
-    Ok(Some(Boundary {
-        breaks_at: at + first as u64,
-        next: at + (lf + after) as u64,
-    }))
+    let after = window[lf..].iter().position(|b| !is_break(b))?;
+    Some((starts, lf + after))
 }
 
 #[cfg(test)]
@@ -697,7 +770,7 @@ mod tests {
         let path = dir.path().join("d.csv");
         // The middle (byte 7) is in the break after `111`: CRLF then a blank line.
         std::fs::write(&path, b"h\r\n111\r\n\r\n222\r\n").unwrap();
-        let b = split(&path, 15, 2).unwrap();
+        let b = split(&path, 15, 2, None).unwrap();
         assert_eq!(
             b,
             vec![Boundary {
@@ -705,5 +778,84 @@ mod tests {
                 next: 10
             }]
         );
+    }
+
+    #[test]
+    fn splits_start_ranges_on_records_not_inside_quoted_line_breaks() {
+        use std::fmt::Write;
+        // Every record holds a line break inside quotes: half the breaks are not row
+        // boundaries.
+        let mut text = String::from("id,note\n");
+        for i in 0..3000 {
+            writeln!(text, "{i},\"one, {i}\nand \"\"two\"\"\"").unwrap();
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        std::fs::write(&path, &text).unwrap();
+        let len = text.len() as u64;
+        let starts_a_record = |b: &Boundary| {
+            let rest = &text[b.next as usize..];
+            rest.split(',')
+                .next()
+                .is_some_and(|id| id.parse::<u32>().is_ok())
+        };
+        let records = Records {
+            delimiter: b',',
+            quote: b'"',
+            columns: 2,
+        };
+        let mut inside = 0;
+        for parts in 2..=9 {
+            let bounds = split(&path, len, parts, Some(records)).unwrap();
+            assert_eq!(bounds.len(), parts - 1);
+            assert!(
+                bounds.iter().all(starts_a_record),
+                "{parts} parts: {bounds:?}"
+            );
+            // Each range's reader ends where the next starts.
+            let mut start = 0;
+            for b in &bounds {
+                let range = &text.as_bytes()[start as usize..];
+                let mut r = RowReader::new(range, b',', b'"', 2).stopping_at(Boundary {
+                    breaks_at: b.breaks_at - start,
+                    next: b.next - start,
+                });
+                if start == 0 {
+                    r = r.skipping_header();
+                }
+                while let Some(batch) = r.next_batch() {
+                    batch.unwrap();
+                }
+                assert!(!r.misaligned, "{parts} parts: {b:?}");
+                start = b.next;
+            }
+            // Without the check, the first line break is taken, inside quotes or not.
+            let first_breaks = split(&path, len, parts, None).unwrap();
+            inside += first_breaks.iter().filter(|b| !starts_a_record(b)).count();
+        }
+        assert!(inside > 0);
+    }
+
+    #[test]
+    fn a_break_is_taken_when_no_records_show_after_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.csv");
+        // One field per record: the rest of a quoted field reads as a record too.
+        std::fs::write(&path, b"h\n\"a\nb\"\n\"c\nd\"\n").unwrap();
+        let records = Records {
+            delimiter: b',',
+            quote: b'"',
+            columns: 1,
+        };
+        let b = split(&path, 14, 2, Some(records)).unwrap();
+        assert_eq!(b, split(&path, 14, 2, None).unwrap());
+        // Records of three fields where the table has two: the first break is taken.
+        std::fs::write(&path, b"h,i\n1,2,3\n4,5,6\n7,8,9\n").unwrap();
+        let records = Records {
+            columns: 2,
+            ..records
+        };
+        let b = split(&path, 24, 2, Some(records)).unwrap();
+        assert_eq!(b, split(&path, 24, 2, None).unwrap());
     }
 }
