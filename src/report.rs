@@ -205,6 +205,18 @@ fn write(path: &PathBuf, text: &str) -> Result<()> {
     std::fs::write(path, text).map_err(|e| Error::write(path, e))
 }
 
+/// At most `max` bytes, cut at a character boundary (an ellipsis ends what was cut).
+pub fn truncate(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_string();
+    }
+    let mut cut = max.saturating_sub(1);
+    while !text.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}…", &text[..cut])
+}
+
 /// Cells may hold `|` and newlines; both would break the table.
 fn cell(text: &str) -> String {
     text.replace('|', "\\|").replace('\n', " ")
@@ -330,6 +342,12 @@ mod tests {
             failure: None,
         });
         r
+    }
+
+    #[test]
+    fn truncation_respects_characters() {
+        assert_eq!(truncate("ééé", 4), "é…");
+        assert_eq!(truncate("abc", 3), "abc");
     }
 
     #[test]

@@ -301,8 +301,27 @@ def reviews():
     ]
 
 
+def documents():
+    """Long text: a body of 1 to 20 paragraphs, about 14 KB a row (articles, long
+    e-mails), so that the text, not the cells, sizes a batch."""
+    rng = np.random.default_rng(6)
+    vocabulary = letters(rng, 5000, 2, 10)
+    return 40_000, "label", [
+        Col("doc_id", {"type": "integer", "min": 0}, row_number),
+        Col("source", {"type": "string", "allowed": ["web", "email", "chat", "forum"]},
+            pick(["web", "email", "chat", "forum"], [0.4, 0.3, 0.2, 0.1])),
+        Col("language", {"type": "string", "allowed": ["en", "de", "fr", "es"]}, pick(["en", "de", "fr", "es"], zipf(4))),
+        Col("created_at", {"type": "string", "pattern": "20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}Z"},
+            timestamps(600000, "%Y-%m-%dT%H:%M:%SZ", "s")),
+        Col("title", {"type": "string", "pattern": "[A-Z][a-z]*( [A-Z][a-z]*)*"}, prose(vocabulary, 6, True)),
+        Col("body", {"type": "string"}, paragraphs(vocabulary, 200, 20)),
+        Col("label", {"type": "string", "allowed": ["spam", "ham"]}, pick(["spam", "ham"], [0.2, 0.8])),
+    ]
+
+
 SHAPES = {"transactions": transactions, "ids-and-text": ids_and_text, "decimals": decimals,
-          "wide": wide, "categoricals": categoricals, "nulls": nulls, "reviews": reviews}
+          "wide": wide, "categoricals": categoricals, "nulls": nulls, "reviews": reviews,
+          "documents": documents}
 # BENCH_SHAPES: some of the shapes (default all).
 CHOSEN = [s for s in os.environ.get("BENCH_SHAPES", ",".join(SHAPES)).split(",") if s]
 if not set(CHOSEN) <= set(SHAPES):

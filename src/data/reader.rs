@@ -20,13 +20,23 @@ use std::sync::Arc;
 
 /// Rows per batch: large enough to amortise per-batch work, small enough for the cache.
 pub const BATCH_ROWS: usize = 16 * 1024;
-/// Rows per decoded Parquet batch of `columns` columns: at most 256 Ki cells (2 MiB of
-/// doubles), so that a wide table's batches queued ahead stay within memory beside what
-/// the reader holds (a Parquet page per column and part: 790 KB each in polars' files),
-/// and a batch's columns stay in cache while the checks take them in turn.
+/// Bytes of values a batch holds at most, however few its cells: batches sized by cells
+/// alone held 65 MB each on a table of documents (16 KB a cell), and the batches in
+/// flight 550–650 MB. A cell larger than this is a batch of its own.
+pub(crate) const BATCH_BYTES: usize = 2 << 20;
+/// Rows per decoded Parquet batch of `columns` columns of `row_bytes` each (uncompressed,
+/// as the file's metadata says): at most 256 Ki cells (2 MiB of doubles), so that a wide
+/// table's batches queued ahead stay within memory beside what the reader holds (a
+/// Parquet page per column and part: 790 KB each in polars' files), and a batch's
+/// columns stay in cache while the checks take them in turn; and about [`BATCH_BYTES`]
+/// at most.
 #[cfg(feature = "parquet")]
-fn batch_rows(columns: usize) -> usize {
-    BATCH_ROWS.min((1 << 18) / columns.max(1)).max(1024)
+fn batch_rows(columns: usize, row_bytes: u64) -> usize {
+    let by_bytes = BATCH_BYTES as u64 / row_bytes.max(1);
+    BATCH_ROWS
+        .min((1 << 18) / columns.max(1))
+        .max(1024)
+        .min(by_bytes.max(1) as usize)
 }
 
 /// Batches decoded ahead of the checker: the bound on memory held in flight.
@@ -603,7 +613,15 @@ fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result
     let present = present_values(metadata.metadata(), schema.fields().len());
     let groups = metadata.metadata().num_row_groups();
     let parts = parts.min(groups).max(1);
-    let batch_rows = batch_rows(schema.fields().len());
+    let (rows, bytes) = metadata
+        .metadata()
+        .row_groups()
+        .iter()
+        .fold((0, 0), |(r, b), g| {
+            (r + g.num_rows(), b + g.total_byte_size())
+        });
+    let row_bytes = (bytes.max(0) as u64).div_ceil(rows.max(1) as u64);
+    let batch_rows = batch_rows(schema.fields().len(), row_bytes);
     (0..parts)
         .map(|p| {
             let file = open_at(path, 0, &source)?;
@@ -750,6 +768,17 @@ pub(crate) fn write_parquet(path: &Path, batch: &arrow_array::RecordBatch, group
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    #[cfg(feature = "parquet")]
+    fn parquet_batches_hold_about_batch_bytes_of_long_rows() {
+        // Short rows: by cells, as before (121 doubles: 2166 rows; 3 columns: 16 Ki).
+        assert_eq!(batch_rows(121, 968), 2166);
+        assert_eq!(batch_rows(3, 24), BATCH_ROWS);
+        // Rows of documents: about 4 MiB a batch, and at least one row.
+        assert_eq!(batch_rows(3, 16_000), BATCH_BYTES / 16_000);
+        assert_eq!(batch_rows(3, 10 << 20), 1);
+    }
 
     #[test]
     fn sniffs_delimiters_outside_quotes() {

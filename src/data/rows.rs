@@ -21,6 +21,7 @@ pub const BATCH_ROWS: usize = 4096;
 pub(crate) fn batch_rows(columns: usize) -> usize {
     (BATCH_CELLS / columns.max(1)).clamp(64, BATCH_ROWS)
 }
+use super::reader::BATCH_BYTES;
 use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -30,13 +31,10 @@ use std::path::Path;
 pub struct RowBatch {
     text: String,
     /// `columns` fields per row: start and end in `text` (a batch's text stays under
-    /// 4 GiB, see [`MAX_BATCH_TEXT`]).
+    /// 4 GiB: a batch ends once it passes [`BATCH_BYTES`]).
     spans: Vec<(u32, u32)>,
     columns: usize,
 }
-
-/// A batch ends once its text passes this: its field spans are 32-bit.
-const MAX_BATCH_TEXT: usize = 1 << 31;
 
 impl RowBatch {
     /// A batch read by another decoder (JSON Lines): `columns` spans per row into
@@ -181,7 +179,8 @@ impl<R: BufRead> RowReader<R> {
         let mut data = vec![0u8; cells * 8];
         let mut len = 0;
         let first_row = self.rows + 1;
-        while spans.len() < cells && len < MAX_BATCH_TEXT && !self.done {
+        // Whatever its cells, a batch ends once its text passes BATCH_BYTES.
+        while spans.len() < cells && len < BATCH_BYTES && !self.done {
             let mark = spans.len();
             match self.read_record(&mut data, &mut len, &mut spans) {
                 Err(e) => {
@@ -857,5 +856,26 @@ mod tests {
         };
         let b = split(&path, 24, 2, Some(records)).unwrap();
         assert_eq!(b, split(&path, 24, 2, None).unwrap());
+    }
+
+    #[test]
+    fn batches_of_long_fields_end_past_their_bytes() {
+        // 100 KB a record: by cells a batch would take all 120.
+        let long = "w".repeat(100_000);
+        let text: String = (0..120).map(|i| format!("{i},{long}\n")).collect();
+        let mut r = RowReader::new(text.as_bytes(), b',', b'"', 2);
+        let (mut rows, mut batches) = (0, 0);
+        while let Some(b) = r.next_batch() {
+            let b = b.unwrap();
+            assert!(
+                b.text.len() <= BATCH_BYTES + long.len() + 10,
+                "{}",
+                b.text.len()
+            );
+            rows += b.num_rows();
+            batches += 1;
+        }
+        let per_batch = BATCH_BYTES.div_ceil(long.len() + 5);
+        assert_eq!((rows, batches), (120, 120usize.div_ceil(per_batch)));
     }
 }

@@ -43,6 +43,8 @@ pub struct Vocabulary {
     /// Open addressing with linear probing; a power of two, at most half full.
     slots: Vec<Slot>,
     long: HashMap<Box<str>, Known, foldhash::fast::FixedState>,
+    /// Bytes of the values in `long`.
+    long_bytes: usize,
     len: usize,
 }
 
@@ -69,6 +71,7 @@ impl Default for Vocabulary {
         Vocabulary {
             slots: vec![Slot::VACANT; 16],
             long: HashMap::default(),
+            long_bytes: 0,
             len: 0,
         }
     }
@@ -78,6 +81,9 @@ impl Vocabulary {
     /// Values held at most. A column with more is mostly new values (identifiers,
     /// timestamps, free text): see [`Vocabulary::pays`].
     pub const MAX: usize = 8192;
+    /// Bytes of values longer than 16 held at most: a column of documents (16 KB a value)
+    /// held 64 MB per part before it stopped paying.
+    pub const MAX_LONG_BYTES: usize = 1 << 20;
 
     /// What was learned of `text`, if it is held.
     #[inline]
@@ -107,6 +113,7 @@ impl Vocabulary {
         }
         self.len += 1;
         let Some(key) = short_key(text.as_bytes()) else {
+            self.long_bytes += text.len();
             self.long.insert(text.into(), known);
             return;
         };
@@ -121,16 +128,19 @@ impl Vocabulary {
     /// only fill it: it stops paying once it is a quarter full and finds fewer than one
     /// value in five, or full and finds fewer than half.
     pub fn pays(&self, found: usize, missed: usize) -> bool {
-        match self.len {
-            n if n >= Self::MAX => found >= missed,
-            n if n >= Self::MAX / 4 => 4 * found >= missed,
-            _ => true,
+        if self.is_full() {
+            found >= missed
+        } else if self.len >= Self::MAX / 4 {
+            4 * found >= missed
+        } else {
+            true
         }
     }
 
-    /// Whether it holds [`Vocabulary::MAX`] values and takes no more.
+    /// Whether it holds [`Vocabulary::MAX`] values or [`Vocabulary::MAX_LONG_BYTES`] of
+    /// long ones, and takes no more.
     fn is_full(&self) -> bool {
-        self.len >= Self::MAX
+        self.len >= Self::MAX || self.long_bytes >= Self::MAX_LONG_BYTES
     }
 
     fn place(&mut self, key: [u64; 2], len: u32, known: u32) {
@@ -266,6 +276,22 @@ mod tests {
             Some(known(Vocabulary::MAX - 1))
         );
         assert_eq!(v.get(&format!("{}", Vocabulary::MAX)), None);
+    }
+
+    #[test]
+    fn long_values_fill_it_by_their_bytes() {
+        let mut v = Vocabulary::default();
+        let document = |i: usize| format!("{i:08} {}", "word ".repeat(3000));
+        let held = Vocabulary::MAX_LONG_BYTES.div_ceil(document(0).len());
+        for i in 0..held + 10 {
+            v.insert(&document(i), known(i));
+        }
+        assert!(v.is_full());
+        assert_eq!(v.get(&document(held - 1)), Some(known(held - 1)));
+        assert_eq!(v.get(&document(held)), None);
+        // Full, it pays only while it finds half the values.
+        assert!(!v.pays(0, 64));
+        assert!(v.pays(64, 64));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use super::{
     Remote, Sticky, Verdict,
 };
 use crate::error::{Error, Result, Retry};
+use crate::report::truncate;
 use base64::Engine as _;
 use octocrab::models::repos::Object;
 use octocrab::models::StatusState;
@@ -539,18 +540,6 @@ fn html(url: &Option<url::Url>) -> String {
     url.as_ref().map(|u| u.to_string()).unwrap_or_default()
 }
 
-/// At most `max` bytes, cut at a character boundary.
-fn truncate(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut cut = max.saturating_sub(1);
-    while !text.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    format!("{}…", &text[..cut])
-}
-
 /// Classifies an octocrab error. Its typed errors carry the status and GitHub's message
 /// but not the response headers, so rate limits are recognised by GitHub's documented
 /// messages and waited out with backoff.
@@ -707,11 +696,5 @@ mod tests {
             "https://api.github.com",
         );
         assert!(e.to_string().contains("collaborator"), "{e}");
-    }
-
-    #[test]
-    fn truncation_respects_characters() {
-        assert_eq!(truncate("ééé", 4), "é…");
-        assert_eq!(truncate("abc", 3), "abc");
     }
 }

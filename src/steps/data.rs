@@ -12,7 +12,7 @@ use crate::data::scan::{scan, scan_table, Scan, ScanOptions};
 use crate::data::schema::{ColumnType, Finding, SchemaCheck};
 use crate::data::DataSchema;
 use crate::error::{Error, Result};
-use crate::report::{Case, Location, Report, Status, StepName, Table};
+use crate::report::{truncate, Case, Location, Report, Status, StepName, Table};
 use crate::store::{self, versions};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -586,6 +586,9 @@ fn num(x: f64) -> String {
     }
 }
 
+/// Bytes of a top value a profile table shows.
+const TOP_VALUE_BYTES: usize = 60;
+
 fn profile_table(p: &Profile) -> Table {
     let rows = p
         .columns
@@ -598,11 +601,13 @@ fn profile_table(p: &Profile) -> Table {
                     format!("`{}`", sparkline(&n.histogram.counts)),
                 ),
                 None => {
+                    // A long value (a document) shows its start: whole, one made a
+                    // 53 KB line of the table.
                     let top = c.categories.as_ref().map(|k| {
                         k.top
                             .iter()
                             .take(3)
-                            .map(|(v, n)| format!("{v} ({n})"))
+                            .map(|(v, n)| format!("{} ({n})", truncate(v, TOP_VALUE_BYTES)))
                             .collect::<Vec<_>>()
                             .join(", ")
                     });

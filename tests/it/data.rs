@@ -138,6 +138,24 @@ fn ten_megabyte_field_is_reported_shortened() {
 }
 
 #[test]
+fn long_text_values_are_shown_shortened_in_the_profile() {
+    // Documents of 20 KB, some repeated: top values of the profile table.
+    let mut bytes = b"x,y,note\n".to_vec();
+    for i in 0..30 {
+        let y = if i % 2 == 0 { "a" } else { "b" };
+        bytes.extend(format!("{i},{y},\"{} {}\"\n", i % 3, "word ".repeat(4000)).as_bytes());
+    }
+    let schema = format!("{SCHEMA}  note: {{type: string}}\n");
+    let (_dir, root) = project("train.csv", &bytes, &schema);
+    std::fs::write(root.join("eval.csv"), "x,y,note\n1.5,a,hi\n2.5,b,ho\n").unwrap();
+    let (code, text) = validate(&root);
+    assert_eq!(code, 0, "{text}");
+    let report = std::fs::read_to_string(root.join("out/m/validate-data.md")).unwrap();
+    let row = report.lines().find(|l| l.starts_with("| note |")).unwrap();
+    assert!(row.len() < 400 && row.contains("word wo… (10)"), "{row}");
+}
+
+#[test]
 fn truncated_gzip_is_an_input_error() {
     use std::io::Write;
     let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

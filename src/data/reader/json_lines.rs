@@ -134,9 +134,6 @@ struct Lines {
     done: bool,
 }
 
-/// A batch ends once its lines pass this: its spans are 31-bit ([`ESCAPED`] is the top bit).
-const MAX_BATCH_TEXT: usize = 1 << 30;
-
 impl Iterator for Lines {
     type Item = std::result::Result<Batch, ReadError>;
 
@@ -159,7 +156,9 @@ impl Lines {
         // Where each row's line starts in `chunk`, and its number: to name a line whose
         // text is not UTF-8.
         let mut starts: Vec<(usize, u64)> = Vec::with_capacity(self.batch_rows);
-        while starts.len() < self.batch_rows && chunk.len() < MAX_BATCH_TEXT {
+        // Whatever its rows, a batch ends once its lines pass BATCH_BYTES: its spans
+        // are 31-bit ([`ESCAPED`] is the top bit).
+        while starts.len() < self.batch_rows && chunk.len() < super::BATCH_BYTES {
             let start = chunk.len();
             let n = self.read_line(&mut chunk).map_err(|e| {
                 ReadError::plain(&self.source, super::io_detail(e.kind(), &e.to_string()))
@@ -394,6 +393,27 @@ mod tests {
         assert_eq!(
             read_all(records(BATCH_ROWS * 2 + 7)),
             Ok(BATCH_ROWS as u64 * 2 + 7)
+        );
+    }
+
+    #[test]
+    fn batches_of_long_lines_end_past_their_bytes() {
+        let long = "w".repeat(100_000);
+        let text: String = (0..120)
+            .map(|i| format!("{{\"id\": {i}, \"text\": \"{long}\"}}\n"))
+            .collect();
+        let input: Input = BufReader::new(Box::new(std::io::Cursor::new(text.into_bytes())));
+        let table = open("f.jsonl".into(), input).unwrap();
+        let mut sizes = Vec::new();
+        while let Some(b) = table.next_batch() {
+            sizes.push(b.unwrap().num_rows());
+        }
+        assert_eq!(sizes.iter().sum::<usize>(), 120);
+        // About BATCH_BYTES of lines a batch, not 120 lines of 100 KB.
+        let most = super::super::BATCH_BYTES / 100_000 + 1;
+        assert!(
+            sizes.len() > 1 && sizes.iter().all(|&n| n <= most),
+            "{sizes:?}"
         );
     }
 }
