@@ -156,9 +156,9 @@ impl Lines {
         // Where each row's line starts in `chunk`, and its number: to name a line whose
         // text is not UTF-8.
         let mut starts: Vec<(usize, u64)> = Vec::with_capacity(self.batch_rows);
-        // Whatever its rows, a batch ends once its lines pass BATCH_BYTES: its spans
-        // are 31-bit ([`ESCAPED`] is the top bit).
-        while starts.len() < self.batch_rows && chunk.len() < super::BATCH_BYTES {
+        // Whatever its rows, a batch ends once its text (lines and unescaped strings)
+        // passes BATCH_BYTES: its spans are 31-bit ([`ESCAPED`] is the top bit).
+        while starts.len() < self.batch_rows && chunk.len() + escaped.len() < super::BATCH_BYTES {
             let start = chunk.len();
             let n = self.read_line(&mut chunk).map_err(|e| {
                 ReadError::plain(&self.source, super::io_detail(e.kind(), &e.to_string()))
@@ -217,6 +217,8 @@ impl Lines {
         starts: &[(usize, u64)],
     ) -> std::result::Result<String, ReadError> {
         if !escaped.is_empty() {
+            // Room for exactly the strings: growing would double the batch's memory.
+            chunk.reserve_exact(escaped.len());
             let base = chunk.len() as u32;
             for span in spans.iter_mut().filter(|(s, _)| s & ESCAPED != 0) {
                 *span = (base + (span.0 & !ESCAPED), base + span.1);
@@ -398,22 +400,25 @@ mod tests {
 
     #[test]
     fn batches_of_long_lines_end_past_their_bytes() {
-        let long = "w".repeat(100_000);
-        let text: String = (0..120)
-            .map(|i| format!("{{\"id\": {i}, \"text\": \"{long}\"}}\n"))
-            .collect();
-        let input: Input = BufReader::new(Box::new(std::io::Cursor::new(text.into_bytes())));
-        let table = open("f.jsonl".into(), input).unwrap();
-        let mut sizes = Vec::new();
-        while let Some(b) = table.next_batch() {
-            sizes.push(b.unwrap().num_rows());
+        // 100 KB a line; with escapes, as much again unescaped: the batch's text is both.
+        for (piece, per_line) in [("w", 100_000), ("w\\n", 100_000 + 66_666)] {
+            let long = piece.repeat(100_000 / piece.len());
+            let text: String = (0..120)
+                .map(|i| format!("{{\"id\": {i}, \"text\": \"{long}\"}}\n"))
+                .collect();
+            let input: Input = BufReader::new(Box::new(std::io::Cursor::new(text.into_bytes())));
+            let table = open("f.jsonl".into(), input).unwrap();
+            let mut sizes = Vec::new();
+            while let Some(b) = table.next_batch() {
+                sizes.push(b.unwrap().num_rows());
+            }
+            assert_eq!(sizes.iter().sum::<usize>(), 120);
+            // About BATCH_BYTES of text a batch, not 120 lines of 100 KB.
+            let most = super::super::BATCH_BYTES / per_line + 1;
+            assert!(
+                sizes.len() > 1 && sizes.iter().all(|&n| n <= most),
+                "{piece}: {sizes:?}"
+            );
         }
-        assert_eq!(sizes.iter().sum::<usize>(), 120);
-        // About BATCH_BYTES of lines a batch, not 120 lines of 100 KB.
-        let most = super::super::BATCH_BYTES / 100_000 + 1;
-        assert!(
-            sizes.len() > 1 && sizes.iter().all(|&n| n <= most),
-            "{sizes:?}"
-        );
     }
 }
