@@ -319,9 +319,18 @@ def documents():
     ]
 
 
+def embeddings():
+    """1000 numeric columns (a model's embedding or a feature store's row), few rows:
+    per-column work and memory, not per-row, set the pace."""
+    cols = [Col(f"e{j:04d}", {"type": "float", "min": -10, "max": 10},
+                floats(lambda rng, n: rng.normal(0, 1, n), 4)) for j in range(1000)]
+    cols.append(Col("label", {"type": "string", "allowed": ["a", "b"]}, pick(["a", "b"])))
+    return 60_000, "label", cols
+
+
 SHAPES = {"transactions": transactions, "ids-and-text": ids_and_text, "decimals": decimals,
           "wide": wide, "categoricals": categoricals, "nulls": nulls, "reviews": reviews,
-          "documents": documents}
+          "documents": documents, "embeddings": embeddings}
 # BENCH_SHAPES: some of the shapes (default all).
 CHOSEN = [s for s in os.environ.get("BENCH_SHAPES", ",".join(SHAPES)).split(",") if s]
 if not set(CHOSEN) <= set(SHAPES):

@@ -178,9 +178,9 @@ pub(super) async fn frame_and_profile(
 ) -> Result<(Frame, Profile)> {
     let schema = ctx.schema(model)?;
     let options = ScanOptions {
-        keep_values: 0,
         bad_rows: 0,
         frame: Some(frame_kinds(schema.as_ref(), kinds)),
+        ..ScanOptions::default()
     };
     let path = ctx.data_path(path).await?;
     super::joined(tokio::task::spawn_blocking(move || {
