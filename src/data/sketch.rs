@@ -35,9 +35,6 @@ pub struct Kll {
     max_size: usize,
     #[serde(skip)]
     rng: u64,
-    /// Room for a merge, kept between compactions (empty between them).
-    #[serde(skip)]
-    merged: Vec<u64>,
     /// The block of values being sampled, if any.
     #[serde(skip)]
     block: Block,
@@ -86,7 +83,6 @@ impl Kll {
             size: 0,
             max_size: 0,
             rng: SEED,
-            merged: Vec::new(),
             block: Block::default(),
             levels_ahead: 0,
         }
@@ -262,10 +258,15 @@ impl Kll {
                     items[i] = items[2 * i + offset];
                 }
                 self.promote(h + 1, &items[..half]);
-                // The level keeps its buffer: it fills up again at once.
-                items.clear();
-                items.extend(odd);
-                self.levels[h] = items;
+                // The input level keeps its buffer: it fills up again at once. A level
+                // above gets a new one at its next promotion.
+                if h <= self.input_level() {
+                    items.clear();
+                    items.extend(odd);
+                    self.levels[h] = items;
+                } else {
+                    self.levels[h] = odd.into_iter().collect();
+                }
                 self.size = self.levels.iter().map(Vec::len).sum();
                 if self.size < self.max_size {
                     break;
@@ -275,13 +276,14 @@ impl Kll {
     }
 
     /// Merges sorted items into level `h`, which stays sorted if it was: its next
-    /// compaction then needs no sort (a merge is linear, the sort was not).
+    /// compaction then needs no sort (a merge is linear, the sort was not). The merge
+    /// goes to a buffer of its exact size: buffers kept for reuse passed from level to
+    /// level and grew to the largest, about three times the items a sketch holds (70 MiB
+    /// of sketches on a table of 1000 columns read in two parts).
     fn promote(&mut self, h: usize, items: &[u64]) {
-        let level = std::mem::take(&mut self.levels[h]);
-        let mut out = std::mem::take(&mut self.merged);
-        merge_sorted(&level, items, &mut out);
-        self.merged = level;
-        self.merged.clear();
+        let level = &self.levels[h];
+        let mut out = Vec::with_capacity(level.len() + items.len());
+        merge_sorted(level, items, &mut out);
         self.levels[h] = out;
     }
 
@@ -596,24 +598,33 @@ fn key(x: f64) -> u64 {
 }
 
 /// HyperLogLog with 2^14 registers: relative standard error 1.04/√16384 ≈ 0.8%.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// The registers are allocated on the first insert: every column of a table has two
+/// counters a part (its text values', its numbers'), and most columns fill only one. On
+/// a table of 1000 numeric columns the unused ones were 31 MiB.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Hll {
+    /// Empty until a value is inserted; then [`HLL_REGISTERS`] long.
     #[serde(with = "registers")]
     registers: Vec<u8>,
 }
 
 const HLL_P: u32 = 14;
+const HLL_REGISTERS: usize = 1 << HLL_P;
+/// The registers of a counter that holds nothing.
+static NO_REGISTERS: [u8; HLL_REGISTERS] = [0; HLL_REGISTERS];
 
-impl Default for Hll {
-    fn default() -> Self {
-        Hll {
-            registers: vec![0; 1 << HLL_P],
-        }
+impl PartialEq for Hll {
+    fn eq(&self, other: &Hll) -> bool {
+        self.registers() == other.registers()
     }
 }
 
 impl Hll {
     pub fn insert_hash(&mut self, hash: u64) {
+        if self.registers.is_empty() {
+            self.registers = vec![0; HLL_REGISTERS];
+        }
         let index = (hash >> (64 - HLL_P)) as usize;
         let rest = (hash << HLL_P) | (1 << (HLL_P - 1));
         let rank = rest.leading_zeros() as u8 + 1;
@@ -621,6 +632,15 @@ impl Hll {
         // a mispredicted branch cost more than the store.
         let register = &mut self.registers[index];
         *register = (*register).max(rank);
+    }
+
+    /// The registers, all zero when none was allocated.
+    fn registers(&self) -> &[u8] {
+        if self.registers.is_empty() {
+            &NO_REGISTERS
+        } else {
+            &self.registers
+        }
     }
 
     /// Reads the registers in order, a byte per cache line, before a run of updates: in
@@ -636,21 +656,28 @@ impl Hll {
     }
 
     pub fn merge(&mut self, other: &Hll) {
+        if other.registers.is_empty() {
+            return;
+        }
+        if self.registers.is_empty() {
+            self.registers = other.registers.clone();
+            return;
+        }
         for (a, b) in self.registers.iter_mut().zip(&other.registers) {
             *a = (*a).max(*b);
         }
     }
 
     pub fn estimate(&self) -> f64 {
-        let m = self.registers.len() as f64;
-        let sum: f64 = self
-            .registers
+        let registers = self.registers();
+        let m = registers.len() as f64;
+        let sum: f64 = registers
             .iter()
             // 2^-r from its exponent bits: exact, without a call to `powi` per register.
             .map(|&r| f64::from_bits((1023 - u64::from(r)) << 52))
             .sum();
         let raw = 0.7213 / (1.0 + 1.079 / m) * m * m / sum;
-        let zeros = self.registers.iter().filter(|&&r| r == 0).count();
+        let zeros = registers.iter().filter(|&&r| r == 0).count();
         if raw <= 2.5 * m && zeros > 0 {
             m * (m / zeros as f64).ln()
         } else {
@@ -659,10 +686,15 @@ impl Hll {
     }
 }
 
-/// Registers as a compact hex string in JSON.
+/// Registers as a compact hex string in JSON, all of them even when none was allocated.
 mod registers {
     use serde::{Deserialize, Deserializer, Serializer};
     pub fn serialize<S: Serializer>(r: &[u8], s: S) -> Result<S::Ok, S::Error> {
+        let r = if r.is_empty() {
+            &super::NO_REGISTERS[..]
+        } else {
+            r
+        };
         s.serialize_str(&hex::encode(r))
     }
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
@@ -931,6 +963,41 @@ mod tests {
                     });
             assert!((d - 1.0).abs() < 0.03, "distinct ratio {d}");
         }
+    }
+
+    #[test]
+    fn an_unused_counter_holds_no_registers_and_reads_as_an_empty_one() {
+        let unused = Hll::default();
+        assert!(unused.registers.is_empty());
+        assert!(unused.is_empty());
+        assert_eq!(unused.estimate(), 0.0);
+        let zeros = Hll {
+            registers: vec![0; HLL_REGISTERS],
+        };
+        assert_eq!(unused, zeros);
+        let json = serde_json::to_string(&unused).unwrap();
+        assert_eq!(json, serde_json::to_string(&zeros).unwrap());
+        assert_eq!(serde_json::from_str::<Hll>(&json).unwrap(), unused);
+
+        let mut used = Hll::default();
+        (0..1000u64).for_each(|i| used.insert_hash(hash_f64(i as f64)));
+        let mut merged = Hll::default();
+        merged.merge(&used);
+        assert_eq!(merged, used);
+        merged.merge(&unused);
+        assert_eq!(merged, used);
+        assert!((used.estimate() / 1000.0 - 1.0).abs() < 0.03);
+    }
+
+    #[test]
+    fn a_sketch_holds_little_more_room_than_its_items_need() {
+        // A part of a wide table: 15 000 values in batches of 64, as a scan gives them.
+        let mut d = Distribution::for_part_of(2);
+        stream(15_000, 7).chunks(64).for_each(|c| d.add(c));
+        d.flush();
+        let room: usize = d.sketch.levels.iter().map(Vec::capacity).sum();
+        let most = d.sketch.max_size + KLL_K / 2;
+        assert!(room <= 2 * most, "{room} slots for at most {most} items");
     }
 
     #[test]
