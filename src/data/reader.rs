@@ -6,6 +6,13 @@
 
 mod json_lines;
 mod json_record;
+#[cfg(feature = "parquet")]
+mod parquet_parts;
+
+#[cfg(feature = "parquet")]
+use parquet_parts::open_parquet;
+#[cfg(all(test, feature = "parquet"))]
+pub(crate) use parquet_parts::write_parquet;
 
 use super::rows::{self, Boundary, RowBatch, RowError, RowReader};
 use crate::error::{Error, Result};
@@ -24,21 +31,6 @@ pub const BATCH_ROWS: usize = 16 * 1024;
 /// alone held 65 MB each on a table of documents (16 KB a cell), and the batches in
 /// flight 550–650 MB. A cell larger than this is a batch of its own.
 pub(crate) const BATCH_BYTES: usize = 2 << 20;
-/// Rows per decoded Parquet batch of `columns` columns of `row_bytes` each (uncompressed,
-/// as the file's metadata says): at most 256 Ki cells (2 MiB of doubles), so that a wide
-/// table's batches queued ahead stay within memory beside what the reader holds (a
-/// Parquet page per column and part: 790 KB each in polars' files), and a batch's
-/// columns stay in cache while the checks take them in turn; and about [`BATCH_BYTES`]
-/// at most.
-#[cfg(feature = "parquet")]
-fn batch_rows(columns: usize, row_bytes: u64) -> usize {
-    let by_bytes = BATCH_BYTES as u64 / row_bytes.max(1);
-    BATCH_ROWS
-        .min((1 << 18) / columns.max(1))
-        .max(1024)
-        .min(by_bytes.max(1) as usize)
-}
-
 /// Batches decoded ahead of the checker: the bound on memory held in flight.
 const AHEAD: usize = 4;
 /// Read-buffer size; also the most a CSV header line may take.
@@ -597,188 +589,9 @@ fn open_parquet(source: String, _: &Path, _: File, _: usize) -> Result<Vec<Table
     ))
 }
 
-/// Parquet in up to `parts` tables of consecutive row groups.
-#[cfg(feature = "parquet")]
-fn open_parquet(source: String, path: &Path, file: File, parts: usize) -> Result<Vec<Table>> {
-    use parquet::arrow::arrow_reader::{
-        ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
-    };
-    let unreadable = |e: &dyn std::fmt::Display| {
-        Error::input(format!("{source}: not a readable Parquet file: {e}"))
-    };
-    let metadata = ArrowReaderMetadata::load(&file, ArrowReaderOptions::default())
-        .map_err(|e| unreadable(&e))?;
-    let schema = metadata.schema().clone();
-    let metadata = keep_dictionaries(metadata);
-    let present = present_values(metadata.metadata(), schema.fields().len());
-    let groups = metadata.metadata().num_row_groups();
-    let parts = parts.min(groups).max(1);
-    let (rows, bytes) = metadata
-        .metadata()
-        .row_groups()
-        .iter()
-        .fold((0, 0), |(r, b), g| {
-            (r + g.num_rows(), b + g.total_byte_size())
-        });
-    let row_bytes = (bytes.max(0) as u64).div_ceil(rows.max(1) as u64);
-    let batch_rows = batch_rows(schema.fields().len(), row_bytes);
-    (0..parts)
-        .map(|p| {
-            let file = open_at(path, 0, &source)?;
-            let range: Vec<usize> = (groups * p / parts..groups * (p + 1) / parts).collect();
-            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone())
-                .with_row_groups(range)
-                .with_batch_size(batch_rows)
-                .build()
-                .map_err(|e| Error::input(format!("{source}: {e}")))?;
-            let src = source.clone();
-            let batches = spawn(reader.map(move |b| {
-                b.map(Batch::Arrow)
-                    .map_err(|e| ReadError::plain(&src, format!("cannot decode Parquet data: {e}")))
-            }));
-            Ok(Table {
-                source: source.clone(),
-                format: Format::Parquet,
-                names: schema.fields().iter().map(|f| f.name().clone()).collect(),
-                types: schema
-                    .fields()
-                    .iter()
-                    .map(|f| f.data_type().clone())
-                    .collect(),
-                present: present.clone(),
-                room_bytes: None,
-                batches,
-                misaligned: Arc::default(),
-            })
-        })
-        .collect()
-}
-
-/// The reader's metadata asking for text columns whose every data page is dictionary
-/// encoded as Arrow dictionaries: a value is then checked and counted once per row
-/// group (see `bulk::dictionary_texts`) instead of copied out and looked up per row. A
-/// column with plain pages (a writer falls back once its dictionary grows large) would
-/// be hashed into a dictionary by the reader, so it stays plain text. Any text type
-/// qualifies (polars writes large strings). Where the reader declines the request, the
-/// file is read as it was written.
-#[cfg(feature = "parquet")]
-fn keep_dictionaries(
-    metadata: parquet::arrow::arrow_reader::ArrowReaderMetadata,
-) -> parquet::arrow::arrow_reader::ArrowReaderMetadata {
-    use arrow_schema::{Field, Schema};
-    use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
-    let groups = metadata.metadata().row_groups();
-    let schema = metadata.schema();
-    if groups.is_empty() || !flat(metadata.metadata(), schema.fields().len()) {
-        return metadata;
-    }
-    let dictionary = |c: usize| groups.iter().all(|g| all_dictionary_pages(g.column(c)));
-    let text = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
-    let fields: Vec<Field> = (0..schema.fields().len())
-        .map(|c| {
-            let field = schema.field(c);
-            match field.data_type() {
-                DataType::Utf8 | DataType::LargeUtf8 | DataType::Utf8View if dictionary(c) => {
-                    field.clone().with_data_type(text.clone())
-                }
-                _ => field.clone(),
-            }
-        })
-        .collect();
-    if fields
-        .iter()
-        .zip(schema.fields())
-        .all(|(a, b)| a == b.as_ref())
-    {
-        return metadata;
-    }
-    let wanted = Arc::new(Schema::new_with_metadata(fields, schema.metadata().clone()));
-    let options = ArrowReaderOptions::new().with_schema(wanted);
-    ArrowReaderMetadata::try_new(metadata.metadata().clone(), options).unwrap_or(metadata)
-}
-
-/// Whether the column chunk's data pages are all dictionary encoded: by its page
-/// encoding statistics where the writer kept them (pyarrow, Spark, arrow-rs). Without
-/// them (polars) the chunk must have a dictionary page, a dictionary encoding among its
-/// encodings, and a dictionary page too small to have made the writer fall back to
-/// plain pages (pyarrow, arrow-rs and Spark do at 1 MiB; text compresses far less
-/// than 16 to 1). A wrong guess costs time only: the reader then builds the dictionary
-/// itself.
-#[cfg(feature = "parquet")]
-fn all_dictionary_pages(column: &parquet::file::metadata::ColumnChunkMetaData) -> bool {
-    use parquet::basic::Encoding;
-    const SMALL_DICTIONARY_PAGE: i64 = 64 << 10;
-    let Some(dictionary_page) = column.dictionary_page_offset() else {
-        return false;
-    };
-    let dictionary = [Encoding::RLE_DICTIONARY, Encoding::PLAIN_DICTIONARY];
-    match column.page_encoding_stats_mask() {
-        Some(mask) => dictionary.iter().any(|&e| mask.is_only(e)),
-        None => {
-            column.encodings().any(|e| dictionary.contains(&e))
-                && column.data_page_offset() - dictionary_page <= SMALL_DICTIONARY_PAGE
-        }
-    }
-}
-
-/// Present values per column, from every row group's row and null counts; unknown for
-/// a column where a row group has no null count, and for all when the schema is nested
-/// (its leaf columns are not the top-level fields).
-#[cfg(feature = "parquet")]
-fn present_values(
-    metadata: &parquet::file::metadata::ParquetMetaData,
-    fields: usize,
-) -> Vec<Option<u64>> {
-    if !flat(metadata, fields) {
-        return Vec::new();
-    }
-    let groups = metadata.row_groups();
-    (0..fields)
-        .map(|c| {
-            groups.iter().try_fold(0u64, |sum, g| {
-                let nulls = g.column(c).statistics()?.null_count_opt()?;
-                Some(sum + (g.num_rows() as u64).checked_sub(nulls)?)
-            })
-        })
-        .collect()
-}
-
-/// Whether every row group's leaf columns are the schema's `fields` top-level fields
-/// (not so when the schema is nested).
-#[cfg(feature = "parquet")]
-fn flat(metadata: &parquet::file::metadata::ParquetMetaData, fields: usize) -> bool {
-    metadata
-        .row_groups()
-        .iter()
-        .all(|g| g.num_columns() == fields)
-}
-
-/// Writes `batch` as a Parquet file of row groups of `group_rows` rows (tests).
-#[cfg(all(test, feature = "parquet"))]
-pub(crate) fn write_parquet(path: &Path, batch: &arrow_array::RecordBatch, group_rows: usize) {
-    let props = parquet::file::properties::WriterProperties::builder()
-        .set_max_row_group_row_count(Some(group_rows))
-        .build();
-    let file = File::create(path).unwrap();
-    let mut w = parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
-    w.write(batch).unwrap();
-    w.close().unwrap();
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    #[cfg(feature = "parquet")]
-    fn parquet_batches_hold_about_batch_bytes_of_long_rows() {
-        // Short rows: by cells, as before (121 doubles: 2166 rows; 3 columns: 16 Ki).
-        assert_eq!(batch_rows(121, 968), 2166);
-        assert_eq!(batch_rows(3, 24), BATCH_ROWS);
-        // Rows of documents: about 4 MiB a batch, and at least one row.
-        assert_eq!(batch_rows(3, 16_000), BATCH_BYTES / 16_000);
-        assert_eq!(batch_rows(3, 10 << 20), 1);
-    }
 
     #[test]
     fn sniffs_delimiters_outside_quotes() {
@@ -810,107 +623,5 @@ mod tests {
         assert_eq!(format_of(Path::new("a.csv.gz")), (Format::Csv, true));
         assert_eq!(format_of(Path::new("a.PARQUET")), (Format::Parquet, false));
         assert_eq!(format_of(Path::new("a.jsonl")), (Format::JsonLines, false));
-    }
-
-    #[test]
-    #[cfg(feature = "parquet")]
-    fn parquet_metadata_counts_present_values() {
-        use arrow_array::{ArrayRef, Float64Array, RecordBatch};
-        // Three row groups; `x` is missing in one row of four.
-        let x = Float64Array::from_iter((0..3000).map(|i| (i % 4 != 0).then_some(i as f64)));
-        let y = Float64Array::from_iter_values((0..3000).map(f64::from));
-        let batch = RecordBatch::try_from_iter([
-            ("x", std::sync::Arc::new(x) as ArrayRef),
-            ("y", std::sync::Arc::new(y) as ArrayRef),
-        ])
-        .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("d.parquet");
-        write_parquet(&path, &batch, 1000);
-        let tables = open_parts(&path, &CsvOptions::default(), 2).unwrap();
-        for t in &tables {
-            assert_eq!(t.present, vec![Some(2250), Some(3000)]);
-        }
-        let csv = dir.path().join("d.csv");
-        std::fs::write(&csv, "x,y\n1,2\n").unwrap();
-        assert!(open(&csv, &CsvOptions::default())
-            .unwrap()
-            .present
-            .is_empty());
-    }
-
-    #[test]
-    #[cfg(feature = "parquet")]
-    fn dictionary_pages_by_statistics_or_else_by_a_small_dictionary() {
-        use parquet::basic::{Encoding, EncodingMask};
-        use parquet::file::metadata::ColumnChunkMetaData;
-        use parquet::schema::{parser::parse_message_type, types::SchemaDescriptor};
-        let message = parse_message_type("message m { optional binary c (STRING); }").unwrap();
-        let schema = SchemaDescriptor::new(Arc::new(message));
-        let (plain, rle, dict) = (Encoding::PLAIN, Encoding::RLE, Encoding::RLE_DICTIONARY);
-        let chunk = |dictionary: Option<i64>, data: i64, stats: Option<&[Encoding]>| {
-            let b = ColumnChunkMetaData::builder(schema.column(0))
-                .set_encodings(vec![plain, rle, dict])
-                .set_dictionary_page_offset(dictionary)
-                .set_data_page_offset(data);
-            let b = match stats {
-                Some(s) => {
-                    b.set_page_encoding_stats_mask(EncodingMask::new_from_encodings(s.iter()))
-                }
-                None => b,
-            };
-            all_dictionary_pages(&b.build().unwrap())
-        };
-        // Statistics decide where there are some, whatever the dictionary's size.
-        assert!(chunk(Some(4), 900_000, Some(&[dict])));
-        assert!(!chunk(Some(4), 1000, Some(&[dict, plain])));
-        // Without (polars): a small dictionary page, and no dictionary no dictionary.
-        assert!(chunk(Some(4), 1000, None));
-        assert!(!chunk(Some(4), 900_000, None));
-        assert!(!chunk(None, 1000, None));
-    }
-
-    #[test]
-    #[cfg(feature = "parquet")]
-    fn text_of_any_kind_comes_as_a_dictionary_where_every_page_is_one() {
-        use arrow_array::{ArrayRef, LargeStringArray, RecordBatch, StringArray};
-        use arrow_array::{StringViewArray, UInt32Array};
-        let few = |i: u32| ["red", "green", "blue"][i as usize % 3];
-        let batch = RecordBatch::try_from_iter([
-            (
-                "large",
-                Arc::new(LargeStringArray::from_iter_values((0..3000).map(few))) as ArrayRef,
-            ),
-            (
-                "view",
-                Arc::new(StringViewArray::from_iter_values((0..3000).map(few))) as ArrayRef,
-            ),
-            (
-                "plain",
-                Arc::new(StringArray::from_iter_values((0..3000).map(few))) as ArrayRef,
-            ),
-            (
-                "n",
-                Arc::new(UInt32Array::from_iter_values(0..3000)) as ArrayRef,
-            ),
-        ])
-        .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("d.parquet");
-        write_parquet(&path, &batch, 1000);
-        let table = open(&path, &CsvOptions::default()).unwrap();
-        // The types as stored, for findings; the arrays as dictionaries.
-        assert_eq!(table.types[0], DataType::LargeUtf8);
-        let Some(Ok(Batch::Arrow(read))) = table.next_batch() else {
-            panic!("no batch");
-        };
-        let text = DataType::Dictionary(Box::new(DataType::Int32), Box::new(DataType::Utf8));
-        for c in 0..3 {
-            assert_eq!(read.column(c).data_type(), &text, "column {c}");
-        }
-        assert_eq!(read.column(3).data_type(), &DataType::UInt32);
-        let shown = arrow_cast::cast(read.column(0), &DataType::Utf8).unwrap();
-        let written = StringArray::from_iter_values((0..3000).map(few));
-        assert_eq!(shown.as_ref(), &written as &dyn arrow_array::Array);
     }
 }
