@@ -313,6 +313,10 @@ impl FrameBuilder {
                     builder.push_array(source, b.column(c), self.rows)?;
                     continue;
                 }
+                // Opened with whole rows: a frame never sees these.
+                Batch::Columns(..) => {
+                    return Err(ReadError::plain(source, "a frame needs whole rows".into()));
+                }
                 Batch::Rows(r) => r,
             };
             match (builder.kind, parsed(c)) {

@@ -35,6 +35,12 @@ pub(crate) const BATCH_BYTES: usize = 2 << 20;
 const AHEAD: usize = 4;
 /// Read-buffer size; also the most a CSV header line may take.
 const BUFFER: usize = 1 << 20;
+/// Most that a part's Parquet reader holds at once of the pages it decodes and of their
+/// codecs' state, by default: it holds a page of every column it reads. A wider file is
+/// read in passes over each part's rows, a group of columns at a time
+/// ([`Batch::Columns`]): 1000 columns of polars' single 240 KB page per column chunk,
+/// and as many zstd contexts, held 330 MB at once.
+pub const READER_BYTES: u64 = 8 << 20;
 /// Smallest share of a file worth a reader of its own.
 pub const MIN_PART_BYTES: u64 = 4 << 20;
 
@@ -76,6 +82,9 @@ pub struct Table {
     /// are appended to, and a part's share for the others.
     pub room_bytes: Option<u64>,
     batches: Receiver<std::result::Result<Batch, ReadError>>,
+    /// Where the part comes in passes over its rows ([`Batch::Columns`]): how to read
+    /// chosen rows of it whole again.
+    pub revisit: Option<Revisit>,
     /// Set when this part read past the next part's start: the split was not on a row
     /// boundary (a quoted line break), so the parts do not add up to the file.
     misaligned: Arc<AtomicBool>,
@@ -84,16 +93,39 @@ pub struct Table {
 /// Decoded rows: Arrow arrays (Parquet) or fields as text (CSV, JSON Lines).
 pub enum Batch {
     Arrow(RecordBatch),
+    /// Some of a wide Parquet file's columns, from the column numbered here on: the part
+    /// is read in passes over its rows, a group of columns at a time (see
+    /// [`Table::revisit`]).
+    Columns(usize, RecordBatch),
     Rows(RowBatch),
 }
 
 impl Batch {
     pub fn num_rows(&self) -> usize {
         match self {
-            Batch::Arrow(b) => b.num_rows(),
+            Batch::Arrow(b) | Batch::Columns(_, b) => b.num_rows(),
             Batch::Rows(r) => r.num_rows(),
         }
     }
+}
+
+/// Reads rows of a part again, every column of them (0-based in the part, ascending),
+/// as [`shown`] gives each value.
+pub type Revisit =
+    Arc<dyn Fn(&[u64]) -> std::result::Result<Vec<Vec<String>>, ReadError> + Send + Sync>;
+
+/// A row's values as read, missing ones empty.
+pub fn shown(columns: &[arrow_array::ArrayRef], row: usize) -> Vec<String> {
+    columns
+        .iter()
+        .map(|a| {
+            if a.is_null(row) {
+                String::new()
+            } else {
+                arrow_cast::display::array_value_to_string(a, row).unwrap_or_default()
+            }
+        })
+        .collect()
 }
 
 /// A reading error. Row-level problems keep their row counted from the part's first
@@ -233,15 +265,18 @@ pub fn open(path: &Path, csv: &CsvOptions) -> Result<Table> {
 /// ranges of a plain CSV or JSON Lines file, ranges of row groups of a Parquet file.
 /// Gzipped files, and small ones, are one table.
 pub fn open_parts(path: &Path, csv: &CsvOptions, parts: usize) -> Result<Vec<Table>> {
-    open_parts_of(path, csv, parts, MIN_PART_BYTES)
+    open_parts_of(path, csv, parts, MIN_PART_BYTES, None)
 }
 
-/// [`open_parts`] with parts of at least `min_bytes` (tests split small files).
+/// [`open_parts`] with parts of at least `min_bytes` (tests split small files). `pages`:
+/// the most a part's Parquet reader may hold of pages at once, a wider file then coming
+/// a group of columns at a time ([`Batch::Columns`]); `None`: whole rows.
 pub(crate) fn open_parts_of(
     path: &Path,
     csv: &CsvOptions,
     parts: usize,
     min_bytes: u64,
+    pages: Option<u64>,
 ) -> Result<Vec<Table>> {
     let source = path.display().to_string();
     let (format, gz) = format_of(path);
@@ -259,7 +294,7 @@ pub(crate) fn open_parts_of(
     };
     let split = (parts > 1).then_some((path, len, parts));
     let mut tables = match format {
-        Format::Parquet => return open_parquet(source, path, file, parts),
+        Format::Parquet => return open_parquet(source, path, file, parts, pages),
         Format::Csv => open_csv(source, decompress(Box::new(file), gz), csv, split)?,
         Format::JsonLines => match split {
             Some((path, len, parts)) => json_lines_parts(source, path, len, parts)?,
@@ -456,6 +491,7 @@ fn csv_table<R: BufRead + Send + 'static>(
         room_bytes: None,
         names: names.to_vec(),
         batches,
+        revisit: None,
         misaligned,
     }
 }
@@ -582,7 +618,7 @@ fn row_error(source: &str, names: &[String], e: RowError) -> ReadError {
 
 /// Without the `parquet` feature a Parquet file is an input this build cannot read.
 #[cfg(not(feature = "parquet"))]
-fn open_parquet(source: String, _: &Path, _: File, _: usize) -> Result<Vec<Table>> {
+fn open_parquet(source: String, _: &Path, _: File, _: usize, _: Option<u64>) -> Result<Vec<Table>> {
     Err(Error::not_built(
         &format!("{source}: reading Parquet"),
         "parquet",

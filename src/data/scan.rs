@@ -18,6 +18,7 @@ use arrow_array::types::Int32Type;
 use arrow_array::{Array, ArrayRef, BooleanArray, DictionaryArray, Float64Array, StringArray};
 use arrow_schema::DataType;
 use indexmap::IndexMap;
+use std::collections::BTreeMap;
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -34,6 +35,9 @@ pub struct ScanOptions {
     /// Also build the file's [`Frame`] in the same pass, columns named here getting
     /// that kind (see [`Frame::read`]).
     pub frame: Option<HashMap<String, Kind>>,
+    /// The most a part's Parquet reader holds of pages at once: a wider file is read a
+    /// group of columns at a time (see [`reader::READER_BYTES`]).
+    pub reader_bytes: u64,
 }
 
 impl Default for ScanOptions {
@@ -43,6 +47,7 @@ impl Default for ScanOptions {
             keep_values_total: KEEP_VALUES_TOTAL,
             bad_rows: 100,
             frame: None,
+            reader_bytes: reader::READER_BYTES,
         }
     }
 }
@@ -145,7 +150,11 @@ fn scan_in(
     } else {
         parts
     };
-    let open = || reader::open_parts_of(path, &csv, parts, min_bytes);
+    // Row hashes and the frame need every column of a row at once.
+    let whole_rows =
+        options.frame.is_some() || schema.is_some_and(|s| s.duplicate_rows == DuplicateRows::Error);
+    let pages = (!whole_rows).then_some(options.reader_bytes);
+    let open = || reader::open_parts_of(path, &csv, parts, min_bytes, pages);
     if let Some(scan) = scan_parts(open()?, schema, options, open)? {
         return Ok(scan);
     }
@@ -300,11 +309,13 @@ fn count_named(
             };
             match &batch {
                 Batch::Rows(rows) => rows.column(column).for_each(&mut add),
-                Batch::Arrow(b) => match as_cells(b.column(column)) {
-                    Cells::Text(strings) => strings.iter().for_each(&mut add),
-                    Cells::Booleans(b) => shown(&b).for_each(&mut add),
-                    _ => {}
-                },
+                Batch::Arrow(b) => count_cells(b.column(column), &mut add),
+                Batch::Columns(first, b) => {
+                    if let Some(array) = column.checked_sub(*first).and_then(|c| b.columns().get(c))
+                    {
+                        count_cells(array, &mut add);
+                    }
+                }
             }
         }
     }
@@ -319,6 +330,15 @@ fn count_named(
             (column, found)
         })
         .collect())
+}
+
+/// [`count_named`]'s count of an Arrow column's text values.
+fn count_cells(array: &ArrayRef, add: &mut impl FnMut(Option<&str>)) {
+    match as_cells(array) {
+        Cells::Text(strings) => strings.iter().for_each(add),
+        Cells::Booleans(b) => shown(&b).for_each(add),
+        _ => {}
+    }
 }
 
 /// What one part of a file taught: its rows are numbered from 1.
@@ -485,25 +505,38 @@ fn read_part<'a>(
     kept: &Kept,
     names: &Names,
 ) -> std::result::Result<Part<'a>, ReadError> {
-    let workers = workers.min(part.columns.len().max(1));
     let mut counted = vec![0; part.columns.len()];
-    let chunk = part.columns.len().div_ceil(workers).max(1);
+    // Where the part comes in passes over its rows, a group of columns at a time: the
+    // first column of the pass being read and its rows so far, and the rows that broke
+    // a rule with why, to be read whole once every pass has had its say.
+    let (mut pass, mut pass_rows) = (0, 0);
+    let mut marked: BTreeMap<u64, Vec<&'a str>> = BTreeMap::new();
     while let Some(batch) = table.next_batch() {
         let batch = batch?;
         let n = batch.num_rows();
         let want_hashes = part.duplicates.is_some();
-        let sources: Vec<Source> = match &batch {
-            Batch::Arrow(b) => b.columns().iter().map(Source::Arrow).collect(),
-            Batch::Rows(r) => (0..part.columns.len())
-                .map(|c| Source::Rows(r, c))
-                .collect(),
+        let (start, sources): (usize, Vec<Source>) = match &batch {
+            Batch::Arrow(b) => (0, b.columns().iter().map(Source::Arrow).collect()),
+            Batch::Columns(start, b) => (*start, b.columns().iter().map(Source::Arrow).collect()),
+            Batch::Rows(r) => (
+                0,
+                (0..part.columns.len())
+                    .map(|c| Source::Rows(r, c))
+                    .collect(),
+            ),
         };
-        let first = part.rows + 1;
+        if start != pass {
+            (pass, pass_rows) = (start, 0);
+        }
+        let columns = &mut part.columns[start..start + sources.len()];
+        let workers = workers.min(columns.len().max(1));
+        let chunk = columns.len().div_ceil(workers).max(1);
+        let first = pass_rows + 1;
         let work = |(group, (cols, sources)): (usize, (&mut [ColumnState<'a>], &[Source]))| {
             let mut bad: Vec<(usize, &'a str)> = Vec::new();
             let mut hashes = want_hashes.then(|| vec![0u64; n]);
             for (k, (state, source)) in cols.iter_mut().zip(sources).enumerate() {
-                let index = group * chunk + k;
+                let index = start + group * chunk + k;
                 feed(
                     state,
                     *source,
@@ -515,8 +548,7 @@ fn read_part<'a>(
             }
             (bad, hashes)
         };
-        let groups = part
-            .columns
+        let groups = columns
             .chunks_mut(chunk)
             .zip(sources.chunks(chunk))
             .enumerate();
@@ -543,7 +575,10 @@ fn read_part<'a>(
                 }
             }
         }
-        sample_bad_rows(&batch, part.rows, &mut bad, &mut part.bad_rows, cap);
+        match batch {
+            Batch::Columns(..) => mark_bad_rows(pass_rows, &bad, &mut marked, cap),
+            _ => sample_bad_rows(&batch, part.rows, &mut bad, &mut part.bad_rows, cap),
+        }
         if let Some(frame) = &mut part.frame {
             let columns = &part.columns;
             frame.push(&table.source, &batch, |c| columns[c].parsed.as_ref())?;
@@ -551,12 +586,43 @@ fn read_part<'a>(
         if part.rows == 0 {
             kept.guess(&batch, &mut part.columns);
         }
-        part.rows += n as u64;
+        pass_rows += n as u64;
+        if start == 0 {
+            part.rows += n as u64;
+        }
         kept.count(&mut part.columns, &mut counted);
         names.share(part.index, &mut part.columns, false);
     }
     names.share(part.index, &mut part.columns, true);
+    if let (Some(revisit), false) = (&table.revisit, marked.is_empty()) {
+        let rows: Vec<u64> = marked.keys().copied().collect();
+        let values = revisit(&rows)?;
+        part.bad_rows.rows = marked
+            .into_iter()
+            .zip(values)
+            .map(|((row, why), values)| (row + 1, why.join(" "), values))
+            .collect();
+    }
     Ok(part)
+}
+
+/// Notes the rows of a batch of a pass (`before`: the pass's rows before it) that broke
+/// a rule, and why, keeping the first `cap` rows: those a pass of whole rows would keep.
+/// Passes come in column order, so a row's reasons come in it too.
+fn mark_bad_rows<'a>(
+    before: u64,
+    bad: &[(usize, &'a str)],
+    marked: &mut BTreeMap<u64, Vec<&'a str>>,
+    cap: usize,
+) {
+    let mut bad = bad.to_vec();
+    bad.sort_by_key(|b| b.0);
+    for (i, why) in bad {
+        marked.entry(before + i as u64).or_default().push(why);
+    }
+    while marked.len() > cap {
+        marked.pop_last();
+    }
 }
 
 /// The values each part of a file named per column, published once final, so that a
@@ -944,17 +1010,7 @@ fn sample_bad_rows(
 /// A row's values as read, missing ones empty.
 fn row_values(batch: &Batch, index: usize) -> Vec<String> {
     match batch {
-        Batch::Arrow(b) => b
-            .columns()
-            .iter()
-            .map(|a| {
-                if a.is_null(index) {
-                    String::new()
-                } else {
-                    arrow_cast::display::array_value_to_string(a, index).unwrap_or_default()
-                }
-            })
-            .collect(),
+        Batch::Arrow(b) | Batch::Columns(_, b) => reader::shown(b.columns(), index),
         Batch::Rows(r) => (0..r.columns())
             .map(|c| r.text(index, c).unwrap_or_default().to_string())
             .collect(),
@@ -1197,7 +1253,7 @@ mod tests {
                 let opened = std::cell::Cell::new(0);
                 let open = || {
                     opened.set(opened.get() + 1);
-                    reader::open_parts_of(&path, &CsvOptions::default(), parts, 1)
+                    reader::open_parts_of(&path, &CsvOptions::default(), parts, 1, None)
                 };
                 let scan = scan_parts(open().unwrap(), Some(&schema), &options, open)
                     .unwrap()
@@ -1254,7 +1310,7 @@ mod tests {
         let opened = std::cell::Cell::new(0);
         let open = || {
             opened.set(opened.get() + 1);
-            reader::open_parts_of(&path, &csv, 3, 1)
+            reader::open_parts_of(&path, &csv, 3, 1, None)
         };
         let scan = scan_parts(
             open().unwrap(),
@@ -1652,6 +1708,53 @@ mod tests {
             parquet::arrow::ArrowWriter::try_new(file, batch.schema(), Some(props)).unwrap();
         w.write(&batch).unwrap();
         w.close().unwrap();
+    }
+
+    /// A Parquet file read a column at a time, in passes over each part's rows, gives
+    /// what whole rows give: the same findings, profiles and exact values, and the same
+    /// bad rows, whole, their reasons in column order, whichever pass found them.
+    #[cfg(feature = "parquet")]
+    #[test]
+    fn a_parquet_file_read_a_group_of_columns_at_a_time_is_read_as_whole_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let (csv, pq) = (dir.path().join("d.csv"), dir.path().join("d.parquet"));
+        std::fs::write(&csv, messy(30_000)).unwrap();
+        typed_parquet_of(&csv, &pq);
+        let schema = schema(MESSY);
+        for bad_rows in [5, 400] {
+            let options = |reader_bytes| ScanOptions {
+                keep_values: 100_000,
+                bad_rows,
+                reader_bytes,
+                ..ScanOptions::default()
+            };
+            let whole = scan_in(&pq, Some(&schema), &options(u64::MAX), 1, 1).unwrap();
+            let by_column = scan_in(&pq, Some(&schema), &options(1), 1, 1).unwrap();
+            assert_same(&whole, &by_column);
+            assert_eq!(
+                serde_json::to_value(&whole.profile).unwrap(),
+                serde_json::to_value(&by_column.profile).unwrap()
+            );
+            assert_same(
+                &whole,
+                &scan_in(&pq, Some(&schema), &options(1), 3, 1).unwrap(),
+            );
+            let rows = &by_column.bad_rows.rows;
+            assert_eq!(rows.len(), bad_rows);
+            assert!(rows
+                .iter()
+                .all(|r| r.2.len() == 8 && r.2[0] == (r.0 - 1).to_string()));
+            assert!(rows.iter().any(|r| r.1.contains(' ')), "{rows:?}");
+        }
+        // It did come a column at a time, and rows are read again only that way.
+        let tables = reader::open_parts_of(&pq, &Default::default(), 1, 1, Some(1)).unwrap();
+        assert!(tables[0].revisit.is_some());
+        let Some(Ok(Batch::Columns(0, first))) = tables[0].next_batch() else {
+            panic!("not read a column at a time");
+        };
+        assert_eq!(first.num_columns(), 1);
+        let whole = reader::open_parts_of(&pq, &Default::default(), 1, 1, None).unwrap();
+        assert!(whole[0].revisit.is_none());
     }
 
     #[test]

@@ -60,6 +60,7 @@ pub(super) fn open_parts(
         }),
         present: Vec::new(),
         room_bytes: None,
+        revisit: None,
         misaligned: Arc::default(),
     });
     Ok(tables.collect())

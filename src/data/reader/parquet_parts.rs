@@ -1,10 +1,19 @@
-//! Parquet in parts of consecutive row groups, each decoded on a thread of its own.
+//! Parquet in parts of consecutive row groups, each decoded on a thread of its own; a
+//! wide file in passes over each part's rows, a group of columns at a time.
 
-use super::{open_at, spawn, Batch, Format, ReadError, Table, BATCH_BYTES, BATCH_ROWS};
+use super::{spawn, Batch, Format, ReadError, Table, BATCH_BYTES, BATCH_ROWS};
 use crate::error::{Error, Result};
 use arrow_schema::DataType;
+use parquet::arrow::arrow_reader::{
+    ArrowReaderMetadata, ParquetRecordBatchReader, ParquetRecordBatchReaderBuilder, RowSelection,
+    RowSelector,
+};
+use parquet::arrow::ProjectionMask;
+use parquet::basic::Compression;
+use parquet::file::metadata::ParquetMetaData;
 use std::fs::File;
-use std::path::Path;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// Rows per decoded Parquet batch of `columns` columns of `row_bytes` each (uncompressed,
@@ -21,16 +30,22 @@ fn batch_rows(columns: usize, row_bytes: u64) -> usize {
         .min(by_bytes.max(1) as usize)
 }
 
-/// Parquet in up to `parts` tables of consecutive row groups.
+/// The most of a column chunk counted as its page: writers cut pages at about 1 MiB.
+const PAGE_BYTES: u64 = 1 << 20;
+/// What the reader of a zstd-compressed column holds beside its page (99 KB measured).
+const ZSTD_BYTES: u64 = 100 << 10;
+
+/// Parquet in up to `parts` tables of consecutive row groups; a file whose pages take
+/// more than `pages` a part comes in passes over each part's rows (see
+/// [`super::open_parts_of`]).
 pub(super) fn open_parquet(
     source: String,
     path: &Path,
     file: File,
     parts: usize,
+    pages: Option<u64>,
 ) -> Result<Vec<Table>> {
-    use parquet::arrow::arrow_reader::{
-        ArrowReaderMetadata, ArrowReaderOptions, ParquetRecordBatchReaderBuilder,
-    };
+    use parquet::arrow::arrow_reader::{ArrowReaderMetadata, ArrowReaderOptions};
     let unreadable = |e: &dyn std::fmt::Display| {
         Error::input(format!("{source}: not a readable Parquet file: {e}"))
     };
@@ -38,32 +53,36 @@ pub(super) fn open_parquet(
         .map_err(|e| unreadable(&e))?;
     let schema = metadata.schema().clone();
     let metadata = keep_dictionaries(metadata);
-    let present = present_values(metadata.metadata(), schema.fields().len());
+    let columns = schema.fields().len();
+    let present = present_values(metadata.metadata(), columns);
     let groups = metadata.metadata().num_row_groups();
     let parts = parts.min(groups).max(1);
-    let (rows, bytes) = metadata
-        .metadata()
-        .row_groups()
-        .iter()
-        .fold((0, 0), |(r, b), g| {
-            (r + g.num_rows(), b + g.total_byte_size())
-        });
-    let row_bytes = (bytes.max(0) as u64).div_ceil(rows.max(1) as u64);
-    let batch_rows = batch_rows(schema.fields().len(), row_bytes);
+    let passes = match pages {
+        Some(most) if flat(metadata.metadata(), columns) => {
+            column_passes(metadata.metadata(), columns, most)
+        }
+        _ => std::iter::once(0..columns).collect(),
+    };
+    let reading = Arc::new(Reading {
+        batch_rows: passes
+            .iter()
+            .map(|p| batch_rows(p.len(), row_bytes(metadata.metadata(), p, columns)))
+            .collect(),
+        source: source.clone(),
+        path: path.to_owned(),
+        metadata,
+        passes,
+    });
     (0..parts)
         .map(|p| {
-            let file = open_at(path, 0, &source)?;
             let range: Vec<usize> = (groups * p / parts..groups * (p + 1) / parts).collect();
-            let reader = ParquetRecordBatchReaderBuilder::new_with_metadata(file, metadata.clone())
-                .with_row_groups(range)
-                .with_batch_size(batch_rows)
-                .build()
-                .map_err(|e| Error::input(format!("{source}: {e}")))?;
-            let src = source.clone();
-            let batches = spawn(reader.map(move |b| {
-                b.map(Batch::Arrow)
-                    .map_err(|e| ReadError::plain(&src, format!("cannot decode Parquet data: {e}")))
-            }));
+            // The first pass is set up here, so that a file it cannot read fails to open.
+            let first = reading.pass(&range, 0, None).map_err(|e| e.into_error(0))?;
+            let revisit = (reading.passes.len() > 1).then(|| {
+                let (reading, range) = (reading.clone(), range.clone());
+                let revisit: super::Revisit = Arc::new(move |rows| reading.rows(&range, rows));
+                revisit
+            });
             Ok(Table {
                 source: source.clone(),
                 format: Format::Parquet,
@@ -75,11 +94,175 @@ pub(super) fn open_parquet(
                     .collect(),
                 present: present.clone(),
                 room_bytes: None,
-                batches,
+                batches: spawn(reading.clone().batches(range, first)),
+                revisit,
                 misaligned: Arc::default(),
             })
         })
         .collect()
+}
+
+/// A Parquet file's metadata and how its parts are read.
+struct Reading {
+    source: String,
+    path: PathBuf,
+    metadata: ArrowReaderMetadata,
+    /// The columns of each pass over a part's rows; one pass of all of them unless the
+    /// file is too wide.
+    passes: Vec<Range<usize>>,
+    /// Rows per batch of each pass.
+    batch_rows: Vec<usize>,
+}
+
+impl Reading {
+    /// A reader of pass `pass` over `groups` (row groups), of the rows `rows` selects.
+    fn pass(
+        &self,
+        groups: &[usize],
+        pass: usize,
+        rows: Option<RowSelection>,
+    ) -> std::result::Result<ParquetRecordBatchReader, ReadError> {
+        let failed = |e: &dyn std::fmt::Display| ReadError::plain(&self.source, e.to_string());
+        let file = File::open(&self.path).map_err(|e| failed(&e))?;
+        let mut builder =
+            ParquetRecordBatchReaderBuilder::new_with_metadata(file, self.metadata.clone())
+                .with_row_groups(groups.to_vec())
+                .with_batch_size(self.batch_rows[pass]);
+        if self.passes.len() > 1 {
+            let columns =
+                ProjectionMask::roots(builder.parquet_schema(), self.passes[pass].clone());
+            builder = builder.with_projection(columns);
+        }
+        if let Some(rows) = rows {
+            builder = builder.with_row_selection(rows);
+        }
+        builder.build().map_err(|e| failed(&e))
+    }
+
+    /// The batches of a part: every pass over `groups` in turn, the first from `first`.
+    fn batches(
+        self: Arc<Self>,
+        groups: Vec<usize>,
+        first: ParquetRecordBatchReader,
+    ) -> impl Iterator<Item = std::result::Result<Batch, ReadError>> + Send {
+        let mut first = Some(first);
+        (0..self.passes.len()).flat_map(move |pass| {
+            let reader = match first.take() {
+                Some(reader) => Ok(reader),
+                None => self.pass(&groups, pass, None),
+            };
+            let (whole, start) = (self.passes.len() == 1, self.passes[pass].start);
+            let source = self.source.clone();
+            let batches: Box<dyn Iterator<Item = _> + Send> = match reader {
+                Ok(reader) => Box::new(reader.map(move |b| {
+                    b.map(|b| match whole {
+                        true => Batch::Arrow(b),
+                        false => Batch::Columns(start, b),
+                    })
+                    .map_err(|e| decode_error(&source, &e))
+                })),
+                Err(e) => Box::new(std::iter::once(Err(e))),
+            };
+            batches
+        })
+    }
+
+    /// Rows of a part (0-based within its row groups `groups`, ascending), every column
+    /// of them, read a pass at a time.
+    fn rows(
+        &self,
+        groups: &[usize],
+        rows: &[u64],
+    ) -> std::result::Result<Vec<Vec<String>>, ReadError> {
+        let in_part: i64 = groups
+            .iter()
+            .map(|&g| self.metadata.metadata().row_group(g).num_rows())
+            .sum();
+        let selection = selection_of(rows, in_part.max(0) as u64);
+        let mut values = vec![Vec::new(); rows.len()];
+        for pass in 0..self.passes.len() {
+            let reader = self.pass(groups, pass, Some(selection.clone()))?;
+            let mut row = values.iter_mut();
+            for batch in reader {
+                let batch = batch.map_err(|e| decode_error(&self.source, &e))?;
+                for (i, values) in (0..batch.num_rows()).zip(&mut row) {
+                    values.extend(super::shown(batch.columns(), i));
+                }
+            }
+        }
+        Ok(values)
+    }
+}
+
+fn decode_error(source: &str, e: &dyn std::fmt::Display) -> ReadError {
+    ReadError::plain(source, format!("cannot decode Parquet data: {e}"))
+}
+
+/// The selection of `rows` (ascending) among `total`.
+fn selection_of(rows: &[u64], total: u64) -> RowSelection {
+    let mut selectors = Vec::with_capacity(2 * rows.len() + 1);
+    let mut next = 0;
+    for &row in rows {
+        if row > next {
+            selectors.push(RowSelector::skip((row - next) as usize));
+        }
+        selectors.push(RowSelector::select(1));
+        next = row + 1;
+    }
+    if total > next {
+        selectors.push(RowSelector::skip((total - next) as usize));
+    }
+    selectors.into()
+}
+
+/// Consecutive columns, each group's pages within `most` bytes (a column larger alone is
+/// a group of its own). A column's page is taken as its largest chunk up to
+/// [`PAGE_BYTES`], uncompressed, plus a zstd context where it has one.
+fn column_passes(metadata: &ParquetMetaData, columns: usize, most: u64) -> Vec<Range<usize>> {
+    let held = |c: usize| {
+        metadata
+            .row_groups()
+            .iter()
+            .map(|g| {
+                let chunk = g.column(c);
+                let page = (chunk.uncompressed_size().max(0) as u64).min(PAGE_BYTES);
+                let codec = match chunk.compression() {
+                    Compression::ZSTD(_) => ZSTD_BYTES,
+                    _ => 0,
+                };
+                page + codec
+            })
+            .max()
+            .unwrap_or(0)
+    };
+    let mut passes = Vec::new();
+    let (mut start, mut held_now) = (0, 0);
+    for c in 0..columns {
+        let more = held(c);
+        if c > start && held_now + more > most {
+            passes.push(start..c);
+            (start, held_now) = (c, 0);
+        }
+        held_now += more;
+    }
+    passes.push(start..columns);
+    passes
+}
+
+/// Uncompressed bytes a row of `columns` (of `all`) takes, on average over the file: the
+/// file's own total where they are all of them.
+fn row_bytes(metadata: &ParquetMetaData, columns: &Range<usize>, all: usize) -> u64 {
+    let groups = metadata.row_groups();
+    let rows: i64 = groups.iter().map(|g| g.num_rows()).sum();
+    let bytes: i64 = if columns.len() == all {
+        groups.iter().map(|g| g.total_byte_size()).sum()
+    } else {
+        groups
+            .iter()
+            .flat_map(|g| columns.clone().map(|c| g.column(c).uncompressed_size()))
+            .sum()
+    };
+    (bytes.max(0) as u64).div_ceil(rows.max(1) as u64)
 }
 
 /// The reader's metadata asking for text columns whose every data page is dictionary
@@ -301,5 +484,58 @@ mod tests {
         let shown = arrow_cast::cast(read.column(0), &DataType::Utf8).unwrap();
         let written = StringArray::from_iter_values((0..3000).map(few));
         assert_eq!(shown.as_ref(), &written as &dyn arrow_array::Array);
+    }
+
+    #[test]
+    fn rows_are_selected_among_skipped_ones() {
+        let selectors: Vec<RowSelector> = selection_of(&[0, 3, 4, 9], 12).into();
+        let expected = [
+            RowSelector::select(1),
+            RowSelector::skip(2),
+            RowSelector::select(1),
+            RowSelector::select(1),
+            RowSelector::skip(4),
+            RowSelector::select(1),
+            RowSelector::skip(2),
+        ];
+        // Adjacent selectors of a kind may be merged: compare the rows they select.
+        let rows = |s: &[RowSelector]| -> Vec<bool> {
+            s.iter()
+                .flat_map(|r| std::iter::repeat_n(!r.skip, r.row_count))
+                .collect()
+        };
+        assert_eq!(rows(&selectors), rows(&expected));
+    }
+
+    #[test]
+    fn columns_are_grouped_by_the_pages_a_reader_holds() {
+        use arrow_array::{ArrayRef, Float64Array, RecordBatch};
+        let columns: Vec<(String, ArrayRef)> = (0..10)
+            .map(|c| {
+                let values =
+                    Float64Array::from_iter_values((0..5000).map(|i| f64::from(i * 10 + c)));
+                (format!("c{c}"), Arc::new(values) as ArrayRef)
+            })
+            .collect();
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("w.parquet");
+        write_parquet(&path, &RecordBatch::try_from_iter(columns).unwrap(), 1000);
+        let file = File::open(&path).unwrap();
+        let metadata = parquet::file::reader::FileReader::metadata(
+            &parquet::file::serialized_reader::SerializedFileReader::new(file).unwrap(),
+        )
+        .clone();
+        let one = column_passes(&metadata, 10, u64::MAX);
+        assert_eq!((one.len(), one[0].clone()), (1, 0..10));
+        let alone: Vec<_> = (0..10).map(|c| c..c + 1).collect();
+        assert_eq!(column_passes(&metadata, 10, 1), alone);
+        // Every column's chunks are alike: three of them fit three and a half.
+        let page = metadata.row_group(0).column(0).uncompressed_size() as u64;
+        let mut sizes = metadata.row_groups().iter().flat_map(|g| g.columns());
+        assert!(sizes.all(|c| c.uncompressed_size() as u64 == page));
+        assert_eq!(
+            column_passes(&metadata, 10, 3 * page + page / 2),
+            vec![0..3, 3..6, 6..9, 9..10]
+        );
     }
 }
