@@ -110,12 +110,12 @@ impl Batch {
 }
 
 /// Reads rows of a part again, every column of them (0-based in the part, ascending),
-/// as [`shown`] gives each value.
+/// as [`arrow_row`] gives each value.
 pub type Revisit =
     Arc<dyn Fn(&[u64]) -> std::result::Result<Vec<Vec<String>>, ReadError> + Send + Sync>;
 
 /// A row's values as read, missing ones empty.
-pub fn shown(columns: &[arrow_array::ArrayRef], row: usize) -> Vec<String> {
+pub fn arrow_row(columns: &[arrow_array::ArrayRef], row: usize) -> Vec<String> {
     columns
         .iter()
         .map(|a| {

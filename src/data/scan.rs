@@ -18,8 +18,7 @@ use arrow_array::types::Int32Type;
 use arrow_array::{Array, ArrayRef, BooleanArray, DictionaryArray, Float64Array, StringArray};
 use arrow_schema::DataType;
 use indexmap::IndexMap;
-use std::collections::BTreeMap;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -576,7 +575,7 @@ fn read_part<'a>(
             }
         }
         match batch {
-            Batch::Columns(..) => mark_bad_rows(pass_rows, &bad, &mut marked, cap),
+            Batch::Columns(..) => mark_bad_rows(pass_rows, &mut bad, &mut marked, cap),
             _ => sample_bad_rows(&batch, part.rows, &mut bad, &mut part.bad_rows, cap),
         }
         if let Some(frame) = &mut part.frame {
@@ -611,13 +610,12 @@ fn read_part<'a>(
 /// Passes come in column order, so a row's reasons come in it too.
 fn mark_bad_rows<'a>(
     before: u64,
-    bad: &[(usize, &'a str)],
+    bad: &mut [(usize, &'a str)],
     marked: &mut BTreeMap<u64, Vec<&'a str>>,
     cap: usize,
 ) {
-    let mut bad = bad.to_vec();
     bad.sort_by_key(|b| b.0);
-    for (i, why) in bad {
+    for &(i, why) in bad.iter() {
         marked.entry(before + i as u64).or_default().push(why);
     }
     while marked.len() > cap {
@@ -1010,7 +1008,7 @@ fn sample_bad_rows(
 /// A row's values as read, missing ones empty.
 fn row_values(batch: &Batch, index: usize) -> Vec<String> {
     match batch {
-        Batch::Arrow(b) | Batch::Columns(_, b) => reader::shown(b.columns(), index),
+        Batch::Arrow(b) | Batch::Columns(_, b) => reader::arrow_row(b.columns(), index),
         Batch::Rows(r) => (0..r.columns())
             .map(|c| r.text(index, c).unwrap_or_default().to_string())
             .collect(),

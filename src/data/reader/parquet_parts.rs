@@ -78,10 +78,9 @@ pub(super) fn open_parquet(
             let range: Vec<usize> = (groups * p / parts..groups * (p + 1) / parts).collect();
             // The first pass is set up here, so that a file it cannot read fails to open.
             let first = reading.pass(&range, 0, None).map_err(|e| e.into_error(0))?;
-            let revisit = (reading.passes.len() > 1).then(|| {
+            let revisit = (reading.passes.len() > 1).then(|| -> super::Revisit {
                 let (reading, range) = (reading.clone(), range.clone());
-                let revisit: super::Revisit = Arc::new(move |rows| reading.rows(&range, rows));
-                revisit
+                Arc::new(move |rows| reading.rows(&range, rows))
             });
             Ok(Table {
                 source: source.clone(),
@@ -155,9 +154,12 @@ impl Reading {
             let source = self.source.clone();
             let batches: Box<dyn Iterator<Item = _> + Send> = match reader {
                 Ok(reader) => Box::new(reader.map(move |b| {
-                    b.map(|b| match whole {
-                        true => Batch::Arrow(b),
-                        false => Batch::Columns(start, b),
+                    b.map(|b| {
+                        if whole {
+                            Batch::Arrow(b)
+                        } else {
+                            Batch::Columns(start, b)
+                        }
                     })
                     .map_err(|e| decode_error(&source, &e))
                 })),
@@ -186,7 +188,7 @@ impl Reading {
             for batch in reader {
                 let batch = batch.map_err(|e| decode_error(&self.source, &e))?;
                 for (i, values) in (0..batch.num_rows()).zip(&mut row) {
-                    values.extend(super::shown(batch.columns(), i));
+                    values.extend(super::arrow_row(batch.columns(), i));
                 }
             }
         }
