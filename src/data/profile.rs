@@ -773,9 +773,17 @@ impl Profile {
     }
 
     pub fn to_json(&self) -> Vec<u8> {
-        let mut bytes = serde_json::to_vec_pretty(self).unwrap_or_default();
-        bytes.push(b'\n');
+        let mut bytes = Vec::new();
+        // Writing to memory fails only on a value JSON cannot hold, which a profile has not.
+        let _ = self.write_json(&mut bytes);
         bytes
+    }
+
+    /// [`Profile::to_json`] written to `out` as it is formatted: a wide table's profile
+    /// is tens of megabytes.
+    pub fn write_json(&self, mut out: impl std::io::Write) -> std::io::Result<()> {
+        serde_json::to_writer_pretty(&mut out, self)?;
+        out.write_all(b"\n")
     }
 
     pub fn from_json(bytes: &[u8], source: &str) -> crate::Result<Profile> {
