@@ -13,6 +13,7 @@ use super::schema::{
 use super::sketch::{hash_bytes, hash_f64};
 use super::vocabulary::Vocabulary;
 use crate::error::Result;
+use crate::train::parallel;
 use arrow_array::cast::AsArray;
 use arrow_array::types::Int32Type;
 use arrow_array::{Array, ArrayRef, BooleanArray, DictionaryArray, Float64Array, StringArray};
@@ -420,13 +421,19 @@ impl<'a> Part<'a> {
         }
     }
 
-    /// Folds in the part that follows this one, the file's part `index`.
+    /// Folds in the part that follows this one, the file's part `index`. Columns are
+    /// independent: merged on all threads (a thousand columns' sketches took a tenth of
+    /// the scan on one).
     fn merge(&mut self, next: Part<'a>, cap: usize, index: usize) {
-        for (column, (state, next)) in self.columns.iter_mut().zip(next.columns).enumerate() {
+        let rows = self.rows;
+        let pairs: Vec<_> = self.columns.iter_mut().zip(next.columns).collect();
+        let missed = parallel::map_owned(pairs, parallel::threads(), |(state, next)| {
             if let (Some(check), Some(other)) = (&mut state.check, next.check) {
-                check.merge(other, self.rows);
+                check.merge(other, rows);
             }
-            let missed = state.profile.merge(next.profile);
+            state.profile.merge(next.profile)
+        });
+        for (column, missed) in missed.into_iter().enumerate() {
             if !missed.is_empty() {
                 self.recount.push((index, column, missed));
             }
@@ -458,15 +465,18 @@ impl<'a> Part<'a> {
         findings.extend(rows_findings(rows, schema));
         let mut values = HashMap::new();
         let mut profiles = IndexMap::new();
-        for (name, state) in names.iter().zip(self.columns) {
-            if let Some(check) = state.check {
-                findings.extend(check.findings(rows));
-            }
+        // On all threads, as the parts were merged.
+        let finished = parallel::map_owned(self.columns, parallel::threads(), |state| {
+            let found = state.check.map(|check| check.findings(rows));
             let mut builder = state.profile;
-            if let Some(v) = builder.take_values() {
+            (found, builder.take_values(), builder.finish())
+        });
+        for (name, (found, kept, profile)) in names.iter().zip(finished) {
+            findings.extend(found.into_iter().flatten());
+            if let Some(v) = kept {
                 values.insert(name.clone(), v);
             }
-            profiles.insert(name.clone(), builder.finish());
+            profiles.insert(name.clone(), profile);
         }
         if let Some(d) = self.duplicates.filter(|d| d.count > 0) {
             findings.push(d.finding());
