@@ -426,9 +426,6 @@ impl<'a> Part<'a> {
         }
     }
 
-    /// Folds in the part that follows this one, the file's part `index`. Columns are
-    /// independent: merged on all threads (a thousand columns' sketches took a tenth of
-    /// the scan on one).
     /// Takes in a batch once its columns are fed: its rows that broke a rule (sampled,
     /// or marked in a pass), its duplicate rows and its rows of the frame.
     fn take_batch(
@@ -466,6 +463,9 @@ impl<'a> Part<'a> {
         Ok(())
     }
 
+    /// Folds in the part that follows this one, the file's part `index`. Columns are
+    /// independent: merged on all threads (a thousand columns' sketches took a tenth of
+    /// the scan on one).
     fn merge(&mut self, next: Part<'a>, cap: usize, index: usize) {
         let rows = self.rows;
         let pairs: Vec<_> = self.columns.iter_mut().zip(next.columns).collect();
@@ -701,8 +701,6 @@ struct At {
     rows: usize,
     /// The pass's rows before it.
     before: u64,
-    /// Whether it is the part's first: exact values may stop on its evidence.
-    guess: bool,
 }
 
 impl At {
@@ -721,13 +719,11 @@ struct Reading<'a> {
     counted: Vec<usize>,
 }
 
-/// Where the batches fall: the pass being read (by its first column), its rows so far,
-/// and the part's.
+/// Where the batches fall: the pass being read (by its first column) and its rows so far.
 #[derive(Default)]
 struct Places {
     pass: usize,
     pass_rows: u64,
-    rows: u64,
 }
 
 impl Places {
@@ -743,12 +739,8 @@ impl Places {
             start,
             rows: batch.num_rows(),
             before: self.pass_rows,
-            guess: self.rows == 0,
         };
         self.pass_rows += at.rows as u64;
-        if start == 0 {
-            self.rows += at.rows as u64;
-        }
         at
     }
 }
@@ -796,14 +788,15 @@ impl<'a> Fed<'a> {
 }
 
 /// Feeds `columns` (each with its number and the exact values it had kept when last
-/// counted) the batch at `at`, each column's own bookkeeping right after it; `times`:
-/// where to note how long each column took.
+/// counted) the batch at `at`, each column's own bookkeeping right after it. `first`:
+/// given for the part's first batch, where exact values may stop on its evidence (see
+/// [`Kept::guess`]), and where to note how long each column took.
 fn feed_columns<'a, 'c>(
     columns: impl Iterator<Item = (usize, &'c mut ColumnState<'a>, &'c mut usize)>,
     batch: &Batch,
     at: At,
     share: Share,
-    mut times: Option<&mut Vec<(usize, Duration)>>,
+    mut first: Option<&mut Vec<(usize, Duration)>>,
 ) -> Fed<'a>
 where
     'a: 'c,
@@ -816,7 +809,7 @@ where
         let Some(source) = source_of(batch, at.start, c) else {
             continue;
         };
-        let started = times.is_some().then(Instant::now);
+        let started = first.is_some().then(Instant::now);
         let mut bad = Vec::new();
         feed(
             state,
@@ -832,12 +825,12 @@ where
         if !bad.is_empty() {
             fed.bad.push((c, bad));
         }
-        if at.guess {
+        if first.is_some() {
             share.kept.guess(batch, state);
         }
         share.kept.count(state, c, counted);
         share.names.share(share.part, c, state, false);
-        if let (Some(times), Some(started)) = (times.as_deref_mut(), started) {
+        if let (Some(times), Some(started)) = (first.as_deref_mut(), started) {
             times.push((c, started.elapsed()));
         }
     }
@@ -883,6 +876,7 @@ fn deal(times: &[(usize, Duration)], columns: usize, workers: usize) -> Vec<Vec<
     sets.iter_mut().for_each(|set| set.sort_unstable());
     sets
 }
+
 /// Notes the rows of a batch of a pass (`before`: the pass's rows before it) that broke
 /// a rule, and why, keeping the first `cap` rows: those a pass of whole rows would keep.
 /// Passes come in column order, so a row's reasons come in it too.

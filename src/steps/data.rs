@@ -55,7 +55,7 @@ pub async fn validate_data(ctx: &Ctx, name: &str, model: &ModelConfig) -> Result
             .then(|| drift::compare(&side_of(&scans[0].1), &side_of(&scans[1].1), &model.drift));
         writing
             .into_iter()
-            .try_for_each(|w| w.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))?;
+            .try_for_each(crate::data::reader::joined)?;
         Ok::<_, Error>((drift, skew))
     })?;
     phase.done("drift and skew, write the profiles");
