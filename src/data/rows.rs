@@ -131,6 +131,9 @@ pub struct RowReader<R> {
     ends: Vec<usize>,
     /// Whether csv-core read a record of the batch being read (see [`validate_utf8`]).
     unescaped: bool,
+    /// The last batch's bytes of text: room for the next one's (rows longer than 8 bytes
+    /// a field outgrew the first guess, and every batch grew its buffer again).
+    room: usize,
 }
 
 impl<R: BufRead> RowReader<R> {
@@ -155,6 +158,7 @@ impl<R: BufRead> RowReader<R> {
             misaligned: false,
             ends: vec![0; 2 * columns + 2],
             unescaped: false,
+            room: 0,
         }
     }
 
@@ -179,7 +183,7 @@ impl<R: BufRead> RowReader<R> {
         let mut spans = Vec::with_capacity(cells);
         // Records are appended, not copied into a zeroed buffer (zeroing a batch's room
         // was a tenth of the decoding thread's time).
-        let mut data = Vec::with_capacity(cells * 8);
+        let mut data = Vec::with_capacity(self.room.max(cells * 8));
         let first_row = self.rows + 1;
         self.unescaped = false;
         // Whatever its cells, a batch ends once its text passes BATCH_BYTES.
@@ -215,6 +219,7 @@ impl<R: BufRead> RowReader<R> {
         if spans.is_empty() {
             return None;
         }
+        self.room = data.len();
         let batch = RowBatch {
             text: String::new(),
             spans,
