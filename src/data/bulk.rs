@@ -8,7 +8,7 @@ use super::frame::{Labels, Parsed};
 use super::number::{parse_f64, parse_i64};
 use super::profile::ColumnBuilder;
 use super::schema::{Bulk, Cell, ColumnCheck, ColumnType};
-use super::vocabulary::{Known, Vocabulary};
+use super::vocabulary::{Buffered, Known, Vocabulary};
 use arrow_array::types::Int32Type;
 use arrow_array::{Array, ArrayRef, BooleanArray, DictionaryArray, Float64Array, StringArray};
 use std::borrow::Cow;
@@ -215,12 +215,17 @@ fn all_passing(bulk: Bulk, integer: bool, numbers: &Float64Array) -> Option<Cow<
 /// Text values (`None`: empty or missing) of a [`Bulk::Texts`] column. `vocabulary`:
 /// the values the column's part has shown so far (see [`Vocabulary`]); set to `None`
 /// once it no longer pays.
-pub fn texts<'t>(
+pub fn texts<'t, V: Into<Buffered<'t>>>(
     f: Feed,
     vocabulary: &mut Option<Vocabulary>,
-    cells: impl Iterator<Item = Option<&'t str>>,
+    cells: impl Iterator<Item = Option<V>>,
 ) {
-    texts_of_rows(f, vocabulary, cells.enumerate(), 0);
+    texts_of_rows(
+        f,
+        vocabulary,
+        cells.map(|c| c.map(Into::into)).enumerate(),
+        0,
+    );
 }
 
 /// [`texts`] of an Arrow column. Where many rows are missing (one in eight or more) and
@@ -233,11 +238,22 @@ pub fn strings(f: Feed, vocabulary: &mut Option<Vocabulary>, column: &StringArra
         Some(valid)
             if !f.labelled() && f.check.nulls_only_count() && missing * 8 >= column.len() =>
         {
-            let present = valid.valid_indices().map(|i| (i, Some(column.value(i))));
+            let present = valid
+                .valid_indices()
+                .map(|i| (i, Some(buffered(column, i))));
             texts_of_rows(f, vocabulary, present, missing as u64);
         }
-        _ => texts(f, vocabulary, column.iter()),
+        _ => {
+            let cells = (0..column.len()).map(|i| column.is_valid(i).then(|| buffered(column, i)));
+            texts(f, vocabulary, cells)
+        }
     }
+}
+
+/// Value `i` of a text column, in the column's buffer of values.
+fn buffered(column: &StringArray, i: usize) -> Buffered<'_> {
+    let start = column.value_offsets()[i] as usize;
+    Buffered::new(column.value(i), &column.value_data()[start..])
 }
 
 /// [`texts`] of the rows given with their indices, value by value; `missing`: rows left
@@ -248,7 +264,7 @@ pub fn strings(f: Feed, vocabulary: &mut Option<Vocabulary>, column: &StringArra
 fn texts_of_rows<'t>(
     mut f: Feed,
     vocabulary: &mut Option<Vocabulary>,
-    rows: impl Iterator<Item = (usize, Option<&'t str>)>,
+    rows: impl Iterator<Item = (usize, Option<Buffered<'t>>)>,
     missing: u64,
 ) {
     let mut labels = f.labelled().then(Labeller::default);
@@ -256,19 +272,19 @@ fn texts_of_rows<'t>(
     let mut nulls = Nulls::of(&f);
     nulls.count += missing;
     for (i, value) in rows {
-        let Cell::Text(t) = value.map_or(Cell::Null, Cell::of_text) else {
+        let Some((value, Cell::Text(t))) = value.map(|v| (v, Cell::of_text(v.text))) else {
             nulls.add(&mut f, i);
             if let Some(labels) = &mut labels {
                 labels.rows.push(Labels::MISSING);
             }
             continue;
         };
-        let known = lookup.known(&mut f, t);
-        if !known.passes {
+        let known = lookup.known(&mut f, value.part(t));
+        if !known.passes() {
             f.check(i, Cell::Text(t), None);
         }
         if let Some(labels) = &mut labels {
-            labels.push(t, known.name);
+            labels.push(t, known.name());
         }
     }
     nulls.finish(&mut f);
@@ -343,18 +359,23 @@ impl<'v> Lookup<'v> {
         }
     }
 
-    /// What is known of one present value `t`, which is counted.
-    fn known(&mut self, f: &mut Feed, t: &str) -> Known {
-        if let Some(known) = self.vocabulary.as_deref().and_then(|v| v.get(t)) {
+    /// What is known of one present value, which is counted.
+    #[inline(always)]
+    fn known<'t>(&mut self, f: &mut Feed, value: impl Into<Buffered<'t>>) -> Known {
+        let value = value.into();
+        if let Some(known) = self.vocabulary.as_deref().and_then(|v| v.get(value)) {
             self.found += 1;
-            f.profile.seen_again(t, known.name, 1);
+            f.profile.seen_again(value.text, known.name(), 1);
             return known;
         }
         self.missed += 1;
-        let known = Known {
-            name: f.profile.repeated_text(t, 1),
-            passes: f.check.text_passes(t),
-        };
+        self.learn(f, value.text)
+    }
+
+    /// What is known of a value not held: checked, counted as new and held.
+    #[inline(never)]
+    fn learn(&mut self, f: &mut Feed, t: &str) -> Known {
+        let known = Known::new(f.profile.repeated_text(t, 1), f.check.text_passes(t));
         if let Some(v) = self.vocabulary.as_deref_mut() {
             v.insert(t, known);
         }
@@ -390,7 +411,7 @@ pub fn booleans(mut f: Feed, vocabulary: &mut Option<Vocabulary>, column: &Boole
         let known = lookup.known(&mut f, as_text(value));
         if n > 1 {
             f.profile
-                .seen_again(as_text(value), known.name, n as u64 - 1);
+                .seen_again(as_text(value), known.name(), n as u64 - 1);
         }
     }
     let mut nulls = Nulls::of(&f);
@@ -475,7 +496,7 @@ pub fn dictionary_texts(
                 Known::unpacked(word)
             }
         };
-        if !known.passes {
+        if !known.passes() {
             if let Some(Cell::Text(t)) = text(k) {
                 f.check(i, Cell::Text(t), None);
             }
@@ -493,7 +514,7 @@ pub fn dictionary_texts(
     for (k, n) in entries.seen_again() {
         if let Some(Cell::Text(t)) = text(k) {
             let known = Known::unpacked(entries.known[k]);
-            f.profile.seen_again(t, known.name, n.into());
+            f.profile.seen_again(t, known.name(), n.into());
         }
     }
     nulls.finish(&mut f);

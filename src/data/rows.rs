@@ -22,6 +22,7 @@ pub(crate) fn batch_rows(columns: usize) -> usize {
     (BATCH_CELLS / columns.max(1)).clamp(64, BATCH_ROWS)
 }
 use super::reader::BATCH_BYTES;
+use super::vocabulary::Buffered;
 use std::io::{BufRead, Read, Seek, SeekFrom};
 use std::path::Path;
 
@@ -74,6 +75,18 @@ impl RowBatch {
             .iter()
             .step_by(step)
             .map(|&span| self.field(span))
+    }
+
+    /// [`RowBatch::column`] with each field in the batch's text (see [`Buffered`]).
+    pub fn buffered_column(&self, column: usize) -> impl Iterator<Item = Option<Buffered<'_>>> {
+        let step = self.columns.max(1);
+        self.spans[column..].iter().step_by(step).map(|&span| {
+            let text = self.field(span)?;
+            Some(Buffered::new(
+                text,
+                &self.text.as_bytes()[span.0 as usize..],
+            ))
+        })
     }
 
     fn field(&self, (start, end): (u32, u32)) -> Option<&str> {

@@ -1066,7 +1066,7 @@ fn feed_bulk<'a>(
         (Bulk::Numbers { .. }, Source::Rows(rows, c)) => {
             bulk::parsed_numbers(f, rule, kind, rows.column(c))
         }
-        (Bulk::Texts, Source::Rows(rows, c)) => bulk::texts(f, vocabulary, rows.column(c)),
+        (Bulk::Texts, Source::Rows(rows, c)) => bulk::texts(f, vocabulary, rows.buffered_column(c)),
         (_, Source::Arrow(array)) => match (rule, as_cells(array)) {
             (Bulk::Numbers { .. }, Cells::Numbers(numbers, integer)) => {
                 bulk::typed_numbers(f, rule, integer, &numbers)

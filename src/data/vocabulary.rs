@@ -6,14 +6,13 @@
 
 use std::collections::HashMap;
 
-/// What the scan learned of a value the first time it saw it.
+/// What the scan learned of a value the first time it saw it: its index among the
+/// profile's named values (`None`: counted in `other`) and whether it passes the
+/// column's rules. One word, the name's index shifted left by one and the verdict in
+/// bit 0: as a struct of an `Option` and a `bool` it was returned through memory in
+/// pieces and read back whole, which stalled the lookup of every value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Known {
-    /// Its index among the profile's named values; `None`: counted in `other`.
-    pub name: Option<u32>,
-    /// Whether it passes the column's rules.
-    pub passes: bool,
-}
+pub struct Known(u32);
 
 impl Known {
     /// The name's index in place of `None` (names are far fewer).
@@ -21,17 +20,29 @@ impl Known {
     /// Above any packed [`Known`]: free for a holder's own marks.
     pub const PACKED_MAX: u32 = Known::UNNAMED << 1 | 1;
 
-    /// In one word: the name's index shifted left by one, the verdict in bit 0.
-    pub fn packed(self) -> u32 {
-        self.name.unwrap_or(Self::UNNAMED).min(Self::UNNAMED) << 1 | u32::from(self.passes)
+    pub fn new(name: Option<u32>, passes: bool) -> Known {
+        Known(name.unwrap_or(Self::UNNAMED).min(Self::UNNAMED) << 1 | u32::from(passes))
     }
 
+    #[inline(always)]
+    pub fn name(self) -> Option<u32> {
+        let name = self.0 >> 1;
+        (name != Self::UNNAMED).then_some(name)
+    }
+
+    #[inline(always)]
+    pub fn passes(self) -> bool {
+        self.0 & 1 == 1
+    }
+
+    /// The one word.
+    pub fn packed(self) -> u32 {
+        self.0
+    }
+
+    /// A word from [`Known::packed`].
     pub fn unpacked(word: u32) -> Known {
-        let name = word >> 1;
-        Known {
-            name: (name != Self::UNNAMED).then_some(name),
-            passes: word & 1 == 1,
-        }
+        Known(word)
     }
 }
 
@@ -85,13 +96,18 @@ impl Vocabulary {
     /// held 64 MB per part before it stopped paying.
     pub const MAX_LONG_BYTES: usize = 1 << 20;
 
-    /// What was learned of `text`, if it is held.
-    #[inline]
-    pub fn get(&self, text: &str) -> Option<Known> {
-        let Some(key) = short_key(text.as_bytes()) else {
-            return self.long.get(text).copied();
-        };
-        let len = text.len() as u32;
+    /// What was learned of a value, if it is held.
+    #[inline(always)]
+    pub fn get<'t>(&self, value: impl Into<Buffered<'t>>) -> Option<Known> {
+        let value = value.into();
+        match value.key() {
+            Some(key) => self.get_short(key, value.text.len() as u32),
+            None => self.get_long(value.text),
+        }
+    }
+
+    #[inline(always)]
+    fn get_short(&self, key: [u64; 2], len: u32) -> Option<Known> {
         let mask = self.slots.len() - 1;
         let mut i = slot_of(key, len, mask);
         loop {
@@ -106,13 +122,18 @@ impl Vocabulary {
         }
     }
 
+    #[inline(never)]
+    fn get_long(&self, text: &str) -> Option<Known> {
+        self.long.get(text).copied()
+    }
+
     /// Holds `known` for `text`, which is not held yet, unless the vocabulary is full.
     pub fn insert(&mut self, text: &str, known: Known) {
         if self.is_full() {
             return;
         }
         self.len += 1;
-        let Some(key) = short_key(text.as_bytes()) else {
+        let Some(key) = Buffered::alone(text).key() else {
             self.long_bytes += text.len();
             self.long.insert(text.into(), known);
             return;
@@ -161,30 +182,94 @@ impl Vocabulary {
     }
 }
 
-/// A value of up to 16 bytes as two words; with its length it determines the value.
-fn short_key(b: &[u8]) -> Option<[u64; 2]> {
-    let n = b.len();
-    let word = |at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap_or([0; 8]));
-    let half = |at: usize| {
-        u64::from(u32::from_le_bytes(
-            b[at..at + 4].try_into().unwrap_or([0; 4]),
-        ))
-    };
-    Some(match n {
-        0 => [0, 0],
-        // The first, middle and last bytes are all of them.
-        1..=3 => [
-            u64::from(b[0]) | u64::from(b[n / 2]) << 8 | u64::from(b[n - 1]) << 16,
-            0,
-        ],
-        // Two overlapping loads cover the value.
-        4..=7 => [half(0) | half(n - 4) << 32, 0],
-        8..=16 => [word(0), word(n - 8)],
-        _ => return None,
-    })
+/// A text value in the buffer it was read into, with the bytes that follow it there. A
+/// value of up to 16 bytes is then keyed by two loads and a mask: keyed from its own
+/// bytes, the loads depended on its length, and a column that mixes lengths (`cok`,
+/// `minib`, `hunutebo`) mispredicted that branch on most of its values.
+#[derive(Debug, Clone, Copy)]
+pub struct Buffered<'t> {
+    pub text: &'t str,
+    /// `text`'s bytes and those after it in its buffer.
+    from_text: &'t [u8],
+}
+
+impl<'t> Buffered<'t> {
+    /// `text`, whose bytes begin `from_text`.
+    #[inline(always)]
+    pub fn new(text: &'t str, from_text: &'t [u8]) -> Self {
+        debug_assert!(from_text.starts_with(text.as_bytes()));
+        Buffered { text, from_text }
+    }
+
+    /// `text` with nothing known past its end.
+    pub fn alone(text: &'t str) -> Self {
+        Buffered::new(text, text.as_bytes())
+    }
+
+    /// `part` of this value (the value trimmed of its blanks), in the same buffer; a
+    /// text from elsewhere is taken alone.
+    #[inline(always)]
+    pub fn part(self, part: &'t str) -> Self {
+        let start = (part.as_ptr() as usize).wrapping_sub(self.text.as_ptr() as usize);
+        if start <= self.text.len() && part.len() <= self.text.len() - start {
+            Buffered::new(part, &self.from_text[start..])
+        } else {
+            Buffered::alone(part)
+        }
+    }
+
+    /// Up to 16 bytes as two words, zero past the value's end; with its length it
+    /// determines the value. `None`: longer.
+    #[inline(always)]
+    fn key(&self) -> Option<[u64; 2]> {
+        let n = self.text.len();
+        if n > 16 {
+            return None;
+        }
+        let Some(window) = self.from_text.first_chunk::<16>() else {
+            return Some(short_key(self.text.as_bytes()));
+        };
+        let word = |at: usize| u64::from_le_bytes(window[at..at + 8].try_into().unwrap_or([0; 8]));
+        let [lo, hi] = KEPT[n];
+        Some([word(0) & lo, word(8) & hi])
+    }
+}
+
+impl<'t> From<&'t str> for Buffered<'t> {
+    fn from(text: &'t str) -> Self {
+        Buffered::alone(text)
+    }
+}
+
+/// By length up to 16: the bits of a value's two words that are its own bytes.
+const KEPT: [[u64; 2]; 17] = {
+    const fn bits(bytes: usize) -> u64 {
+        match bytes {
+            0 => 0,
+            8.. => u64::MAX,
+            b => u64::MAX >> (64 - 8 * b),
+        }
+    }
+    let mut kept = [[0; 2]; 17];
+    let mut n = 0;
+    while n <= 16 {
+        kept[n] = [bits(n), bits(n.saturating_sub(8))];
+        n += 1;
+    }
+    kept
+};
+
+/// [`Buffered::key`] of a value of up to 16 bytes read alone.
+#[inline(never)]
+fn short_key(b: &[u8]) -> [u64; 2] {
+    let mut padded = [0; 16];
+    padded[..b.len()].copy_from_slice(b);
+    let word = |at: usize| u64::from_le_bytes(padded[at..at + 8].try_into().unwrap_or([0; 8]));
+    [word(0), word(8)]
 }
 
 /// The first slot to probe for a key: the high bits of a folded multiply.
+#[inline(always)]
 fn slot_of(key: [u64; 2], len: u32, mask: usize) -> usize {
     const K: [u64; 2] = [0x243f_6a88_85a3_08d3, 0x1319_8a2e_0370_7344];
     let m = u128::from(key[0] ^ K[0]) * u128::from(key[1] ^ K[1] ^ u64::from(len));
@@ -197,10 +282,10 @@ mod tests {
     use super::*;
 
     fn known(i: usize) -> Known {
-        Known {
-            name: (!i.is_multiple_of(5)).then_some(i as u32),
-            passes: i.is_multiple_of(3),
-        }
+        Known::new(
+            (!i.is_multiple_of(5)).then_some(i as u32),
+            i.is_multiple_of(3),
+        )
     }
 
     #[test]
@@ -232,14 +317,48 @@ mod tests {
             "\0\0",
             "a\0",
         ];
+        // Keyed alone, and in buffers where other bytes (or zeros) follow it.
+        let keys = |w: &'static str| {
+            let tails = ["", ",x", &"\0".repeat(20), &"yz,".repeat(8)];
+            let buffers: Vec<String> = tails.iter().map(|t| format!("{w}{t}")).collect();
+            let keyed = buffers
+                .iter()
+                .map(|b| Buffered::new(&b[..w.len()], b.as_bytes()).key())
+                .collect::<Vec<_>>();
+            let alone = Buffered::alone(w).key();
+            assert!(
+                keyed.iter().all(|k| *k == alone),
+                "{w:?}: {keyed:?} {alone:?}"
+            );
+            alone
+        };
         for a in words {
             for b in words {
-                if let (Some(x), Some(y)) = (short_key(a.as_bytes()), short_key(b.as_bytes())) {
+                if let (Some(x), Some(y)) = (keys(a), keys(b)) {
                     assert_eq!(x == y && a.len() == b.len(), a == b, "{a:?} {b:?}");
                 }
             }
         }
-        assert_eq!(short_key(b"0123456789abcdefg"), None);
+        assert_eq!(keys("0123456789abcdefg"), None);
+    }
+
+    #[test]
+    fn a_trimmed_value_is_found_in_its_buffer_or_alone() {
+        let mut v = Vocabulary::default();
+        v.insert("cok", known(1));
+        let buffer = " cok ,minib,hunutebo-and-more-bytes";
+        let value = Buffered::new(&buffer[..5], buffer.as_bytes());
+        let trimmed = value.part(value.text.trim());
+        assert_eq!(trimmed.text, "cok");
+        assert_eq!(v.get(trimmed), Some(known(1)));
+        // A text from elsewhere is keyed alone.
+        let elsewhere = value.part("cok");
+        assert_eq!(elsewhere.from_text, b"cok");
+        assert_eq!(v.get(elsewhere), Some(known(1)));
+        assert_eq!(
+            v.get(Buffered::new(&buffer[6..11], &buffer.as_bytes()[6..])),
+            None
+        );
     }
 
     #[test]
@@ -253,11 +372,11 @@ mod tests {
             .collect();
         let mut v = Vocabulary::default();
         for (i, text) in values.iter().enumerate() {
-            assert_eq!(v.get(text), None);
+            assert_eq!(v.get(text.as_str()), None);
             v.insert(text, known(i));
         }
         for (i, text) in values.iter().enumerate() {
-            assert_eq!(v.get(text), Some(known(i)), "{text}");
+            assert_eq!(v.get(text.as_str()), Some(known(i)), "{text}");
         }
         assert_eq!(v.get("v1"), None);
         assert_eq!(v.get("never seen, and long at that"), None);
@@ -272,10 +391,10 @@ mod tests {
         assert!(v.is_full());
         assert_eq!(v.get("0"), Some(known(0)));
         assert_eq!(
-            v.get(&format!("{}", Vocabulary::MAX - 1)),
+            v.get(format!("{}", Vocabulary::MAX - 1).as_str()),
             Some(known(Vocabulary::MAX - 1))
         );
-        assert_eq!(v.get(&format!("{}", Vocabulary::MAX)), None);
+        assert_eq!(v.get(format!("{}", Vocabulary::MAX).as_str()), None);
     }
 
     #[test]
@@ -287,8 +406,8 @@ mod tests {
             v.insert(&document(i), known(i));
         }
         assert!(v.is_full());
-        assert_eq!(v.get(&document(held - 1)), Some(known(held - 1)));
-        assert_eq!(v.get(&document(held)), None);
+        assert_eq!(v.get(document(held - 1).as_str()), Some(known(held - 1)));
+        assert_eq!(v.get(document(held).as_str()), None);
         // Full, it pays only while it finds half the values.
         assert!(!v.pays(0, 64));
         assert!(v.pays(64, 64));
