@@ -212,9 +212,10 @@ fn all_passing(bulk: Bulk, integer: bool, numbers: &Float64Array) -> Option<Cow<
     pass.then_some(Cow::Owned(xs))
 }
 
-/// Text values (`None`: empty or missing) of a [`Bulk::Texts`] column. `vocabulary`:
-/// the values the column's part has shown so far (see [`Vocabulary`]); set to `None`
-/// once it no longer pays.
+/// Text values (`None`: empty or missing) of a [`Bulk::Texts`] column, each alone or
+/// still in the buffer it was read into ([`Buffered`], keyed faster). `vocabulary`: the
+/// values the column's part has shown so far (see [`Vocabulary`]); set to `None` once
+/// it no longer pays.
 pub fn texts<'t, V: Into<Buffered<'t>>>(
     f: Feed,
     vocabulary: &mut Option<Vocabulary>,
