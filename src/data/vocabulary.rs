@@ -64,8 +64,7 @@ struct Slot {
     key: [u64; 2],
     /// The value's length in bytes; [`Slot::EMPTY`]: no value.
     len: u32,
-    /// [`Known::packed`].
-    known: u32,
+    known: Known,
 }
 
 impl Slot {
@@ -73,7 +72,7 @@ impl Slot {
     const VACANT: Slot = Slot {
         key: [0; 2],
         len: Slot::EMPTY,
-        known: 0,
+        known: Known(0),
     };
 }
 
@@ -113,7 +112,7 @@ impl Vocabulary {
         loop {
             let slot = &self.slots[i];
             if slot.len == len && slot.key == key {
-                return Some(Known::unpacked(slot.known));
+                return Some(slot.known);
             }
             if slot.len == Slot::EMPTY {
                 return None;
@@ -141,7 +140,7 @@ impl Vocabulary {
         if 2 * (self.len - self.long.len()) > self.slots.len() {
             self.grow();
         }
-        self.place(key, text.len() as u32, known.packed());
+        self.place(key, text.len() as u32, known);
     }
 
     /// Whether it is worth its lookups, given how many values of a batch it `found` and
@@ -164,7 +163,7 @@ impl Vocabulary {
         self.len >= Self::MAX || self.long_bytes >= Self::MAX_LONG_BYTES
     }
 
-    fn place(&mut self, key: [u64; 2], len: u32, known: u32) {
+    fn place(&mut self, key: [u64; 2], len: u32, known: Known) {
         let mask = self.slots.len() - 1;
         let mut i = slot_of(key, len, mask);
         while self.slots[i].len != Slot::EMPTY {
