@@ -70,23 +70,23 @@ impl RowBatch {
 
     /// The fields of `column`, row by row, as [`RowBatch::text`] gives them.
     pub fn column(&self, column: usize) -> impl Iterator<Item = Option<&str>> + '_ {
-        let step = self.columns.max(1);
-        self.spans[column..]
-            .iter()
-            .step_by(step)
-            .map(|&span| self.field(span))
+        self.spans_of(column).map(|&span| self.field(span))
     }
 
     /// [`RowBatch::column`] with each field in the batch's text (see [`Buffered`]).
     pub fn buffered_column(&self, column: usize) -> impl Iterator<Item = Option<Buffered<'_>>> {
-        let step = self.columns.max(1);
-        self.spans[column..].iter().step_by(step).map(|&span| {
+        self.spans_of(column).map(|&span| {
             let text = self.field(span)?;
             Some(Buffered::new(
                 text,
                 &self.text.as_bytes()[span.0 as usize..],
             ))
         })
+    }
+
+    /// Where each row's field of `column` lies.
+    fn spans_of(&self, column: usize) -> impl Iterator<Item = &(u32, u32)> {
+        self.spans[column..].iter().step_by(self.columns.max(1))
     }
 
     fn field(&self, (start, end): (u32, u32)) -> Option<&str> {
